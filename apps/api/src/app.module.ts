@@ -1,0 +1,38 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { appConfig, shouldIgnoreEnvFile } from '@app/config';
+import { databaseConfig, DatabaseModule } from '@app/database';
+import { httpConfig } from '@app/http';
+import { observabilityConfig, ObservabilityModule } from '@app/observability';
+import { redisConfig, RedisModule } from '@app/redis';
+import { DiagnosticsModule } from './diagnostics/diagnostics.module';
+import { migrations } from './migrations';
+import { PingModule } from './ping/ping.module';
+import { UserModule } from './user/user.module';
+
+export interface AppModuleOptions {
+  testRoutesEnabled: boolean;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          cache: true,
+          ignoreEnvFile: shouldIgnoreEnvFile(process.env),
+          load: [appConfig, httpConfig, databaseConfig, redisConfig, observabilityConfig],
+        }),
+        ObservabilityModule.forRoot(),
+        DatabaseModule.forRoot({ migrations }),
+        RedisModule,
+        PingModule,
+        UserModule,
+        ...(options.testRoutesEnabled ? [DiagnosticsModule] : []),
+      ],
+    };
+  }
+}

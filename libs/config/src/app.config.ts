@@ -1,0 +1,90 @@
+import { resolve } from 'node:path';
+import { registerAs } from '@nestjs/config';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { ConfigValidationError, parseEnv, ToBoolean, ToInteger } from './env-parsing';
+import { resolveProfile, RuntimeProfile } from './profile';
+
+class AppEnv {
+  @IsOptional()
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV?: string;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT?: number;
+
+  @IsOptional()
+  @IsString()
+  HOST?: string;
+
+  @IsOptional()
+  @IsString()
+  DATA_DIR?: string;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  SHUTDOWN_DRAIN_MS?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(120_000)
+  SHUTDOWN_DELAY_MS?: number;
+
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  DOCS_ENABLED?: boolean;
+
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  ENABLE_TEST_ROUTES?: boolean;
+}
+
+export interface AppConfig {
+  profile: RuntimeProfile;
+  nodeEnv: 'development' | 'production' | 'test';
+  isProduction: boolean;
+  port: number;
+  host: string;
+  /** Absolute path of the folder the embedded profile keeps its SQLite file in. */
+  dataDir: string;
+  /** After SIGTERM, keep serving (readiness already 503) this long so load balancers stop routing here. */
+  shutdownDelayMs: number;
+  /** Upper bound on how long in-flight requests may run after SIGTERM. */
+  shutdownDrainMs: number;
+  docsEnabled: boolean;
+  /** Diagnostics routes used by the e2e suite (slow request, echo, crash); never in production. */
+  testRoutesEnabled: boolean;
+}
+
+export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
+  const parsed = parseEnv(AppEnv, env);
+  const nodeEnv = (parsed.NODE_ENV ?? 'development') as AppConfig['nodeEnv'];
+  const isProduction = nodeEnv === 'production';
+  if (isProduction && parsed.ENABLE_TEST_ROUTES) {
+    throw new ConfigValidationError(['ENABLE_TEST_ROUTES must not be true when NODE_ENV=production']);
+  }
+  return {
+    profile: resolveProfile(env),
+    nodeEnv,
+    isProduction,
+    port: parsed.PORT ?? 3000,
+    host: parsed.HOST ?? '0.0.0.0',
+    dataDir: resolve(parsed.DATA_DIR ?? 'data'),
+    shutdownDelayMs: parsed.SHUTDOWN_DELAY_MS ?? 0,
+    shutdownDrainMs: parsed.SHUTDOWN_DRAIN_MS ?? 10_000,
+    docsEnabled: parsed.DOCS_ENABLED ?? !isProduction,
+    testRoutesEnabled: parsed.ENABLE_TEST_ROUTES ?? false,
+  };
+}
+
+export const appConfig = registerAs('app', () => loadAppConfig(process.env));

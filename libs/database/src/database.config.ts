@@ -1,0 +1,161 @@
+import { join } from 'node:path';
+import { registerAs } from '@nestjs/config';
+import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, ValidateIf } from 'class-validator';
+import { loadAppConfig, parseEnv, resolveProfile, ToBoolean, ToInteger } from '@app/config';
+
+const inProduction = (env: DatabaseEnv): boolean => resolveProfile(env) === 'production';
+const inNodeProduction = (env: DatabaseEnv): boolean => env.NODE_ENV === 'production';
+
+class DatabaseEnv {
+  NODE_ENV?: string;
+  REDIS_URL?: string;
+
+  @ValidateIf(inProduction)
+  @IsNotEmpty({ message: 'DB_HOST must be set in the production profile (MySQL/MariaDB host)' })
+  @IsString()
+  DB_HOST?: string;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  DB_PORT?: number;
+
+  @ValidateIf(inProduction)
+  @IsNotEmpty({ message: 'DB_USER must be set in the production profile' })
+  DB_USER?: string;
+
+  @ValidateIf(inNodeProduction)
+  @IsNotEmpty({ message: 'DB_PASSWORD must be set when NODE_ENV=production' })
+  DB_PASSWORD?: string;
+
+  @ValidateIf(inProduction)
+  @IsNotEmpty({ message: 'DB_NAME must be set in the production profile' })
+  DB_NAME?: string;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  DB_POOL_SIZE?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(500)
+  DB_POOL_MAX_IDLE?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1000)
+  DB_POOL_IDLE_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  DB_CONNECT_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(100)
+  DB_QUERY_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  DB_CONNECT_RETRIES?: number;
+
+  @IsOptional()
+  @IsString()
+  DB_SQLITE_PATH?: string;
+
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  DB_LOG_QUERIES?: boolean;
+
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  DB_MIGRATE_ON_START?: boolean;
+}
+
+export interface MysqlPoolConfig {
+  /** Most connections open at once; requests beyond it queue in the pool. */
+  connectionLimit: number;
+  /** Idle connections kept warm; below connectionLimit so the trim timer runs. */
+  maxIdle: number;
+  /** An idle connection above maxIdle is closed after this long. */
+  idleTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+interface CommonDatabaseConfig {
+  logQueries: boolean;
+  /** Embedded: always. Production: off by default, migrations run as a deploy step. */
+  migrateOnStart: boolean;
+}
+
+export type DatabaseConfig = CommonDatabaseConfig &
+  (
+  | {
+      type: 'sqlite';
+      path: string;
+    }
+  | {
+      type: 'mysql';
+      host: string;
+      port: number;
+      username: string;
+      password: string;
+      database: string;
+      pool: MysqlPoolConfig;
+      queryTimeoutMs: number;
+      connectRetries: number;
+    }
+  );
+
+export function loadDatabaseConfig(env: NodeJS.ProcessEnv): DatabaseConfig {
+  const parsed = parseEnv(DatabaseEnv, env);
+  const logQueries = parsed.DB_LOG_QUERIES ?? false;
+  if (resolveProfile(env) === 'embedded') {
+    return {
+      type: 'sqlite',
+      path: parsed.DB_SQLITE_PATH ?? join(loadAppConfig(env).dataDir, 'app.sqlite'),
+      logQueries,
+      migrateOnStart: parsed.DB_MIGRATE_ON_START ?? true,
+    };
+  }
+  // Two cores run one Node process each; ten connections keep MySQL busy while the
+  // event loop waits, without queueing hundreds of threads on the server per pod.
+  const connectionLimit = parsed.DB_POOL_SIZE ?? 10;
+  return {
+    type: 'mysql',
+    host: parsed.DB_HOST as string,
+    port: parsed.DB_PORT ?? 3306,
+    username: parsed.DB_USER as string,
+    password: parsed.DB_PASSWORD ?? '',
+    database: parsed.DB_NAME as string,
+    pool: {
+      connectionLimit,
+      maxIdle: Math.min(parsed.DB_POOL_MAX_IDLE ?? Math.ceil(connectionLimit / 2), connectionLimit),
+      idleTimeoutMs: parsed.DB_POOL_IDLE_TIMEOUT_MS ?? 60_000,
+      connectTimeoutMs: parsed.DB_CONNECT_TIMEOUT_MS ?? 5_000,
+    },
+    queryTimeoutMs: parsed.DB_QUERY_TIMEOUT_MS ?? 10_000,
+    connectRetries: parsed.DB_CONNECT_RETRIES ?? 2,
+    logQueries,
+    migrateOnStart: parsed.DB_MIGRATE_ON_START ?? false,
+  };
+}
+
+export const databaseConfig = registerAs('database', () => loadDatabaseConfig(process.env));

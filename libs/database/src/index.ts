@@ -1,0 +1,4 @@
+export { databaseConfig, loadDatabaseConfig, type DatabaseConfig, type MysqlPoolConfig } from './database.config';
+export { DatabaseModule, type DatabaseModuleOptions } from './database.module';
+export { isRetryableTransactionError, TransactionRunner, type TransactionOptions } from './transaction-runner';
+export { buildDataSourceOptions, type DataSourceParts } from './typeorm-options';

@@ -1,0 +1,115 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ErrorDefinition } from './app-error';
+import { CommonError } from './common.errors';
+import { Envelope } from './envelope';
+
+interface ResolvedError {
+  definition: ErrorDefinition;
+  message: string;
+  data: unknown;
+}
+
+const BY_STATUS: Record<number, ErrorDefinition> = {
+  [HttpStatus.BAD_REQUEST]: CommonError.BadRequest,
+  [HttpStatus.UNAUTHORIZED]: CommonError.Unauthorized,
+  [HttpStatus.FORBIDDEN]: CommonError.Forbidden,
+  [HttpStatus.NOT_FOUND]: CommonError.NotFound,
+  [HttpStatus.METHOD_NOT_ALLOWED]: CommonError.MethodNotAllowed,
+  [HttpStatus.REQUEST_TIMEOUT]: CommonError.RequestTimeout,
+  [HttpStatus.CONFLICT]: CommonError.Conflict,
+  [HttpStatus.PAYLOAD_TOO_LARGE]: CommonError.PayloadTooLarge,
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: CommonError.UnsupportedMediaType,
+  [HttpStatus.UNPROCESSABLE_ENTITY]: CommonError.Unprocessable,
+  [HttpStatus.TOO_MANY_REQUESTS]: CommonError.TooManyRequests,
+  [HttpStatus.BAD_GATEWAY]: CommonError.BadGateway,
+  [HttpStatus.SERVICE_UNAVAILABLE]: CommonError.ServiceUnavailable,
+  [HttpStatus.GATEWAY_TIMEOUT]: CommonError.GatewayTimeout,
+};
+
+// Fastify raises these before a Nest handler runs (body parsing, limits).
+const FASTIFY_CODES: Record<string, ErrorDefinition> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: CommonError.UnsupportedMediaType,
+  FST_ERR_CTP_BODY_TOO_LARGE: CommonError.PayloadTooLarge,
+  FST_ERR_CTP_EMPTY_JSON_BODY: CommonError.MalformedJson,
+  FST_ERR_CTP_INVALID_JSON_BODY: CommonError.MalformedJson,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: CommonError.BadRequest,
+  FST_ERR_CTP_INVALID_TYPE: CommonError.BadRequest,
+};
+
+function fastifyDefinition(error: unknown): ErrorDefinition | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code } = error as { code?: unknown };
+  return typeof code === 'string' ? FASTIFY_CODES[code] : undefined;
+}
+
+function definitionForStatus(status: number): ErrorDefinition {
+  return BY_STATUS[status] ?? (status >= 500 ? CommonError.Internal : CommonError.BadRequest);
+}
+
+/** Turns anything thrown into the envelope; exported for unit tests. */
+export function resolveError(exception: unknown): ResolvedError {
+  if (exception instanceof AppError) {
+    return { definition: exception.definition, message: exception.message, data: exception.data };
+  }
+  if (exception instanceof HttpException) {
+    // Nest wraps Fastify's body-parser errors in an HttpException with the original as cause
+    const fromFastify = fastifyDefinition(exception.cause);
+    if (fromFastify) return { definition: fromFastify, message: fromFastify.message, data: null };
+    const status = exception.getStatus();
+    let definition = definitionForStatus(status);
+    // Nest's router answers unknown paths with "Cannot GET /x"
+    if (status === HttpStatus.NOT_FOUND && /^Cannot [A-Z]+ /.test(exception.message)) {
+      definition = CommonError.RouteNotFound;
+    }
+    const message = status < 500 ? exception.message : definition.message;
+    return { definition, message, data: null };
+  }
+  if (typeof exception === 'object' && exception !== null) {
+    const { statusCode } = exception as { statusCode?: unknown };
+    const fromFastify = fastifyDefinition(exception);
+    if (fromFastify) return { definition: fromFastify, message: fromFastify.message, data: null };
+    // fastify's JSON parser rethrows JSON.parse's SyntaxError with statusCode 400
+    if (exception instanceof SyntaxError && statusCode === 400) {
+      return { definition: CommonError.MalformedJson, message: CommonError.MalformedJson.message, data: null };
+    }
+    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+      const definition = definitionForStatus(statusCode);
+      return { definition, message: definition.message, data: null };
+    }
+  }
+  return { definition: CommonError.Internal, message: CommonError.Internal.message, data: null };
+}
+
+/**
+ * The one exception filter: every error leaves as `{ code, message, data, requestId }`
+ * with the right status. Stacks stay in the server log, never in a response.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpError');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const resolved = resolveError(exception);
+    const status = resolved.definition.status;
+
+    if (status >= 500) {
+      this.logger.error(
+        { err: exception, requestId: request.id, code: resolved.definition.code },
+        `${request.method} ${request.url} failed with ${status}`,
+      );
+    }
+    if (reply.sent) return;
+
+    const body: Envelope<unknown> = {
+      code: resolved.definition.code,
+      message: resolved.message,
+      data: resolved.data ?? null,
+      requestId: request.id,
+    };
+    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+  }
+}

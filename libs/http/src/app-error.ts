@@ -1,0 +1,40 @@
+import { HttpStatus } from '@nestjs/common';
+
+/** One stable error a client can match on: the `code` never changes meaning once shipped. */
+export interface ErrorDefinition {
+  readonly code: number;
+  readonly status: HttpStatus;
+  readonly message: string;
+}
+
+/**
+ * Declares a module's error table once. Codes are grouped in blocks of 1000 per module
+ * (common 1000-1999, auth 2000-2999, user 3000-3999, order 4000-4999, upload 5000-5999,
+ * notification 6000-6999, resilience 7000-7999), see docs/architecture.md.
+ */
+export function defineErrors<const T extends Record<string, ErrorDefinition>>(table: T): Readonly<T> {
+  return Object.freeze(table);
+}
+
+/** The only exception business code throws: `throw new AppError(OrderError.OutOfStock)`. */
+export class AppError extends Error {
+  constructor(
+    readonly definition: ErrorDefinition,
+    options: { message?: string; data?: unknown; cause?: unknown } = {},
+  ) {
+    super(options.message ?? definition.message, { cause: options.cause });
+    this.name = 'AppError';
+    this.data = options.data ?? null;
+  }
+
+  /** Extra machine-readable detail for the client (e.g. health details); null for most errors. */
+  readonly data: unknown;
+
+  get code(): number {
+    return this.definition.code;
+  }
+
+  get status(): HttpStatus {
+    return this.definition.status;
+  }
+}

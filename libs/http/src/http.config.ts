@@ -1,0 +1,61 @@
+import { registerAs } from '@nestjs/config';
+import { IsInt, IsIP, IsOptional, Max, Min } from 'class-validator';
+import { parseEnv, ToInteger, ToList } from '@app/config';
+
+class HttpEnv {
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1024)
+  @Max(100 * 1024 * 1024)
+  BODY_LIMIT_BYTES?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1000)
+  HTTP_REQUEST_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(16)
+  @Max(65535)
+  HTTP_BACKLOG?: number;
+
+  @IsOptional()
+  @ToList()
+  @IsIP(undefined, { each: true, message: 'TRUSTED_PROXIES must be a comma-separated list of IP addresses' })
+  TRUSTED_PROXIES?: string[];
+}
+
+export interface HttpConfig {
+  bodyLimitBytes: number;
+  /** Longer than the load balancer's idle timeout, so the LB never reuses a socket we just closed. */
+  keepAliveTimeoutMs: number;
+  /** A request (headers and body) slower than this is answered 408. */
+  requestTimeoutMs: number;
+  /** Accept queue length: a burst of 1,000 new connections waits here instead of being reset. */
+  backlog: number;
+  /** Peers whose X-Forwarded-For is believed; empty = use the socket address. */
+  trustedProxies: string[];
+}
+
+export function loadHttpConfig(env: NodeJS.ProcessEnv): HttpConfig {
+  const parsed = parseEnv(HttpEnv, env);
+  return {
+    bodyLimitBytes: parsed.BODY_LIMIT_BYTES ?? 1_048_576,
+    keepAliveTimeoutMs: parsed.HTTP_KEEP_ALIVE_TIMEOUT_MS ?? 72_000,
+    requestTimeoutMs: parsed.HTTP_REQUEST_TIMEOUT_MS ?? 30_000,
+    backlog: parsed.HTTP_BACKLOG ?? 4096,
+    trustedProxies: parsed.TRUSTED_PROXIES ?? [],
+  };
+}
+
+export const httpConfig = registerAs('http', () => loadHttpConfig(process.env));

@@ -1,0 +1,78 @@
+import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorResult,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
+import { AppError, CommonError } from '@app/http';
+import { RedisService } from '@app/redis';
+import { ReadinessState } from './readiness.state';
+
+/** How long one dependency check may take before it counts as down. */
+export const HEALTH_CHECK_TIMEOUT = Symbol('HEALTH_CHECK_TIMEOUT');
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly redis: RedisService,
+    private readonly readiness: ReadinessState,
+    @Optional() @Inject(HEALTH_CHECK_TIMEOUT) timeoutMs?: number,
+  ) {
+    this.timeoutMs = timeoutMs ?? 1000;
+  }
+
+  /** Liveness: the event loop answers. Never touches a dependency, so a DB outage never restarts pods. */
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness probe' })
+  live(): { status: 'ok'; uptimeSeconds: number } {
+    return { status: 'ok', uptimeSeconds: Math.round(process.uptime()) };
+  }
+
+  /** Readiness: can this instance serve traffic now (dependencies up, not shutting down)? */
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness probe: database and Redis, each within 1 s' })
+  async ready(): Promise<HealthCheckResult> {
+    if (this.readiness.isShuttingDown) {
+      throw new AppError(CommonError.NotReady, {
+        message: 'Shutting down',
+        data: { status: 'shutting_down' },
+      });
+    }
+    try {
+      return await this.health.check([() => this.checkDatabase(), () => this.checkRedis()]);
+    } catch (error) {
+      const response = (error as { getResponse?: () => unknown }).getResponse?.();
+      const result = (response ?? {}) as Partial<HealthCheckResult>;
+      const down = Object.keys(result.error ?? {});
+      throw new AppError(CommonError.NotReady, {
+        message: down.length > 0 ? `Not ready: ${down.join(', ')} down` : CommonError.NotReady.message,
+        data: response ?? null,
+        cause: error,
+      });
+    }
+  }
+
+  private checkDatabase(): PromiseLike<HealthIndicatorResult> {
+    return this.database.pingCheck('database').withTimeout(this.timeoutMs);
+  }
+
+  private checkRedis(): PromiseLike<HealthIndicatorResult> | HealthIndicatorResult {
+    const client = this.redis.client;
+    const session = this.indicators.check('redis');
+    if (!client) return session.up({ mode: 'embedded' });
+    return session
+      .attempt(async () => {
+        await client.ping();
+      })
+      .withTimeout(this.timeoutMs);
+  }
+}

@@ -1,0 +1,12 @@
+export { HEALTH_CHECK_TIMEOUT, HealthController } from './health.controller';
+export {
+  HTTP_LATENCY_BUCKETS,
+  HTTP_SERVER_REQUESTS_SECONDS,
+  installRequestObservability,
+  UNMATCHED_ROUTE,
+} from './http-metrics';
+export { maskPhone, REDACT_PATHS, REDACTED, sanitizeUrl } from './log-redaction';
+export { buildLoggerParams, type ObservedRequest } from './logging';
+export { loadObservabilityConfig, observabilityConfig, type ObservabilityConfig } from './observability.config';
+export { ObservabilityModule } from './observability.module';
+export { ReadinessState } from './readiness.state';

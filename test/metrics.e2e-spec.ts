@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { request, RunningApp, startApp } from './support/app-harness';
+import { productionEnv } from './support/environment';
+import { createTestDatabase, TestDatabase } from './support/test-database';
+
+// scripts/ensure-promtool.sh puts it here (npm test runs it first) when it is not on PATH
+function promtoolPath(): string {
+  const local = resolve('.tools/promtool');
+  if (existsSync(local)) return local;
+  return 'promtool';
+}
+
+// prom-client's default gauges end in _total; promtool 2.42 flags exactly these, and they are
+// not ours to rename (see ../shared/stack-notes.md).
+const KNOWN_DEFAULT_METRIC_NOISE = /^nodejs_active_(handles|requests|resources)_total /;
+
+describe('GET /metrics', () => {
+  let database: TestDatabase;
+  let running: RunningApp;
+  let exposition: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    running = await startApp(productionEnv(database.name));
+    const api = `${running.baseUrl}/api/v1`;
+    for (const id of [101, 202, 303]) expect((await request(`${api}/diagnostics/items/${id}`)).status).toBe(200);
+    await request(`${api}/ping`);
+    await request(`${running.baseUrl}/scanner/probe/98765`);
+    await request(`${running.baseUrl}/health/ready`);
+    const response = await request<string>(`${running.baseUrl}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    exposition = response.text;
+  });
+
+  afterAll(async () => {
+    await running?.close();
+    await database?.drop();
+  });
+
+  it('labels requests by route template, never by raw id', () => {
+    expect(exposition).toMatch(
+      /http_server_requests_seconds_count\{method="GET",route="\/api\/v1\/diagnostics\/items\/:id",status="200"\} 3/,
+    );
+    expect(exposition).toMatch(/http_server_requests_seconds_bucket\{[^}]*route="\/api\/v1\/ping"/);
+    for (const rawId of ['101', '202', '303', '98765']) {
+      expect(exposition).not.toMatch(new RegExp(`route="[^"]*${rawId}`));
+    }
+    expect(exposition).toMatch(/http_server_requests_seconds_count\{method="GET",route="unmatched",status="404"\} 1/);
+  });
+
+  it('includes the default Node metrics', () => {
+    expect(exposition).toContain('process_resident_memory_bytes');
+    expect(exposition).toContain('nodejs_eventloop_lag_seconds');
+  });
+
+  it('passes promtool check metrics', () => {
+    let problems = '';
+    try {
+      execFileSync(promtoolPath(), ['check', 'metrics'], { input: exposition, encoding: 'utf8', stdio: 'pipe' });
+    } catch (error) {
+      const failure = error as { status?: number; stdout?: string; stderr?: string; code?: string };
+      if (failure.code === 'ENOENT') throw new Error('promtool not found: run scripts/ensure-promtool.sh');
+      problems = `${failure.stdout ?? ''}${failure.stderr ?? ''}`;
+    }
+    const ours = problems
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line.length > 0 && !KNOWN_DEFAULT_METRIC_NOISE.test(line));
+    expect(ours).toEqual([]);
+  });
+});
