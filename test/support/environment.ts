@@ -13,6 +13,7 @@ export type EnvOverrides = Record<string, string | undefined>;
 export function productionEnv(databaseName: string, overrides: EnvOverrides = {}): EnvOverrides {
   return {
     NODE_ENV: 'test',
+    DB_TYPE: 'mariadb',
     DB_HOST: testServices.dbHost,
     DB_PORT: String(testServices.dbPort),
     DB_USER: testServices.dbUser,

@@ -6,8 +6,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { getToken } from '@willsoto/nestjs-prometheus';
 import { Logger } from 'nestjs-pino';
 import type { Histogram } from 'prom-client';
-import { AppConfig, loadAppConfig } from '@app/config';
-import { DatabaseConfig } from '@app/database';
+import { AppConfig, loadAppConfig, validateAll } from '@app/config';
+import { DatabaseConfig, loadDatabaseConfig } from '@app/database';
 import {
   AllExceptionsFilter,
   createFastifyAdapter,
@@ -15,7 +15,13 @@ import {
   EnvelopeInterceptor,
   loadHttpConfig,
 } from '@app/http';
-import { HTTP_SERVER_REQUESTS_SECONDS, installRequestObservability, ObservabilityConfig } from '@app/observability';
+import {
+  HTTP_SERVER_REQUESTS_SECONDS,
+  installRequestObservability,
+  loadObservabilityConfig,
+  ObservabilityConfig,
+} from '@app/observability';
+import { loadRedisConfig } from '@app/redis';
 import { AppModule } from './app.module';
 
 export const API_PREFIX = 'api/v1';
@@ -25,6 +31,15 @@ export const API_PREFIX = 'api/v1';
  * suite run exactly the same pipeline.
  */
 export async function createApp(): Promise<NestFastifyApplication> {
+  // Every variable is checked before anything connects, and all problems are reported together.
+  const env = process.env;
+  validateAll([
+    () => loadAppConfig(env),
+    () => loadHttpConfig(env),
+    () => loadDatabaseConfig(env),
+    () => loadRedisConfig(env),
+    () => loadObservabilityConfig(env),
+  ]);
   // Read before Nest starts: the adapter and the module list depend on them.
   const bootConfig = loadAppConfig(process.env);
   const app = await NestFactory.create<NestFastifyApplication>(

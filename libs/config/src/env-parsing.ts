@@ -69,3 +69,20 @@ export function ToList(): PropertyDecorator {
       : value,
   );
 }
+
+/**
+ * Runs every config loader and reports all problems at once, so an operator fixes the
+ * environment in one pass instead of one restart per variable.
+ */
+export function validateAll(loaders: Array<() => unknown>): void {
+  const problems = loaders.flatMap((load) => {
+    try {
+      load();
+      return [];
+    } catch (error) {
+      if (error instanceof ConfigValidationError) return error.problems;
+      throw error;
+    }
+  });
+  if (problems.length > 0) throw new ConfigValidationError([...new Set(problems)]);
+}

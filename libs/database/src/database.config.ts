@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { registerAs } from '@nestjs/config';
-import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, ValidateIf } from 'class-validator';
 import { loadAppConfig, parseEnv, resolveProfile, ToBoolean, ToInteger } from '@app/config';
 
 const inProduction = (env: DatabaseEnv): boolean => resolveProfile(env) === 'production';
@@ -14,6 +14,10 @@ class DatabaseEnv {
   @IsNotEmpty({ message: 'DB_HOST must be set in the production profile (MySQL/MariaDB host)' })
   @IsString()
   DB_HOST?: string;
+
+  @IsOptional()
+  @IsIn(['mysql', 'mariadb'])
+  DB_TYPE?: 'mysql' | 'mariadb';
 
   @IsOptional()
   @ToInteger()
@@ -113,6 +117,8 @@ export type DatabaseConfig = CommonDatabaseConfig &
     }
   | {
       type: 'mysql';
+      /** Which server speaks the MySQL protocol: TypeORM reads their schemas differently. */
+      dialect: 'mysql' | 'mariadb';
       host: string;
       port: number;
       username: string;
@@ -140,6 +146,7 @@ export function loadDatabaseConfig(env: NodeJS.ProcessEnv): DatabaseConfig {
   const connectionLimit = parsed.DB_POOL_SIZE ?? 10;
   return {
     type: 'mysql',
+    dialect: parsed.DB_TYPE ?? 'mysql',
     host: parsed.DB_HOST as string,
     port: parsed.DB_PORT ?? 3306,
     username: parsed.DB_USER as string,

@@ -42,7 +42,7 @@ export function buildDataSourceOptions(config: DatabaseConfig, parts: DataSource
   }
   return {
     ...common,
-    type: 'mysql',
+    type: config.dialect,
     host: config.host,
     port: config.port,
     username: config.username,

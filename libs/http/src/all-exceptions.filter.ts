@@ -96,11 +96,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const resolved = resolveError(exception);
     const status = resolved.definition.status;
 
-    if (status >= 500) {
+    if (!(exception instanceof AppError) && status >= 500) {
+      // unexpected: the stack goes to the log (never to the client)
       this.logger.error(
         { err: exception, requestId: request.id, code: resolved.definition.code },
         `${request.method} ${request.url} failed with ${status}`,
       );
+    }
+    if (exception instanceof AppError && status >= 500) {
+      // raised on purpose (dependency down, not ready): worth a line, not a stack
+      this.logger.warn({ requestId: request.id, code: resolved.definition.code }, resolved.message);
     }
     if (reply.sent) return;
 

@@ -42,7 +42,9 @@ export function sanitizeUrl(url: string | undefined): string {
 
 /** 13812345678 -> 138****5678, for the few places a phone must appear (admin lists). */
 export function maskPhone(phone: string): string {
-  const digits = phone.replace(/\D/g, '');
+  const all = phone.replace(/\D/g, '');
+  // +86 numbers are shown as the national number people recognise
+  const digits = all.length === 13 && all.startsWith('86') ? all.slice(2) : all;
   if (digits.length < 7) return '****';
   return `${digits.slice(0, 3)}****${digits.slice(-4)}`;
 }

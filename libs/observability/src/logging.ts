@@ -43,8 +43,8 @@ export function buildLoggerParams(config: ObservabilityConfig): Params {
         `${request.method} ${(request as ObservedRequest).routeTemplate ?? sanitizeUrl(request.url)} ${response.statusCode}`,
       // probes and scrapes arrive every few seconds: keep them out of info-level logs
       customLogLevel: (request: IncomingMessage, response: ServerResponse, error?: Error) => {
-        if (error || response.statusCode >= 500) return 'error';
         if (QUIET_PREFIXES.some((prefix) => request.url?.startsWith(prefix))) return 'debug';
+        if (error || response.statusCode >= 500) return 'error';
         return 'info';
       },
       transport: config.logPretty

@@ -36,6 +36,10 @@ export function installGracefulShutdown(
       server.closeAllConnections();
     }, timing.drainMs);
     drainTimer.unref();
+    // Node closes idle keep-alive sockets once, when close() starts; a socket whose request
+    // finishes later would hold the server open until its keep-alive timeout.
+    const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
+    idleSweep.unref();
     try {
       await app.close();
       logger.log('shutdown complete');
@@ -45,6 +49,7 @@ export function installGracefulShutdown(
       exit(1);
     } finally {
       clearTimeout(drainTimer);
+      clearInterval(idleSweep);
     }
   };
 

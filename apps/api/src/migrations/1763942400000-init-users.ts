@@ -9,7 +9,7 @@ export class InitUsers1763942400000 implements MigrationInterface {
   name = 'InitUsers1763942400000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const mysql = queryRunner.connection.driver.options.type === 'mysql';
+    const mysql = queryRunner.connection.driver.options.type !== 'better-sqlite3';
     if (mysql) {
       await queryRunner.query('ALTER DATABASE CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
     }
@@ -22,7 +22,7 @@ export class InitUsers1763942400000 implements MigrationInterface {
         columns: [
           {
             name: 'id',
-            type: mysql ? 'bigint' : 'integer',
+            type: mysql ? 'int' : 'integer',
             isPrimary: true,
             isGenerated: true,
             generationStrategy: 'increment',

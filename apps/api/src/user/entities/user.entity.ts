@@ -5,8 +5,9 @@ export type UserRole = 'user' | 'operator' | 'admin';
 /** A mini-program user, keyed by the WeChat openid of our app. */
 @Entity({ name: 'users' })
 export class User {
-  @PrimaryGeneratedColumn({ type: 'bigint' })
-  id: string;
+  // int (not bigint): SQLite auto-increments only an INTEGER key, and 2^31 users is far off
+  @PrimaryGeneratedColumn()
+  id: number;
 
   @Index('uq_users_openid', { unique: true })
   @Column({ type: 'varchar', length: 64 })

@@ -1,0 +1,90 @@
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { ConfigValidationError, parseEnv, ToBoolean, ToInteger, ToList, validateAll } from './env-parsing';
+import { loadAppConfig } from './app.config';
+import { resolveProfile } from './profile';
+
+class SampleEnv {
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  SAMPLE_COUNT?: number;
+
+  @IsOptional()
+  @ToBoolean()
+  SAMPLE_FLAG?: boolean;
+
+  @IsOptional()
+  @ToList()
+  SAMPLE_LIST?: string[];
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  SAMPLE_SECRET_KEY?: number;
+}
+
+describe('parseEnv', () => {
+  it('converts integers, booleans and lists', () => {
+    const parsed = parseEnv(SampleEnv, { SAMPLE_COUNT: '7', SAMPLE_FLAG: 'off', SAMPLE_LIST: 'a, b,,c' });
+    expect(parsed.SAMPLE_COUNT).toBe(7);
+    expect(parsed.SAMPLE_FLAG).toBe(false);
+    expect(parsed.SAMPLE_LIST).toEqual(['a', 'b', 'c']);
+  });
+
+  it('treats an empty assignment as unset', () => {
+    expect(parseEnv(SampleEnv, { SAMPLE_COUNT: '' }).SAMPLE_COUNT).toBeUndefined();
+  });
+
+  it('names the variable and the value that is wrong', () => {
+    expect(() => parseEnv(SampleEnv, { SAMPLE_COUNT: 'eleven' })).toThrow(/SAMPLE_COUNT must be an integer.*"eleven"/);
+    expect(() => parseEnv(SampleEnv, { SAMPLE_COUNT: '11' })).toThrow(/SAMPLE_COUNT must not be greater than 10/);
+  });
+
+  it('never echoes the value of a secret-looking variable', () => {
+    try {
+      parseEnv(SampleEnv, { SAMPLE_SECRET_KEY: 'hunter2' });
+      throw new Error('expected a validation error');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigValidationError);
+      expect((error as Error).message).toContain('SAMPLE_SECRET_KEY');
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  it('collects the problems of every loader into one error', () => {
+    const failing = (problem: string) => () => {
+      throw new ConfigValidationError([problem]);
+    };
+    expect(() => validateAll([failing('A is wrong'), () => 1, failing('B is wrong')])).toThrow(
+      /A is wrong[\s\S]*B is wrong/,
+    );
+    expect(() => validateAll([() => 1])).not.toThrow();
+  });
+});
+
+describe('resolveProfile', () => {
+  it.each([
+    [{}, 'embedded'],
+    [{ NODE_ENV: 'development' }, 'embedded'],
+    [{ NODE_ENV: 'production' }, 'production'],
+    [{ DB_HOST: 'db' }, 'production'],
+    [{ REDIS_URL: 'redis://r' }, 'production'],
+    [{ DB_HOST: '  ' }, 'embedded'],
+  ])('%j -> %s', (env, profile) => {
+    expect(resolveProfile(env)).toBe(profile);
+  });
+});
+
+describe('loadAppConfig', () => {
+  it('defaults to port 3000, docs on and no test routes outside production', () => {
+    const config = loadAppConfig({});
+    expect(config).toMatchObject({ port: 3000, profile: 'embedded', docsEnabled: true, testRoutesEnabled: false });
+  });
+
+  it('turns docs off by default in production and refuses diagnostics routes there', () => {
+    expect(loadAppConfig({ NODE_ENV: 'production' }).docsEnabled).toBe(false);
+    expect(() => loadAppConfig({ NODE_ENV: 'production', ENABLE_TEST_ROUTES: 'true' })).toThrow(ConfigValidationError);
+  });
+});

@@ -1,0 +1,60 @@
+import { freePort, runUntilExit } from './support/child-app';
+import { productionEnv } from './support/environment';
+import { createTestDatabase } from './support/test-database';
+
+/** The service refuses to start on bad configuration, naming the variable, with no stack. */
+describe('configuration is validated at boot', () => {
+  const expectRefusal = (result: { code: number | null; output: string }, ...mentions: string[]) => {
+    expect(result.code).toBe(1);
+    for (const mention of mentions) expect(result.output).toContain(mention);
+    // a configuration mistake is reported as a list of variables, not as a crash
+    expect(result.output).not.toMatch(/\n\s+at .+:\d+:\d+/);
+  };
+  // connectivity failures keep the driver's stack in the log for the operator
+  const expectConnectFailure = (result: { code: number | null; output: string }, mention: string) => {
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/Failed to start: .+/);
+    expect(result.output).toContain(mention);
+  };
+
+  it('NODE_ENV=production without a database or Redis refuses to start (no SQLite fallback)', async () => {
+    expectRefusal(await runUntilExit({ NODE_ENV: 'production' }), 'DB_HOST', 'DB_NAME', 'REDIS_URL', 'DB_PASSWORD');
+  });
+
+  it('names a malformed variable', async () => {
+    expectRefusal(
+      await runUntilExit({ ...productionEnv('unused'), DB_PORT: 'three-three-oh-six' }),
+      'DB_PORT must be an integer',
+    );
+    expectRefusal(await runUntilExit({ BODY_LIMIT_BYTES: 'lots' }), 'BODY_LIMIT_BYTES');
+    expectRefusal(await runUntilExit({ REDIS_URL: 'localhost:6379', DB_HOST: 'x' }), 'REDIS_URL must start with redis://');
+  });
+
+  it('refuses diagnostics routes in production', async () => {
+    expectRefusal(
+      await runUntilExit({ NODE_ENV: 'production', ENABLE_TEST_ROUTES: 'true' }),
+      'ENABLE_TEST_ROUTES must not be true',
+    );
+  });
+
+  it('refuses to start when the production database is unreachable', async () => {
+    const closedPort = await freePort();
+    const result = await runUntilExit(
+      productionEnv('unused', { DB_PORT: String(closedPort), DB_CONNECT_RETRIES: '0', DB_CONNECT_TIMEOUT_MS: '1000' }),
+    );
+    expectConnectFailure(result, 'ECONNREFUSED');
+  });
+
+  it('refuses to start when the production Redis is unreachable', async () => {
+    const database = await createTestDatabase();
+    try {
+      const closedPort = await freePort();
+      const result = await runUntilExit(
+        productionEnv(database.name, { REDIS_URL: `redis://127.0.0.1:${closedPort}`, REDIS_CONNECT_TIMEOUT_MS: '500' }),
+      );
+      expectConnectFailure(result, `Redis at redis://127.0.0.1:${closedPort} did not answer within 500 ms`);
+    } finally {
+      await database.drop();
+    }
+  });
+});
