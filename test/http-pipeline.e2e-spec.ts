@@ -49,6 +49,12 @@ describe('HTTP pipeline (production profile, real MariaDB + Redis)', () => {
     expect(replaced.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('answers a handler that returns nothing with an envelope carrying data null', async () => {
+    const response = await request(`${api}/diagnostics/items/5`, { method: 'DELETE' });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ code: 0, message: 'ok', data: null, requestId: expect.any(String) });
+  });
+
   it('passes a valid body through validation', async () => {
     const response = await request(`${api}/diagnostics/echo`, json(JSON.stringify({ name: '小程序🎉', quantity: 3 })));
     expect(response.status).toBe(200);

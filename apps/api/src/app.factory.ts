@@ -1,18 +1,18 @@
 import { Logger as NestLogger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { NestFactory, Reflector } from '@nestjs/core';
+import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { getToken } from '@willsoto/nestjs-prometheus';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import type { Histogram } from 'prom-client';
-import { AppConfig, loadAppConfig, validateAll } from '@app/config';
+import { AppConfig, loadAppConfig, loadDotEnvFile, validateAll } from '@app/config';
 import { DatabaseConfig, loadDatabaseConfig } from '@app/database';
 import {
   AllExceptionsFilter,
   createFastifyAdapter,
   createValidationPipe,
-  EnvelopeInterceptor,
+  installEnvelope,
   loadHttpConfig,
 } from '@app/http';
 import {
@@ -31,6 +31,7 @@ export const API_PREFIX = 'api/v1';
  * suite run exactly the same pipeline.
  */
 export async function createApp(): Promise<NestFastifyApplication> {
+  loadDotEnvFile();
   // Every variable is checked before anything connects, and all problems are reported together.
   const env = process.env;
   validateAll([
@@ -41,10 +42,10 @@ export async function createApp(): Promise<NestFastifyApplication> {
     () => loadObservabilityConfig(env),
   ]);
   // Read before Nest starts: the adapter and the module list depend on them.
-  const bootConfig = loadAppConfig(process.env);
+  const bootConfig = loadAppConfig(env);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ testRoutesEnabled: bootConfig.testRoutesEnabled }),
-    createFastifyAdapter(loadHttpConfig(process.env)),
+    createFastifyAdapter(loadHttpConfig(env)),
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
@@ -58,13 +59,13 @@ export async function createApp(): Promise<NestFastifyApplication> {
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.useGlobalInterceptors(new EnvelopeInterceptor(app.get(Reflector)));
-  installRequestObservability(
-    app.getHttpAdapter().getInstance(),
-    observability.metricsEnabled
+  installEnvelope(app.getHttpAdapter().getInstance(), { rawPathPrefixes: appConfig.docsEnabled ? ['/docs'] : [] });
+  installRequestObservability(app.getHttpAdapter().getInstance(), {
+    logger: observability.httpLogEnabled ? PinoLogger.root : null,
+    histogram: observability.metricsEnabled
       ? app.get<Histogram<'method' | 'route' | 'status'>>(getToken(HTTP_SERVER_REQUESTS_SECONDS))
       : null,
-  );
+  });
   if (appConfig.docsEnabled) {
     const document = SwaggerModule.createDocument(
       app,

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { appConfig, shouldIgnoreEnvFile } from '@app/config';
+import { appConfig } from '@app/config';
 import { databaseConfig, DatabaseModule } from '@app/database';
 import { httpConfig } from '@app/http';
 import { observabilityConfig, ObservabilityModule } from '@app/observability';
@@ -23,7 +23,8 @@ export class AppModule {
         ConfigModule.forRoot({
           isGlobal: true,
           cache: true,
-          ignoreEnvFile: shouldIgnoreEnvFile(process.env),
+          // createApp() has loaded .env already, before validating the whole environment
+          ignoreEnvFile: true,
           load: [appConfig, httpConfig, databaseConfig, redisConfig, observabilityConfig],
         }),
         ObservabilityModule.forRoot(),

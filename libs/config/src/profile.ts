@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+
 /**
  * The two ways the service runs. `embedded` needs nothing installed (SQLite file,
  * in-process cache/queue); `production` talks to MySQL/MariaDB and Redis and refuses
@@ -19,7 +21,12 @@ export function resolveProfile(env: ProfileSource): RuntimeProfile {
   return 'embedded';
 }
 
-/** The e2e suite sets its environment explicitly and must not pick up a developer's .env file. */
-export function shouldIgnoreEnvFile(env: ProfileSource): boolean {
-  return env.NODE_ENV === 'test';
+/**
+ * Loads ./.env into process.env (real environment variables win), before anything reads
+ * configuration. The test profile skips it: tests set their environment explicitly and
+ * must not pick up a developer's .env.
+ */
+export function loadDotEnvFile(path = '.env'): void {
+  if (process.env.NODE_ENV === 'test' || !existsSync(path)) return;
+  process.loadEnvFile(path);
 }

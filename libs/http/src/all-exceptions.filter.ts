@@ -3,29 +3,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ErrorDefinition } from './app-error';
 import { CommonError } from './common.errors';
 import { Envelope } from './envelope';
+import { definitionForStatus } from './error-status';
 
 interface ResolvedError {
   definition: ErrorDefinition;
   message: string;
   data: unknown;
 }
-
-const BY_STATUS: Record<number, ErrorDefinition> = {
-  [HttpStatus.BAD_REQUEST]: CommonError.BadRequest,
-  [HttpStatus.UNAUTHORIZED]: CommonError.Unauthorized,
-  [HttpStatus.FORBIDDEN]: CommonError.Forbidden,
-  [HttpStatus.NOT_FOUND]: CommonError.NotFound,
-  [HttpStatus.METHOD_NOT_ALLOWED]: CommonError.MethodNotAllowed,
-  [HttpStatus.REQUEST_TIMEOUT]: CommonError.RequestTimeout,
-  [HttpStatus.CONFLICT]: CommonError.Conflict,
-  [HttpStatus.PAYLOAD_TOO_LARGE]: CommonError.PayloadTooLarge,
-  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: CommonError.UnsupportedMediaType,
-  [HttpStatus.UNPROCESSABLE_ENTITY]: CommonError.Unprocessable,
-  [HttpStatus.TOO_MANY_REQUESTS]: CommonError.TooManyRequests,
-  [HttpStatus.BAD_GATEWAY]: CommonError.BadGateway,
-  [HttpStatus.SERVICE_UNAVAILABLE]: CommonError.ServiceUnavailable,
-  [HttpStatus.GATEWAY_TIMEOUT]: CommonError.GatewayTimeout,
-};
 
 // Fastify raises these before a Nest handler runs (body parsing, limits).
 const FASTIFY_CODES: Record<string, ErrorDefinition> = {
@@ -41,10 +25,6 @@ function fastifyDefinition(error: unknown): ErrorDefinition | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const { code } = error as { code?: unknown };
   return typeof code === 'string' ? FASTIFY_CODES[code] : undefined;
-}
-
-function definitionForStatus(status: number): ErrorDefinition {
-  return BY_STATUS[status] ?? (status >= 500 ? CommonError.Internal : CommonError.BadRequest);
 }
 
 /** Turns anything thrown into the envelope; exported for unit tests. */
@@ -115,6 +95,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       data: resolved.data ?? null,
       requestId: request.id,
     };
-    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+    // sent as a string so the envelope hook does not wrap it a second time
+    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
   }
 }

@@ -1,8 +1,8 @@
 export { AllExceptionsFilter, resolveError } from './all-exceptions.filter';
 export { AppError, defineErrors, type ErrorDefinition } from './app-error';
 export { CommonError } from './common.errors';
-export { successEnvelope, type Envelope } from './envelope';
-export { EnvelopeInterceptor, RAW_RESPONSE, RawResponse } from './envelope.interceptor';
+export { installEnvelope, RawResponse, successEnvelope, type Envelope, type EnvelopeOptions } from './envelope';
+export { definitionForStatus } from './error-status';
 export { createFastifyAdapter } from './fastify-adapter';
 export { httpConfig, loadHttpConfig, type HttpConfig } from './http.config';
 export { REQUEST_ID_HEADER, requestIdFor } from './request-id';

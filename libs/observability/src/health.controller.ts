@@ -5,8 +5,8 @@ import {
   HealthCheckService,
   HealthIndicatorResult,
   HealthIndicatorService,
-  TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
+import { DataSource } from 'typeorm';
 import { AppError, CommonError } from '@app/http';
 import { RedisService } from '@app/redis';
 import { ReadinessState } from './readiness.state';
@@ -22,7 +22,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly database: TypeOrmHealthIndicator,
+    private readonly dataSource: DataSource,
     private readonly redis: RedisService,
     private readonly readiness: ReadinessState,
     @Optional() @Inject(HEALTH_CHECK_TIMEOUT) timeoutMs?: number,
@@ -62,7 +62,12 @@ export class HealthController {
   }
 
   private checkDatabase(): PromiseLike<HealthIndicatorResult> {
-    return this.database.pingCheck('database').withTimeout(this.timeoutMs);
+    return this.indicators
+      .check('database')
+      .attempt(async () => {
+        await this.dataSource.query('SELECT 1');
+      })
+      .withTimeout(this.timeoutMs);
   }
 
   private checkRedis(): PromiseLike<HealthIndicatorResult> | HealthIndicatorResult {

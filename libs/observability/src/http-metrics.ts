@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
-import type { ObservedRequest } from './logging';
+import { sanitizeUrl } from './log-redaction';
 
 export const HTTP_SERVER_REQUESTS_SECONDS = 'http_server_requests_seconds';
 
@@ -10,29 +11,49 @@ export const HTTP_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.
 /** Label for requests that matched no route, so scanners cannot explode the label set. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
+// probes and scrapes arrive every few seconds: keep them out of info-level logs
+const QUIET_PREFIXES = ['/health/', '/metrics'];
+
+export interface RequestObservability {
+  /** One structured line per answered request; null when HTTP_LOG_ENABLED=false. */
+  logger: Logger | null;
+  /** http_server_requests_seconds; null when METRICS_ENABLED=false. */
+  histogram: Histogram<'method' | 'route' | 'status'> | null;
+}
+
 /**
- * Records each request once it is answered, labelled by the route template
- * (`/api/v1/orders/:id`, never `/api/v1/orders/123`). Done in Fastify hooks rather than
- * a Nest interceptor so 404s, body-parser errors and 503s while closing are counted too.
+ * Logs and measures each request once it is answered, labelled by the route template
+ * (`/api/v1/orders/:id`, never `/api/v1/orders/123`). Fastify hooks rather than Nest
+ * middleware or interceptors: 404s, body-parser errors and 503s while closing are
+ * counted too, and the hot path stays a few microseconds.
  */
-export function installRequestObservability(
-  fastify: FastifyInstance,
-  histogram: Histogram<'method' | 'route' | 'status'> | null,
-): void {
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    (request.raw as ObservedRequest).routeTemplate = request.routeOptions.url ?? UNMATCHED_ROUTE;
-    done();
-  });
-  if (!histogram) return;
+export function installRequestObservability(fastify: FastifyInstance, { logger, histogram }: RequestObservability): void {
+  if (!logger && !histogram) return;
   fastify.addHook('onResponse', (request, reply, done) => {
-    histogram.observe(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? UNMATCHED_ROUTE,
-        status: String(reply.statusCode),
-      },
-      reply.elapsedTime / 1000,
-    );
+    const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+    const status = reply.statusCode;
+    const seconds = reply.elapsedTime / 1000;
+    histogram?.observe({ method: request.method, route, status: String(status) }, seconds);
+    if (logger) {
+      const level = QUIET_PREFIXES.some((prefix) => request.url.startsWith(prefix))
+        ? 'debug'
+        : status >= 500
+          ? 'error'
+          : 'info';
+      if (logger.isLevelEnabled(level)) {
+        logger[level](
+          {
+            requestId: request.id,
+            method: request.method,
+            url: sanitizeUrl(request.url),
+            route,
+            status,
+            durationMs: Math.round(reply.elapsedTime * 100) / 100,
+          },
+          `${request.method} ${route} ${status}`,
+        );
+      }
+    }
     done();
   });
 }

@@ -4,9 +4,10 @@ export {
   HTTP_SERVER_REQUESTS_SECONDS,
   installRequestObservability,
   UNMATCHED_ROUTE,
+  type RequestObservability,
 } from './http-metrics';
 export { maskPhone, REDACT_PATHS, REDACTED, sanitizeUrl } from './log-redaction';
-export { buildLoggerParams, type ObservedRequest } from './logging';
+export { buildLoggerParams, flushLogs } from './logging';
 export { loadObservabilityConfig, observabilityConfig, type ObservabilityConfig } from './observability.config';
 export { ObservabilityModule } from './observability.module';
 export { ReadinessState } from './readiness.state';

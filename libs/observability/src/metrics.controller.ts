@@ -2,11 +2,9 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply } from 'fastify';
-import { RawResponse } from '@app/http';
 
-/** Serves the Prometheus text format as is: the JSON envelope must not wrap it. */
+/** Fastify needs the text returned (passthrough), not written through an Express-style response. */
 @ApiExcludeController()
-@RawResponse()
 @Controller()
 export class MetricsController extends PrometheusController {
   @Get()

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { EchoDto } from './dto/echo.dto';
 import { SlowQueryDto } from './dto/slow-query.dto';
@@ -26,6 +26,11 @@ export class DiagnosticsController {
   @Get('items/:id')
   item(@Param('id', ParseIntPipe) id: number): { id: number } {
     return { id };
+  }
+
+  @Delete('items/:id')
+  removeItem(@Param('id', ParseIntPipe) _id: number): void {
+    // nothing to return: the client still gets an envelope with data null
   }
 
   @Get('crash')

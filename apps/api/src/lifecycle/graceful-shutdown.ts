@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ReadinessState } from '@app/observability';
+import { flushLogs, ReadinessState } from '@app/observability';
 
 export interface ShutdownTiming {
   /** Serve on (readiness already 503) so the load balancer stops routing here first. */
@@ -43,9 +43,11 @@ export function installGracefulShutdown(
     try {
       await app.close();
       logger.log('shutdown complete');
+      flushLogs();
       exit(0);
     } catch (error) {
       logger.error({ err: error }, 'shutdown failed');
+      flushLogs();
       exit(1);
     } finally {
       clearTimeout(drainTimer);

@@ -1,0 +1,73 @@
+import { request, startApp } from './support/app-harness';
+import { productionEnv } from './support/environment';
+import { createTestDatabase, TestDatabase } from './support/test-database';
+
+interface LogLine {
+  level: number;
+  msg: string;
+  requestId?: string;
+  method?: string;
+  url?: string;
+  route?: string;
+  status?: number;
+  durationMs?: number;
+}
+
+describe('request logs (JSON, production profile)', () => {
+  let database: TestDatabase;
+  let lines: LogLine[];
+  let rawOutput: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const running = await startApp(productionEnv(database.name, { LOG_LEVEL: 'info' }));
+    const api = `${running.baseUrl}/api/v1`;
+    await request(`${api}/diagnostics/items/4711`, { headers: { 'x-request-id': 'log-check-1' } });
+    await request(`${api}/diagnostics/echo?access_token=tok-secret-1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer hdr-secret-2', 'x-request-id': 'log-check-2' },
+      body: JSON.stringify({ name: 'pw-secret-3' }),
+    });
+    await request(`${running.baseUrl}/health/ready`, { headers: { 'x-request-id': 'log-check-probe' } });
+    await request(`${running.baseUrl}/no/such/route`, { headers: { 'x-request-id': 'log-check-404' } });
+    // lines are buffered; a graceful stop flushes them
+    await running.close();
+    rawOutput = running.child.output();
+    lines = rawOutput
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as LogLine);
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('writes one line per request with request id, method, route template, status and duration', () => {
+    const mine = lines.filter((line) => line.requestId === 'log-check-1');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({
+      level: 30,
+      method: 'GET',
+      url: '/api/v1/diagnostics/items/4711',
+      route: '/api/v1/diagnostics/items/:id',
+      status: 200,
+    });
+    expect(typeof mine[0].durationMs).toBe('number');
+  });
+
+  it('labels unmatched routes without inventing a template', () => {
+    expect(lines.find((line) => line.requestId === 'log-check-404')).toMatchObject({ route: 'unmatched', status: 404 });
+  });
+
+  it('keeps probes out of info-level logs', () => {
+    expect(lines.some((line) => line.requestId === 'log-check-probe')).toBe(false);
+  });
+
+  it('never logs tokens from the query, headers or body', () => {
+    expect(lines.find((line) => line.requestId === 'log-check-2')?.url).toBe(
+      '/api/v1/diagnostics/echo?access_token=%5BREDACTED%5D',
+    );
+    for (const secret of ['tok-secret-1', 'hdr-secret-2', 'pw-secret-3']) expect(rawOutput).not.toContain(secret);
+  });
+});
