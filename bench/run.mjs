@@ -1,0 +1,821 @@
+// Benchmark harness: `npm run bench`. See bench/README.md.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import mysql from 'mysql2/promise';
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(BENCH_DIR, '..');
+const RESULTS_DIR = path.join(BENCH_DIR, 'results');
+const LOG_DIR = path.join(RESULTS_DIR, 'logs');
+const WRK_SCRIPT = path.join(BENCH_DIR, 'wrk-report.lua');
+const LOOPBACK = '127.0.0.1';
+const PING = '/api/v1/ping';
+
+const config = {
+  durationS: intEnv('BENCH_DURATION', 10, 1, 300),
+  warmupS: intEnv('BENCH_WARMUP', 3, 0, 60),
+  startupRuns: intEnv('BENCH_STARTUP_RUNS', 3, 1, 20),
+  wrkTimeout: '5s',
+  readyTimeoutMs: 30_000,
+  stopTimeoutMs: 5_000,
+  filters: (process.env.BENCH_SCENARIOS ?? '')
+    .split(',')
+    .map((part) => part.trim().toLowerCase())
+    .filter(Boolean),
+  skipBuild: process.env.BENCH_SKIP_BUILD === '1',
+};
+
+/** Above this share of core 0 taken by other work, a row's numbers are flagged. */
+const NOISY_CORE_PCT = 5;
+
+const DB = { host: LOOPBACK, port: 3306, user: 'root', password: '' };
+
+/** What a scenario's `target` starts, and how readiness is detected. */
+const TARGETS = {
+  api: {
+    script: (ctx) => path.join(ctx.distDir, 'apps/api/src/main.js'),
+    readyPath: '/health/ready',
+    env: (ctx) => ({
+      DB_HOST: DB.host,
+      DB_PORT: String(DB.port),
+      DB_USER: DB.user,
+      DB_PASSWORD: DB.password,
+      DB_NAME: ctx.dbName,
+      REDIS_URL: `redis://${LOOPBACK}:6379`,
+      DB_MIGRATE_ON_START: 'true',
+      LOG_PRETTY: 'false',
+      // NODE_ENV=production would demand a DB password (root has none here); test is the
+      // same code path except that Swagger docs default on, so switch them off like production.
+      NODE_ENV: 'test',
+      DOCS_ENABLED: 'false',
+    }),
+  },
+  baseline: {
+    script: () => path.join(BENCH_DIR, 'baseline-fastify.mjs'),
+    readyPath: PING,
+    env: () => ({}),
+  },
+};
+
+const BASELINE_100 = 'baseline: bare fastify ping @100';
+const BASELINE_1000 = 'baseline ping @1000';
+
+/**
+ * Load scenarios, run in order. `baselineName` names the row the req/s ratio is taken
+ * against; `targets` are pass/fail thresholds (minRatio, maxErrors, maxTimeouts, maxRssMb).
+ */
+const scenarios = [
+  { name: BASELINE_100, target: 'baseline', env: {}, path: PING, connections: 100, verify: verifyPing },
+  {
+    name: 'api ping full pipeline @100',
+    target: 'api',
+    env: {},
+    path: PING,
+    connections: 100,
+    baselineName: BASELINE_100,
+    verify: verifyPing,
+    targets: { minRatio: 0.5, maxRssMb: 150 },
+  },
+  {
+    name: 'api ping logging off @100',
+    target: 'api',
+    env: { HTTP_LOG_ENABLED: 'false' },
+    path: PING,
+    connections: 100,
+    baselineName: BASELINE_100,
+    verify: verifyPing,
+    targets: { maxRssMb: 150 },
+  },
+  {
+    name: 'api ping metrics off @100',
+    target: 'api',
+    env: { METRICS_ENABLED: 'false' },
+    path: PING,
+    connections: 100,
+    baselineName: BASELINE_100,
+    verify: verifyPing,
+    targets: { maxRssMb: 150 },
+  },
+  { name: BASELINE_1000, target: 'baseline', env: {}, path: PING, connections: 1000, verify: verifyPing },
+  {
+    name: 'api ping full @1000',
+    target: 'api',
+    env: {},
+    path: PING,
+    connections: 1000,
+    baselineName: BASELINE_1000,
+    verify: verifyPing,
+    targets: { maxErrors: 0, maxTimeouts: 0, maxRssMb: 150 },
+  },
+];
+
+/** Boot-time scenarios: spawn to first 200 on the target's readiness path. */
+const startupScenarios = [
+  { name: 'startup: api (production profile)', target: 'api', env: {}, targets: { maxStartupMs: 1500 } },
+  { name: 'startup: baseline fastify', target: 'baseline', env: {} },
+];
+
+// ---------------------------------------------------------------------------------------
+
+/** Every child still running (servers and wrk), so any exit path can kill them. */
+const running = new Set();
+/** What exists only for this run and must go on every exit path. */
+const acquired = { database: null, snapshotDir: null };
+let aborting = false;
+const pinning = os.availableParallelism() >= 2 && commandExists('taskset');
+
+async function main() {
+  const startedAt = new Date();
+  const selected = selectScenarios();
+  const selectedStartup = startupScenarios.filter(matchesFilter);
+  if (selected.length === 0 && selectedStartup.length === 0) {
+    throw new Error(`BENCH_SCENARIOS=${process.env.BENCH_SCENARIOS} matches no scenario`);
+  }
+
+  if (config.skipBuild) log('BENCH_SKIP_BUILD=1: using the existing dist/');
+  else build();
+  if (selected.length > 0) ensureWrk();
+  fs.rmSync(LOG_DIR, { recursive: true, force: true });
+  fs.mkdirSync(LOG_DIR, { recursive: true });
+
+  const ctx = { dbName: `bench_${timestampSlug(startedAt)}_${process.pid}`, distDir: null };
+  const report = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: null,
+    machine: machineInfo(),
+    config: {
+      durationS: config.durationS,
+      warmupS: config.warmupS,
+      startupRuns: config.startupRuns,
+      wrkTimeout: config.wrkTimeout,
+      wrkThreads: 1,
+      pinning: pinning ? 'server on core 0, wrk on core 1' : 'off',
+      database: ctx.dbName,
+      filters: config.filters,
+    },
+    startup: [],
+    rows: [],
+    checks: [],
+  };
+
+  try {
+    acquired.snapshotDir = snapshotDist();
+    ctx.distDir = path.join(acquired.snapshotDir, 'dist');
+    for (const target of new Set([...selected, ...selectedStartup].map((s) => s.target))) {
+      const script = TARGETS[target].script(ctx);
+      if (!fs.existsSync(script)) throw new Error(`missing ${script}`);
+    }
+    await createDatabase(ctx.dbName);
+    acquired.database = ctx.dbName;
+    for (const scenario of selectedStartup) {
+      if (aborting) break;
+      report.startup.push(await measureStartup(scenario, ctx));
+    }
+    for (const scenario of selected) {
+      if (aborting) break;
+      report.rows.push(await measureLoad(scenario, ctx));
+    }
+  } finally {
+    await releaseAll();
+  }
+  if (aborting) return;
+
+  computeRatios(report.rows);
+  report.checks = evaluateTargets(report);
+  report.finishedAt = new Date().toISOString();
+
+  printReport(report);
+  const file = writeReport(report, startedAt);
+  log(`results: ${path.relative(ROOT, file)} (and bench/results/latest.json); server logs: bench/results/logs/`);
+
+  const failedToRun = [...report.startup, ...report.rows].filter((row) => row.status !== 'ok');
+  if (failedToRun.length > 0) {
+    log(`${failedToRun.length} scenario(s) failed to run: ${failedToRun.map((row) => row.name).join(', ')}`);
+    process.exitCode = 1;
+  }
+}
+
+// --- scenarios ------------------------------------------------------------------------
+
+function matchesFilter(scenario) {
+  const name = scenario.name.toLowerCase();
+  return config.filters.length === 0 || config.filters.some((filter) => name.includes(filter));
+}
+
+/** The filtered rows plus any baseline they are compared against, in declaration order. */
+function selectScenarios() {
+  const wanted = new Set(scenarios.filter(matchesFilter).map((s) => s.name));
+  for (const scenario of scenarios) {
+    if (wanted.has(scenario.name) && scenario.baselineName) wanted.add(scenario.baselineName);
+  }
+  for (const name of wanted) {
+    if (!scenarios.some((s) => s.name === name)) throw new Error(`unknown baselineName "${name}"`);
+  }
+  return scenarios.filter((s) => wanted.has(s.name));
+}
+
+async function measureStartup(scenario, ctx) {
+  const row = { name: scenario.name, target: scenario.target, status: 'ok', samplesMs: [], targets: scenario.targets ?? {} };
+  log(`${scenario.name}: ${config.startupRuns} boots`);
+  try {
+    if (scenario.target === 'api') {
+      // The first boot on the empty database applies every migration; production restarts
+      // find them applied, so that boot is reported separately and not in the median.
+      row.firstBootMs = round(await bootOnce(scenario, ctx, `${slug(scenario.name)}-migrate`), 1);
+      log(`  first boot (applies migrations): ${row.firstBootMs.toFixed(0)} ms`);
+    }
+    for (let run = 1; run <= config.startupRuns; run++) {
+      const ms = await bootOnce(scenario, ctx, `${slug(scenario.name)}-${run}`);
+      row.samplesMs.push(round(ms, 1));
+      log(`  boot ${run}: ${ms.toFixed(0)} ms`);
+    }
+    row.medianMs = round(median(row.samplesMs), 1);
+  } catch (error) {
+    row.status = 'failed';
+    row.error = error.message;
+    log(`  FAILED: ${error.message}`);
+  }
+  return row;
+}
+
+async function bootOnce(scenario, ctx, logName) {
+  const server = await startServer(scenario, ctx, logName);
+  try {
+    return await waitReady(server);
+  } finally {
+    await stopServer(server);
+  }
+}
+
+async function measureLoad(scenario, ctx) {
+  const row = {
+    name: scenario.name,
+    target: scenario.target,
+    path: scenario.path,
+    connections: scenario.connections,
+    env: scenario.env,
+    baselineName: scenario.baselineName ?? null,
+    targets: scenario.targets ?? {},
+    status: 'ok',
+  };
+  log(`${scenario.name}: ${config.warmupS}s warm-up + ${config.durationS}s measured, ${scenario.connections} connections`);
+  let server;
+  try {
+    server = await startServer(scenario, ctx, slug(scenario.name));
+    row.log = path.relative(ROOT, server.logPath);
+    row.startupMs = round(await waitReady(server), 1);
+    row.pid = server.pid;
+    row.serverCpus = verifyNodePid(server.pid);
+    if (scenario.verify) await scenario.verify(server, scenario.path);
+
+    const load = { port: server.port, path: scenario.path, connections: scenario.connections };
+    if (config.warmupS > 0) await runWrk({ ...load, durationS: config.warmupS });
+    const before = cpuSample(server.pid);
+    const result = await runWrk({ ...load, durationS: config.durationS });
+    assertAlive(server);
+    Object.assign(row, summarizeWrk(result), memoryOf(server.pid), cpuShares(before, cpuSample(server.pid)));
+    log(
+      `  ${row.reqPerSec} req/s, p50 ${row.latencyMs.p50} ms, p99 ${row.latencyMs.p99} ms, ` +
+        `errors ${row.errors.total}, timeouts ${row.timeouts}, RSS ${row.rssMb} MB`,
+    );
+  } catch (error) {
+    row.status = 'failed';
+    row.error = error.message;
+    log(`  FAILED: ${error.message}`);
+  } finally {
+    if (server) await stopServer(server);
+  }
+  return row;
+}
+
+function summarizeWrk(result) {
+  const { connect, read, write, status, timeout } = result.errors;
+  const us = result.latencyUs;
+  const ms = (value) => round(value / 1000, 2);
+  return {
+    requests: result.requests,
+    reqPerSec: round(result.requests / (result.durationUs / 1e6), 0),
+    latencyMs: { p50: ms(us.p50), p75: ms(us.p75), p90: ms(us.p90), p99: ms(us.p99), p999: ms(us.p999), max: ms(us.max), mean: ms(us.mean) },
+    // wrk counts any HTTP status >= 400 as a "status" error; nothing here answers 3xx
+    errors: { non2xx: status, connect, read, write, total: status + connect + read + write },
+    timeouts: timeout,
+  };
+}
+
+/** The body and header must be the documented envelope, so both servers do the same work. */
+async function verifyPing(server, urlPath) {
+  const response = await httpGet(server.port, urlPath, 2000);
+  const fail = (why) => {
+    throw new Error(`GET ${urlPath}: ${why}; got ${response.status} ${response.body.slice(0, 200)}`);
+  };
+  if (response.status !== 200) fail('expected 200');
+  let body;
+  try {
+    body = JSON.parse(response.body);
+  } catch {
+    fail('body is not JSON');
+  }
+  const keys = Object.keys(body).sort().join(',');
+  if (keys !== 'code,data,message,requestId') fail(`unexpected keys ${keys}`);
+  if (body.code !== 0 || body.message !== 'ok' || JSON.stringify(body.data) !== '{"pong":true}') fail('wrong envelope');
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(body.requestId)) fail('requestId is not a UUID v4');
+  if (response.headers['x-request-id'] !== body.requestId) fail('x-request-id header differs from body.requestId');
+}
+
+function computeRatios(rows) {
+  for (const row of rows) {
+    if (row.status !== 'ok') continue;
+    if (row.target === 'baseline') {
+      row.ratio = 1;
+      continue;
+    }
+    const baseline = rows.find((candidate) => candidate.name === row.baselineName && candidate.status === 'ok');
+    row.ratio = baseline ? round(row.reqPerSec / baseline.reqPerSec, 3) : null;
+  }
+}
+
+/** One check per threshold; `pass` is null when the value could not be measured. */
+function evaluateTargets(report) {
+  const checks = [];
+  const add = (row, label, actual, limit, ok) =>
+    checks.push({ scenario: row.name, check: label, actual, limit, pass: actual == null ? null : ok(actual) });
+  for (const row of report.rows) {
+    const t = row.targets;
+    const ran = row.status === 'ok';
+    if (t.minRatio != null) add(row, 'ratio', ran ? row.ratio : null, `>= ${t.minRatio}`, (v) => v >= t.minRatio);
+    if (t.maxErrors != null) add(row, 'errors', ran ? row.errors.total : null, `<= ${t.maxErrors}`, (v) => v <= t.maxErrors);
+    if (t.maxTimeouts != null) add(row, 'timeouts', ran ? row.timeouts : null, `<= ${t.maxTimeouts}`, (v) => v <= t.maxTimeouts);
+    if (t.maxRssMb != null) add(row, 'RSS MB', ran ? row.rssMb : null, `<= ${t.maxRssMb}`, (v) => v <= t.maxRssMb);
+  }
+  for (const row of report.startup) {
+    const t = row.targets;
+    if (t.maxStartupMs != null) {
+      add(row, 'startup median ms', row.status === 'ok' ? row.medianMs : null, `<= ${t.maxStartupMs}`, (v) => v <= t.maxStartupMs);
+    }
+  }
+  for (const row of [...report.rows, ...report.startup]) {
+    const own = checks.filter((check) => check.scenario === row.name);
+    row.result =
+      row.status !== 'ok' ? 'ERROR' : own.length === 0 ? '-' : own.some((check) => check.pass === false) ? 'FAIL' : own.some((check) => check.pass == null) ? 'N/A' : 'PASS';
+  }
+  return checks;
+}
+
+// --- server processes -----------------------------------------------------------------
+
+async function startServer(scenario, ctx, logName) {
+  if (aborting) throw new Error('aborting');
+  const target = TARGETS[scenario.target];
+  const port = await freePort();
+  const logPath = path.join(LOG_DIR, `${logName}.log`);
+  const env = { ...baseEnv(), ...target.env(ctx), ...scenario.env, PORT: String(port), HOST: LOOPBACK };
+  // stdout/stderr go straight to a file descriptor: no pipe through this process, no TTY.
+  const fd = fs.openSync(logPath, 'w');
+  try {
+    const startedAt = performance.now();
+    const handle = launch(...pinned(0, process.execPath, [target.script(ctx)]), {
+      cwd: ctx.distDir ?? ROOT,
+      env,
+      stdio: ['ignore', fd, fd],
+    });
+    return Object.assign(handle, { port, logPath, startedAt, readyPath: target.readyPath });
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Spawns and tracks a child until it is gone. `exit` is set once it exited (or never
+ * spawned); `exited` resolves then and never rejects.
+ */
+function launch(command, args, options) {
+  const child = spawn(command, args, options);
+  const handle = { child, pid: child.pid, exit: null, logPath: null };
+  handle.exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      handle.exit = { code, signal };
+      resolve();
+    });
+    child.once('error', (error) => {
+      handle.exit ??= { error: error.message };
+      if (child.pid === undefined) resolve();
+    });
+  });
+  running.add(handle);
+  void handle.exited.then(() => running.delete(handle));
+  return handle;
+}
+
+/** Polls the readiness path; returns ms from spawn to the first 200. */
+async function waitReady(server) {
+  const deadline = server.startedAt + config.readyTimeoutMs;
+  while (performance.now() < deadline) {
+    assertAlive(server);
+    try {
+      const response = await httpGet(server.port, server.readyPath, 1000);
+      if (response.status === 200) return performance.now() - server.startedAt;
+    } catch {
+      // not listening yet
+    }
+    await sleep(10);
+  }
+  throw new Error(`not ready within ${config.readyTimeoutMs} ms${logTail(server)}`);
+}
+
+function assertAlive(server) {
+  if (server.exit) throw new Error(`server exited (${JSON.stringify(server.exit)})${logTail(server)}`);
+}
+
+async function stopServer(server) {
+  if (!server.exit && server.pid !== undefined) {
+    server.child.kill('SIGTERM');
+    const stopped = await Promise.race([server.exited.then(() => true), sleep(config.stopTimeoutMs, false)]);
+    if (!stopped) {
+      log(`  pid ${server.pid} ignored SIGTERM for ${config.stopTimeoutMs} ms: SIGKILL`);
+      server.child.kill('SIGKILL');
+      await Promise.race([server.exited, sleep(2000)]);
+    }
+  }
+}
+
+async function stopAll() {
+  await Promise.all([...running].map((server) => stopServer(server)));
+}
+
+/** Idempotent: children first (they hold the database), then the database and the snapshot. */
+async function releaseAll() {
+  await stopAll();
+  const { database, snapshotDir } = acquired;
+  acquired.database = null;
+  acquired.snapshotDir = null;
+  if (database) await dropDatabase(database);
+  if (snapshotDir) removeSnapshot(snapshotDir);
+}
+
+/** `taskset -c N` execs the command, so the child's pid is the node process itself. */
+function pinned(core, command, args) {
+  return pinning ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
+}
+
+/**
+ * Guards the RSS reading: the pid must be node itself, not a wrapper that forked it.
+ * Returns the CPUs the process may run on, to show the pinning took effect.
+ */
+function verifyNodePid(pid) {
+  if (process.platform !== 'linux') return null;
+  const exe = fs.readlinkSync(`/proc/${pid}/exe`);
+  if (exe !== fs.realpathSync(process.execPath)) throw new Error(`pid ${pid} is ${exe}, not node`);
+  return /^Cpus_allowed_list:\s+(\S+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? null;
+}
+
+/** CPU ticks of the server and of core 0, where only the server should be running. */
+function cpuSample(pid) {
+  if (!pinning) return null;
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = /^cpu0 (.*)$/m
+    .exec(fs.readFileSync('/proc/stat', 'utf8'))[1]
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  return {
+    server: Number(fields[11]) + Number(fields[12]), // utime + stime
+    coreBusy: user + nice + system + irq + softirq + steal,
+    coreTotal: user + nice + system + idle + iowait + irq + softirq + steal,
+  };
+}
+
+/**
+ * Share of core 0 the server used during the measured run, and the share anything else
+ * took (other processes, hypervisor steal): the latter makes the numbers unreliable.
+ */
+function cpuShares(before, after) {
+  if (!before || !after) return { serverCpuPct: null, core0OtherPct: null };
+  const total = after.coreTotal - before.coreTotal;
+  const server = after.server - before.server;
+  const other = Math.max(0, after.coreBusy - before.coreBusy - server);
+  return { serverCpuPct: round((100 * server) / total, 1), core0OtherPct: round((100 * other) / total, 1) };
+}
+
+function memoryOf(pid) {
+  if (process.platform !== 'linux') return { rssMb: null, peakRssMb: null };
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+  return { rssMb: round(kb('VmRSS') / 1024, 1), peakRssMb: round(kb('VmHWM') / 1024, 1) };
+}
+
+function logTail(server) {
+  try {
+    const text = fs.readFileSync(server.logPath, 'utf8');
+    return text ? `; log tail:\n${text.slice(-1500)}` : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Minimal environment, so a developer's shell (NODE_OPTIONS, DB_*, ...) cannot skew a run. */
+function baseEnv() {
+  const keep = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
+  return Object.fromEntries(keep.filter((key) => process.env[key] !== undefined).map((key) => [key, process.env[key]]));
+}
+
+/** A port the kernel just handed out; a fresh one per server avoids TIME_WAIT leftovers. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, LOOPBACK, () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function httpGet(port, urlPath, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: LOOPBACK, port, path: urlPath, agent: false, timeout: timeoutMs }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body }));
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    request.on('error', reject);
+  });
+}
+
+// --- wrk ------------------------------------------------------------------------------
+
+async function runWrk({ port, path: urlPath, connections, durationS }) {
+  const args = [
+    '-t1',
+    `-c${connections}`,
+    `-d${durationS}s`,
+    '--timeout',
+    config.wrkTimeout,
+    '--latency',
+    '-s',
+    WRK_SCRIPT,
+    `http://${LOOPBACK}:${port}${urlPath}`,
+  ];
+  const wrk = launch(...pinned(1, 'wrk', args), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  wrk.child.stdout.on('data', (chunk) => (stdout += chunk));
+  wrk.child.stderr.on('data', (chunk) => (stderr += chunk));
+  const limitMs = (durationS + 30) * 1000;
+  const finished = await Promise.race([wrk.exited.then(() => true), sleep(limitMs, false)]);
+  if (!finished) {
+    wrk.child.kill('SIGKILL');
+    throw new Error(`wrk did not finish within ${limitMs} ms`);
+  }
+  const line = stdout.split('\n').find((text) => text.startsWith('BENCH_JSON '));
+  if (wrk.exit.code !== 0 || !line) {
+    throw new Error(`wrk failed (${JSON.stringify(wrk.exit)}): ${(stderr || stdout).trim().slice(-800)}`);
+  }
+  return JSON.parse(line.slice('BENCH_JSON '.length));
+}
+
+function ensureWrk() {
+  if (commandExists('wrk')) return;
+  log('wrk not found: apt-get install -y wrk');
+  const apt = (...args) =>
+    spawnSync('apt-get', args, { stdio: 'inherit', timeout: 300_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
+  if (!apt('install', '-y', 'wrk')) {
+    log('install failed: apt-get update, then retry');
+    apt('update');
+    apt('install', '-y', 'wrk');
+  }
+  if (!commandExists('wrk')) throw new Error('wrk is not installed and apt-get could not install it');
+}
+
+function wrkVersion() {
+  // `wrk -v` prints its banner and exits 1
+  const result = spawnSync('wrk', ['-v'], { encoding: 'utf8', timeout: 5000 });
+  return (result.stdout || result.stderr || '').split('\n')[0].trim() || null;
+}
+
+// --- setup ----------------------------------------------------------------------------
+
+function build() {
+  log('npx nest build api');
+  const result = spawnSync('npx', ['nest', 'build', 'api'], { cwd: ROOT, stdio: 'inherit', timeout: 300_000 });
+  if (result.status !== 0) throw new Error(`nest build failed (${result.error?.message ?? `exit ${result.status}`})`);
+}
+
+/**
+ * Copies dist/ to a private directory: a concurrent `nest build` (it empties dist/ first)
+ * must not remove or swap the code under test between rows.
+ */
+function snapshotDist() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxmp-bench-'));
+  fs.cpSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  // the compiled code finds its packages by walking up to a node_modules directory
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
+function removeSnapshot(dir) {
+  try {
+    fs.unlinkSync(path.join(dir, 'node_modules')); // the link only, never what it points to
+  } catch {
+    // not created
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+async function withDb(fn) {
+  const connection = await mysql.createConnection({ ...DB, connectTimeout: 5000 });
+  try {
+    return await fn(connection);
+  } finally {
+    await connection.end();
+  }
+}
+
+async function createDatabase(name) {
+  log(`CREATE DATABASE ${name}`);
+  await withDb((db) => db.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`));
+}
+
+async function dropDatabase(name) {
+  try {
+    await withDb((db) => db.query(`DROP DATABASE IF EXISTS \`${name}\``));
+    log(`DROP DATABASE ${name}`);
+  } catch (error) {
+    log(`could not drop database ${name}: ${error.message}`);
+    process.exitCode = 1;
+  }
+}
+
+// --- output ---------------------------------------------------------------------------
+
+function printReport(report) {
+  const fmt = (value, digits = 0) => (value == null ? '-' : Number(value).toFixed(digits));
+  const c = report.config;
+  console.log(
+    `\nwrk -t1, ${c.durationS}s measured after ${c.warmupS}s warm-up, --timeout ${c.wrkTimeout}; ` +
+      `pinning: ${c.pinning}; ${report.machine.cpuModel} x${report.machine.cpus}, node ${report.machine.node}\n`,
+  );
+  if (report.rows.length > 0) {
+    printTable(
+      ['scenario', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'timeouts', 'RSS MB', 'ratio', 'core0 other %', 'result'],
+      'lrrrrrrrrrl',
+      report.rows.map((row) =>
+        row.status !== 'ok'
+          ? [row.name, row.connections, 'did not run', '', '', '', '', '', '', '', row.result]
+          : [
+              row.name,
+              row.connections,
+              fmt(row.reqPerSec),
+              fmt(row.latencyMs.p50, 2),
+              fmt(row.latencyMs.p99, 2),
+              row.errors.total,
+              row.timeouts,
+              fmt(row.rssMb, 1),
+              fmt(row.ratio, 2),
+              fmt(row.core0OtherPct, 1),
+              row.result,
+            ],
+      ),
+    );
+    console.log('errors = non-2xx + connect/read/write socket errors; ratio = req/s / baseline req/s at the same connections');
+    console.log('core0 other % = share of the server\'s core used by anything else during the measured run');
+    const noisy = report.rows.filter((row) => row.core0OtherPct > NOISY_CORE_PCT);
+    if (noisy.length > 0) {
+      console.log(`WARNING: other work took over ${NOISY_CORE_PCT}% of core 0 in ${noisy.length} row(s); those numbers are low`);
+    }
+    console.log('');
+  }
+  if (report.startup.length > 0) {
+    printTable(
+      ['startup (spawn -> first 200)', 'samples ms', 'median ms', 'result'],
+      'llrl',
+      report.startup.map((row) => [
+        row.name,
+        row.status === 'ok' ? row.samplesMs.map((ms) => fmt(ms)).join(', ') : 'did not run',
+        fmt(row.medianMs),
+        row.result,
+      ]),
+    );
+    const first = report.startup.find((row) => row.firstBootMs != null);
+    if (first) console.log(`first API boot on the empty database (applies migrations, not in the median): ${fmt(first.firstBootMs)} ms`);
+    console.log('');
+  }
+  if (report.checks.length > 0) {
+    console.log('targets:');
+    for (const check of report.checks) {
+      const mark = check.pass == null ? 'N/A ' : check.pass ? 'PASS' : 'FAIL';
+      console.log(`  ${mark}  ${check.scenario}: ${check.check} ${check.actual ?? '-'} (target ${check.limit})`);
+    }
+  }
+  const failed = [...report.rows, ...report.startup].filter((row) => row.status !== 'ok');
+  for (const row of failed) console.log(`ERROR ${row.name}: ${row.error.split('\n')[0]}`);
+  console.log('');
+}
+
+/** `align` has one letter per column: l (left) or r (right). */
+function printTable(header, align, rows) {
+  const cells = [header, ...rows].map((row) => row.map(String));
+  const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
+  const line = (row) =>
+    row
+      .map((cell, i) => (align[i] === 'r' ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  console.log(line(cells[0]));
+  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const row of cells.slice(1)) console.log(line(row));
+}
+
+function writeReport(report, startedAt) {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  const file = path.join(RESULTS_DIR, `${startedAt.toISOString().replaceAll(':', '-')}.json`);
+  fs.writeFileSync(file, json);
+  fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), json);
+  return file;
+}
+
+function machineInfo() {
+  const git = (...args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+  const head = git('rev-parse', '--short', 'HEAD');
+  const status = git('status', '--porcelain', '--', 'apps', 'libs');
+  return {
+    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+    cpus: os.availableParallelism(),
+    memoryGb: round(os.totalmem() / 1024 ** 3, 1),
+    kernel: os.release(),
+    node: process.version,
+    wrk: commandExists('wrk') ? wrkVersion() : null,
+    gitCommit: head.status === 0 ? head.stdout.trim() : null,
+    // the build measured includes uncommitted changes under apps/ or libs/
+    gitDirty: status.status === 0 ? status.stdout.trim() !== '' : null,
+  };
+}
+
+// --- helpers --------------------------------------------------------------------------
+
+function intEnv(name, fallback, min, max) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function commandExists(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function round(value, digits) {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+function slug(name) {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
+
+function timestampSlug(date) {
+  return date.toISOString().replace(/\D/g, '').slice(0, 14);
+}
+
+function log(message) {
+  console.error(`[bench] ${message}`);
+}
+
+// ---------------------------------------------------------------------------------------
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    aborting = true;
+    log(`${signal}: stopping servers and cleaning up`);
+    const bail = setTimeout(() => process.exit(130), 15_000);
+    bail.unref();
+    releaseAll().finally(() => process.exit(130));
+  });
+}
+
+main().catch(async (error) => {
+  if (aborting) return; // the signal handler is cleaning up and sets the exit code
+  log(`failed: ${error.message}`);
+  await releaseAll();
+  process.exit(1);
+});
