@@ -22,6 +22,7 @@ import {
   ObservabilityConfig,
 } from '@app/observability';
 import { loadRedisConfig } from '@app/redis';
+import { loadRateLimitConfig } from '@app/resilience';
 import { AppModule } from './app.module';
 
 export const API_PREFIX = 'api/v1';
@@ -40,11 +41,15 @@ export async function createApp(): Promise<NestFastifyApplication> {
     () => loadDatabaseConfig(env),
     () => loadRedisConfig(env),
     () => loadObservabilityConfig(env),
+    () => loadRateLimitConfig(env),
   ]);
   // Read before Nest starts: the adapter and the module list depend on them.
   const bootConfig = loadAppConfig(env);
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ testRoutesEnabled: bootConfig.testRoutesEnabled }),
+    AppModule.forRoot({
+      testRoutesEnabled: bootConfig.testRoutesEnabled,
+      rateLimitEnabled: loadRateLimitConfig(env).enabled,
+    }),
     createFastifyAdapter(loadHttpConfig(env)),
     { bufferLogs: true, abortOnError: false },
   );

@@ -5,6 +5,7 @@ import { databaseConfig, DatabaseModule } from '@app/database';
 import { httpConfig } from '@app/http';
 import { observabilityConfig, ObservabilityModule } from '@app/observability';
 import { redisConfig, RedisModule } from '@app/redis';
+import { rateLimitConfig, RateLimitModule } from '@app/resilience';
 import { DiagnosticsModule } from './diagnostics/diagnostics.module';
 import { migrations } from './migrations';
 import { PingModule } from './ping/ping.module';
@@ -12,6 +13,7 @@ import { UserModule } from './user/user.module';
 
 export interface AppModuleOptions {
   testRoutesEnabled: boolean;
+  rateLimitEnabled: boolean;
 }
 
 @Module({})
@@ -25,11 +27,12 @@ export class AppModule {
           cache: true,
           // createApp() has loaded .env already, before validating the whole environment
           ignoreEnvFile: true,
-          load: [appConfig, httpConfig, databaseConfig, redisConfig, observabilityConfig],
+          load: [appConfig, httpConfig, databaseConfig, redisConfig, observabilityConfig, rateLimitConfig],
         }),
         ObservabilityModule.forRoot(),
         DatabaseModule.forRoot({ migrations }),
         RedisModule,
+        RateLimitModule.forRoot({ enabled: options.rateLimitEnabled }),
         PingModule,
         UserModule,
         ...(options.testRoutesEnabled ? [DiagnosticsModule] : []),

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiagnosticsController } from './diagnostics.controller';
+import { RateLimitDiagnosticsController } from './rate-limit-diagnostics.controller';
 
-@Module({ controllers: [DiagnosticsController] })
+@Module({ controllers: [DiagnosticsController, RateLimitDiagnosticsController] })
 export class DiagnosticsModule {}

@@ -1,0 +1,34 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { SkipThrottle, Throttle } from '@nestjs/throttler';
+
+export const RATE_LIMIT_KEY_BY = 'rateLimit:keyBy';
+
+/** Who a limit is counted for: the signed-in user when there is one, or always the client IP. */
+export type RateLimitKeyBy = 'user-or-ip' | 'ip';
+
+export interface RateLimitOptions {
+  limit: number;
+  windowMs: number;
+  keyBy?: RateLimitKeyBy;
+  /** After the limit is hit, refuse everything from this caller for this long. */
+  blockMs?: number;
+}
+
+/** A route's own limit, replacing the default (100 per second per caller). */
+export function RateLimit(options: RateLimitOptions): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    Throttle({ default: { limit: options.limit, ttl: options.windowMs, blockDuration: options.blockMs } }),
+    SetMetadata(RATE_LIMIT_KEY_BY, options.keyBy ?? 'user-or-ip'),
+  );
+}
+
+/** Limits the product's routes share, so the numbers live in one place. */
+export const RateLimitPolicy = {
+  /** Credential guessing: 10 per minute per IP, whoever the caller claims to be. */
+  login: (): MethodDecorator & ClassDecorator => RateLimit({ limit: 10, windowMs: 60_000, keyBy: 'ip' }),
+  /** Order submission: 5 per second per user. */
+  orderSubmit: (): MethodDecorator & ClassDecorator => RateLimit({ limit: 5, windowMs: 1_000 }),
+};
+
+/** For routes that must never be limited (payment provider callbacks, probes). */
+export const NoRateLimit = (): MethodDecorator & ClassDecorator => SkipThrottle();

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { MemorySlidingWindowStore } from './memory-sliding-window.store';
+import { RedisSlidingWindowStore } from './redis-sliding-window.store';
+import { SlidingWindowStore } from './sliding-window';
+import { SlidingWindowThrottlerStorage } from './sliding-window-throttler.storage';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.each([
+  ['in-process', () => new MemorySlidingWindowStore()],
+  ['Redis (real server)', () => new RedisSlidingWindowStore(sharedRedis(), `test:rl:${randomBytes(4).toString('hex')}:`)],
+])('sliding window store: %s', (_name, createStore: () => SlidingWindowStore) => {
+  let store: SlidingWindowStore;
+  beforeEach(() => {
+    store = createStore();
+  });
+  afterEach(() => {
+    if (store instanceof MemorySlidingWindowStore) store.close();
+  });
+
+  it('allows exactly N requests in a window and refuses the N+1st', async () => {
+    const decisions = [];
+    for (let i = 0; i < 6; i += 1) decisions.push(await store.hit('caller', 10_000, 5, 0));
+    expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, true, true, false]);
+    expect(decisions.map((d) => d.count)).toEqual([1, 2, 3, 4, 5, 5]);
+    expect(decisions[5].resetMs).toBeGreaterThan(9_000);
+    expect(decisions[5].resetMs).toBeLessThanOrEqual(10_000);
+  });
+
+  it('slides: a slot frees up when the oldest request leaves the window, not at a fixed edge', async () => {
+    expect((await store.hit('slider', 400, 2, 0)).allowed).toBe(true);
+    await sleep(250);
+    expect((await store.hit('slider', 400, 2, 0)).allowed).toBe(true);
+    expect((await store.hit('slider', 400, 2, 0)).allowed).toBe(false);
+    await sleep(200); // first request (t=0) has left the window, second (t=250) has not
+    expect((await store.hit('slider', 400, 2, 0)).allowed).toBe(true);
+    expect((await store.hit('slider', 400, 2, 0)).allowed).toBe(false);
+  });
+
+  it('keeps callers apart', async () => {
+    expect((await store.hit('a', 10_000, 1, 0)).allowed).toBe(true);
+    expect((await store.hit('a', 10_000, 1, 0)).allowed).toBe(false);
+    expect((await store.hit('b', 10_000, 1, 0)).allowed).toBe(true);
+  });
+
+  it('blocks for blockMs after the limit is hit', async () => {
+    await store.hit('blocky', 100, 1, 0);
+    const refused = await store.hit('blocky', 100, 1, 500);
+    expect(refused).toMatchObject({ allowed: false, blockedForMs: 500 });
+    await sleep(150); // the window alone would allow again now
+    const stillBlocked = await store.hit('blocky', 100, 1, 500);
+    expect(stillBlocked.allowed).toBe(false);
+    expect(stillBlocked.blockedForMs).toBeGreaterThan(0);
+  });
+
+  it('counts concurrent requests exactly (no lost updates)', async () => {
+    const decisions = await Promise.all(Array.from({ length: 50 }, () => store.hit('burst', 10_000, 20, 0)));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(20);
+  });
+});
+
+describe('SlidingWindowThrottlerStorage', () => {
+  it('reports @nestjs/throttler records in seconds', async () => {
+    const store = new MemorySlidingWindowStore();
+    const storage = new SlidingWindowThrottlerStorage(store);
+    const first = await storage.increment('k', 60_000, 1, 0, 'default');
+    expect(first).toMatchObject({ totalHits: 1, isBlocked: false, timeToExpire: 60 });
+    const second = await storage.increment('k', 60_000, 1, 0, 'default');
+    expect(second).toMatchObject({ totalHits: 2, isBlocked: true, timeToBlockExpire: 60 });
+    store.close();
+  });
+});
+
+let redis: Redis | null = null;
+function sharedRedis(): Redis {
+  redis ??= new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  return redis;
+}
+afterAll(async () => {
+  await redis?.quit();
+});
