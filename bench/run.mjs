@@ -17,6 +17,8 @@ const LOG_DIR = path.join(RESULTS_DIR, 'logs');
 const WRK_SCRIPT = path.join(BENCH_DIR, 'wrk-report.lua');
 const LOOPBACK = '127.0.0.1';
 const PING = '/api/v1/ping';
+// diagnostics route (ENABLE_TEST_ROUTES) serving a ~1 KB item through TwoLevelCache
+const CACHE_ITEM = '/api/v1/diagnostics/cache/items/1';
 
 const config = {
   durationS: intEnv('BENCH_DURATION', 10, 1, 300),
@@ -62,10 +64,17 @@ const TARGETS = {
     readyPath: PING,
     env: () => ({}),
   },
+  baselineRedisGet: {
+    script: () => path.join(BENCH_DIR, 'baseline-redis-get.mjs'),
+    readyPath: CACHE_ITEM,
+    env: () => ({ REDIS_URL: `redis://${LOOPBACK}:6379`, BENCH_ITEM_KEY: `bench:baseline:${process.pid}:item:1` }),
+  },
 };
 
 const BASELINE_100 = 'baseline: bare fastify ping @100';
 const BASELINE_1000 = 'baseline ping @1000';
+const BASELINE_REDIS_GET = 'baseline: bare fastify redis.get item @100';
+const CACHED_ITEM_ENV = { ENABLE_TEST_ROUTES: 'true', CACHE_KEY_PREFIX: `bench:${process.pid}:` };
 
 /**
  * Load scenarios, run in order. `baselineName` names the row the req/s ratio is taken
@@ -113,6 +122,30 @@ const scenarios = [
     baselineName: BASELINE_1000,
     verify: verifyPing,
     targets: { maxErrors: 0, maxTimeouts: 0, maxRssMb: 150 },
+  },
+  { name: BASELINE_REDIS_GET, target: 'baselineRedisGet', env: {}, path: CACHE_ITEM, connections: 100, verify: verifyCacheItem },
+  {
+    name: 'api cached item, limiter on @100',
+    target: 'api',
+    // the limiter does its full per-request work (a Lua call on Redis) but never refuses
+    env: { ...CACHED_ITEM_ENV, RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_DEFAULT_LIMIT: '1000000' },
+    path: CACHE_ITEM,
+    connections: 100,
+    baselineName: BASELINE_REDIS_GET,
+    verify: verifyCacheItem,
+    cacheStats: true,
+    targets: { minRatio: 0.8, maxErrors: 0, maxTimeouts: 0, maxRssMb: 150 },
+  },
+  {
+    name: 'api cached item, limiter off @100',
+    target: 'api',
+    env: { ...CACHED_ITEM_ENV, RATE_LIMIT_ENABLED: 'false' },
+    path: CACHE_ITEM,
+    connections: 100,
+    baselineName: BASELINE_REDIS_GET,
+    verify: verifyCacheItem,
+    cacheStats: true,
+    targets: { minRatio: 1.0, maxErrors: 0, maxTimeouts: 0, maxRssMb: 150 },
   },
 ];
 
@@ -277,10 +310,12 @@ async function measureLoad(scenario, ctx) {
 
     const load = { port: server.port, path: scenario.path, connections: scenario.connections };
     if (config.warmupS > 0) await runWrk({ ...load, durationS: config.warmupS });
+    const cacheBefore = scenario.cacheStats ? await cacheCounters(server) : null;
     const before = cpuSample(server.pid);
     const result = await runWrk({ ...load, durationS: config.durationS });
     assertAlive(server);
     Object.assign(row, summarizeWrk(result), memoryOf(server.pid), cpuShares(before, cpuSample(server.pid)));
+    if (cacheBefore) row.cache = cacheHitRatios(cacheBefore, await cacheCounters(server));
     log(
       `  ${row.reqPerSec} req/s, p50 ${row.latencyMs.p50} ms, p99 ${row.latencyMs.p99} ms, ` +
         `errors ${row.errors.total}, timeouts ${row.timeouts}, RSS ${row.rssMb} MB`,
@@ -327,6 +362,46 @@ async function verifyPing(server, urlPath) {
   if (body.code !== 0 || body.message !== 'ok' || JSON.stringify(body.data) !== '{"pong":true}') fail('wrong envelope');
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(body.requestId)) fail('requestId is not a UUID v4');
   if (response.headers['x-request-id'] !== body.requestId) fail('x-request-id header differs from body.requestId');
+}
+
+/** The cached-item rows must serve the same item in the same envelope as their baseline. */
+let referenceItem = null;
+async function verifyCacheItem(server, urlPath) {
+  const response = await httpGet(server.port, urlPath, 2000);
+  const fail = (why) => {
+    throw new Error(`GET ${urlPath}: ${why}; got ${response.status} ${response.body.slice(0, 200)}`);
+  };
+  if (response.status !== 200) fail('expected 200');
+  const body = JSON.parse(response.body);
+  if (Object.keys(body).sort().join(',') !== 'code,data,message,requestId' || body.code !== 0) fail('wrong envelope');
+  if (response.headers['x-request-id'] !== body.requestId) fail('x-request-id header differs from body.requestId');
+  const item = JSON.stringify(body.data);
+  if (item.length < 900) fail(`item is ${item.length} bytes, expected about 1 KB`);
+  referenceItem ??= item;
+  if (item !== referenceItem) fail('item differs from the one the other rows serve');
+}
+
+/** cache_requests_total from the server's /metrics, keyed `layer:result`. */
+async function cacheCounters(server) {
+  const response = await httpGet(server.port, '/metrics', 2000);
+  const counters = {};
+  for (const match of response.body.matchAll(/^cache_requests_total\{layer="(\w+)",result="(\w+)"\} (\d+)/gm)) {
+    counters[`${match[1]}:${match[2]}`] = Number(match[3]);
+  }
+  return counters;
+}
+
+/** Hit ratios over the measured run only (warm-up and verify excluded). */
+function cacheHitRatios(before, after) {
+  const delta = (name) => (after[name] ?? 0) - (before[name] ?? 0);
+  const lookups = delta('local:hit') + delta('local:miss');
+  return {
+    lookups,
+    localHitRatio: lookups > 0 ? round(delta('local:hit') / lookups, 5) : null,
+    redisHits: delta('redis:hit'),
+    redisErrors: delta('redis:error'),
+    loaderCalls: delta('redis:miss') + delta('redis:error'),
+  };
 }
 
 function computeRatios(rows) {
@@ -692,6 +767,13 @@ function printReport(report) {
     const noisy = report.rows.filter((row) => row.core0OtherPct > NOISY_CORE_PCT);
     if (noisy.length > 0) {
       console.log(`WARNING: other work took over ${NOISY_CORE_PCT}% of core 0 in ${noisy.length} row(s); those numbers are low`);
+    }
+    for (const row of report.rows.filter((candidate) => candidate.cache)) {
+      const { lookups, localHitRatio, redisHits, loaderCalls } = row.cache;
+      console.log(
+        `cache, ${row.name}: local hit ratio ${fmt(localHitRatio == null ? null : localHitRatio * 100, 2)}% of ${lookups} lookups; ` +
+          `${redisHits} Redis hits, ${loaderCalls} loader calls (the baseline does a Redis GET per request)`,
+      );
     }
     console.log('');
   }

@@ -6,6 +6,29 @@ import { EnvOverrides } from './environment';
 
 export const BUILT_MAIN = resolve('dist/apps/api/src/main.js');
 
+// Every service process a test file starts; test/setup/stop-children.ts kills the ones a
+// failed hook left behind, so a test failure never leaves Jest waiting on a live child.
+const liveChildren = new Set<ChildProcess>();
+
+function track(child: ChildProcess): void {
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+}
+
+export async function stopLeftoverChildren(): Promise<number> {
+  const leftovers = [...liveChildren];
+  await Promise.all(
+    leftovers.map(
+      (child) =>
+        new Promise<void>((resolveExit) => {
+          child.once('exit', () => resolveExit());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+  return leftovers.length;
+}
+
 export interface ChildApp {
   process: ChildProcess;
   baseUrl: string;
@@ -37,6 +60,7 @@ export async function spawnApp(env: EnvOverrides, timeoutMs = 20_000): Promise<C
     env: childEnvironment({ HOST: '127.0.0.1', ...env, PORT: String(port) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  track(child);
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -70,6 +94,7 @@ export async function runUntilExit(
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  track(child);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = await new Promise<number | null>((resolveExit) => child.once('exit', (c) => resolveExit(c)));
   clearTimeout(timer);

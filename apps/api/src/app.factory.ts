@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { getToken } from '@willsoto/nestjs-prometheus';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import type { Histogram } from 'prom-client';
+import { loadCacheConfig } from '@app/cache';
 import { AppConfig, loadAppConfig, loadDotEnvFile, validateAll } from '@app/config';
 import { DatabaseConfig, loadDatabaseConfig } from '@app/database';
 import {
@@ -22,7 +23,7 @@ import {
   ObservabilityConfig,
 } from '@app/observability';
 import { loadRedisConfig } from '@app/redis';
-import { loadRateLimitConfig } from '@app/resilience';
+import { loadCircuitBreakerConfig, loadRateLimitConfig } from '@app/resilience';
 import { AppModule } from './app.module';
 
 export const API_PREFIX = 'api/v1';
@@ -40,8 +41,10 @@ export async function createApp(): Promise<NestFastifyApplication> {
     () => loadHttpConfig(env),
     () => loadDatabaseConfig(env),
     () => loadRedisConfig(env),
+    () => loadCacheConfig(env),
     () => loadObservabilityConfig(env),
     () => loadRateLimitConfig(env),
+    () => loadCircuitBreakerConfig(env),
   ]);
   // Read before Nest starts: the adapter and the module list depend on them.
   const bootConfig = loadAppConfig(env);

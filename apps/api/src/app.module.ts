@@ -1,11 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { cacheConfig, TwoLevelCacheModule } from '@app/cache';
 import { appConfig } from '@app/config';
 import { databaseConfig, DatabaseModule } from '@app/database';
-import { httpConfig } from '@app/http';
+import { httpConfig, IdempotencyModule } from '@app/http';
 import { observabilityConfig, ObservabilityModule } from '@app/observability';
 import { redisConfig, RedisModule } from '@app/redis';
-import { rateLimitConfig, RateLimitModule } from '@app/resilience';
+import { circuitBreakerConfig, CircuitBreakerModule, rateLimitConfig, RateLimitModule } from '@app/resilience';
 import { DiagnosticsModule } from './diagnostics/diagnostics.module';
 import { migrations } from './migrations';
 import { PingModule } from './ping/ping.module';
@@ -27,12 +28,15 @@ export class AppModule {
           cache: true,
           // createApp() has loaded .env already, before validating the whole environment
           ignoreEnvFile: true,
-          load: [appConfig, httpConfig, databaseConfig, redisConfig, observabilityConfig, rateLimitConfig],
+          load: [appConfig, httpConfig, databaseConfig, redisConfig, observabilityConfig, rateLimitConfig, circuitBreakerConfig, cacheConfig],
         }),
         ObservabilityModule.forRoot(),
         DatabaseModule.forRoot({ migrations }),
         RedisModule,
+        TwoLevelCacheModule,
         RateLimitModule.forRoot({ enabled: options.rateLimitEnabled }),
+        CircuitBreakerModule,
+        IdempotencyModule,
         PingModule,
         UserModule,
         ...(options.testRoutesEnabled ? [DiagnosticsModule] : []),

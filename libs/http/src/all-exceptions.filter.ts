@@ -4,6 +4,7 @@ import { AppError, ErrorDefinition } from './app-error';
 import { CommonError } from './common.errors';
 import { Envelope } from './envelope';
 import { definitionForStatus } from './error-status';
+import { ReplayedResponse, sendReplay } from './idempotency/idempotency.types';
 
 interface ResolvedError {
   definition: ErrorDefinition;
@@ -73,6 +74,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
+    if (exception instanceof ReplayedResponse) {
+      if (!reply.sent) sendReplay(reply, exception);
+      return;
+    }
     const resolved = resolveError(exception);
     const status = resolved.definition.status;
 

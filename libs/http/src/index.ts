@@ -7,3 +7,13 @@ export { createFastifyAdapter } from './fastify-adapter';
 export { httpConfig, loadHttpConfig, type HttpConfig } from './http.config';
 export { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 export { createValidationPipe } from './validation';
+export { IDEMPOTENCY_HEADER, IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+export { IdempotencyModule } from './idempotency/idempotency.module';
+export {
+  MemoryIdempotencyStore,
+  RedisIdempotencyStore,
+  type IdempotencyStore,
+  type StoredResponse,
+} from './idempotency/idempotency.store';
+export { IdempotencyError, type IdempotentOptions } from './idempotency/idempotency.types';
+export { Idempotent } from './idempotency/idempotent.decorator';

@@ -10,3 +10,21 @@ export {
 export { RateLimitModule } from './rate-limit/rate-limit.module';
 export { MemorySlidingWindowStore } from './rate-limit/memory-sliding-window.store';
 export { RedisSlidingWindowStore } from './rate-limit/redis-sliding-window.store';
+export {
+  circuitBreakerConfig,
+  loadCircuitBreakerConfig,
+  type CircuitBreakerConfig,
+  type CircuitBreakerOptions,
+} from './circuit-breaker/circuit-breaker.config';
+export { CircuitBreaker } from './circuit-breaker/circuit-breaker.decorator';
+export { CircuitBreakerInterceptor } from './circuit-breaker/circuit-breaker.interceptor';
+export {
+  CIRCUIT_CALLS_TOTAL,
+  CIRCUIT_STATE,
+  CircuitStateValue,
+  type CircuitState,
+} from './circuit-breaker/circuit-breaker.metrics';
+export { CircuitBreakerModule } from './circuit-breaker/circuit-breaker.module';
+export { CircuitBreakerRegistry } from './circuit-breaker/circuit-breaker.registry';
+export { DependencyBreaker, isDependencyError, type DependencyCallOptions } from './circuit-breaker/dependency-breaker';
+export { backoffDelayMs, retryWithBackoff, type RetryOptions } from './circuit-breaker/retry-with-backoff';

@@ -1,7 +1,10 @@
 import { HttpStatus } from '@nestjs/common';
 import { defineErrors } from '@app/http';
 
-/** Errors of the shared resilience layer; codes 7000-7999. Never renumber. */
+/**
+ * Errors of the shared resilience layer; codes 7000-7999. Never renumber.
+ * 7020-7029 are the Idempotency-Key errors, declared in libs/http (IdempotencyError).
+ */
 export const ResilienceError = defineErrors({
   CircuitOpen: {
     code: 7001,
@@ -11,19 +14,4 @@ export const ResilienceError = defineErrors({
   DependencyTimeout: { code: 7002, status: HttpStatus.GATEWAY_TIMEOUT, message: 'A dependency timed out' },
   DependencyFailed: { code: 7003, status: HttpStatus.BAD_GATEWAY, message: 'A dependency failed' },
   RateLimited: { code: 7010, status: HttpStatus.TOO_MANY_REQUESTS, message: 'Too many requests' },
-  IdempotencyInProgress: {
-    code: 7020,
-    status: HttpStatus.CONFLICT,
-    message: 'A request with this Idempotency-Key is still being processed',
-  },
-  IdempotencyKeyReused: {
-    code: 7021,
-    status: HttpStatus.UNPROCESSABLE_ENTITY,
-    message: 'This Idempotency-Key was used with a different request body',
-  },
-  IdempotencyKeyInvalid: {
-    code: 7022,
-    status: HttpStatus.BAD_REQUEST,
-    message: 'Idempotency-Key must be 1-128 characters of A-Z a-z 0-9 - _ . :',
-  },
 });

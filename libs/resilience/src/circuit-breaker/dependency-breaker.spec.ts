@@ -1,0 +1,188 @@
+import { HttpStatus, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { AppError, CommonError } from '@app/http';
+import { ResilienceError } from '../resilience.errors';
+import type { CircuitBreakerOptions } from './circuit-breaker.config';
+import { CircuitBreakerRegistry } from './circuit-breaker.registry';
+
+const defaults: CircuitBreakerOptions = {
+  timeoutMs: 200,
+  errorThresholdPercent: 50,
+  volumeThreshold: 4,
+  resetTimeoutMs: 60,
+  rollingWindowMs: 10_000,
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const ok = async () => 'fine';
+const boom = async (): Promise<string> => {
+  throw new Error('connection reset');
+};
+// jest's globals are not injected in ESM mode: count calls by hand
+function counted<A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) & { calls: number } {
+  const wrapped = Object.assign((...args: A) => {
+    wrapped.calls += 1;
+    return fn(...args);
+  }, { calls: 0 });
+  return wrapped;
+}
+const settle = <T>(promise: Promise<T>) => promise.then(
+  (value) => ({ value }),
+  (error: unknown) => ({ error }),
+);
+
+describe('CircuitBreakerRegistry / DependencyBreaker', () => {
+  let registry: CircuitBreakerRegistry;
+  let state: Gauge<'name'>;
+  let calls: Counter<'name' | 'result'>;
+
+  const stateOf = async (name: string) => (await state.get()).values.find((v) => v.labels.name === name)?.value;
+  const callsOf = async (name: string, result: string) =>
+    (await calls.get()).values.find((v) => v.labels.name === name && v.labels.result === result)?.value;
+
+  beforeAll(() => Logger.overrideLogger(false));
+
+  beforeEach(() => {
+    const metrics = new Registry();
+    state = new Gauge({ name: 'circuit_state', help: 'h', labelNames: ['name'], registers: [metrics] });
+    calls = new Counter({ name: 'circuit_calls_total', help: 'h', labelNames: ['name', 'result'], registers: [metrics] });
+    registry = new CircuitBreakerRegistry(new ConfigService({ circuitBreaker: defaults }), { state, calls });
+  });
+
+  afterEach(() => registry.onApplicationShutdown());
+
+  it('gives every call site of a dependency the same circuit, created with the defaults and overrides', () => {
+    const first = registry.for('wechat', { timeoutMs: 2_000 });
+    expect(registry.for('wechat', { timeoutMs: 2_000 })).toBe(first);
+    expect(first.options).toEqual({ ...defaults, timeoutMs: 2_000 });
+    expect(registry.for('storage')).not.toBe(first);
+  });
+
+  it('stays closed below the minimum volume, opens once more than half the calls failed, then fails fast', async () => {
+    const breaker = registry.for('wechat');
+    expect(await stateOf('wechat')).toBe(0);
+    for (let i = 0; i < 3; i += 1) await expect(breaker.execute(boom)).rejects.toMatchObject({ code: 7003 });
+    expect(breaker.state).toBe('closed');
+
+    await expect(breaker.execute(boom)).rejects.toMatchObject({ code: 7003 });
+    expect(breaker.state).toBe('open');
+    expect(await stateOf('wechat')).toBe(2);
+
+    const action = counted(ok);
+    const rejected = await settle(breaker.execute(action));
+    expect(rejected).toEqual({ error: expect.any(AppError) });
+    expect((rejected as { error: AppError }).error.definition).toBe(ResilienceError.CircuitOpen);
+    expect((rejected as { error: AppError }).error.status).toBe(HttpStatus.SERVICE_UNAVAILABLE);
+    expect(action.calls).toBe(0);
+    expect(await callsOf('wechat', 'failure')).toBe(4);
+    expect(await callsOf('wechat', 'rejected')).toBe(1);
+    expect(await callsOf('wechat', 'success')).toBe(0);
+  });
+
+  it('does not open at exactly the threshold percentage', async () => {
+    const breaker = registry.for('wechat');
+    for (const action of [ok, ok, boom, boom]) await settle(breaker.execute(action));
+    expect(breaker.state).toBe('closed');
+    await settle(breaker.execute(boom));
+    expect(breaker.state).toBe('open');
+  });
+
+  it('lets exactly one trial through when half-open; its success closes the circuit', async () => {
+    const breaker = registry.for('wechat');
+    for (let i = 0; i < 4; i += 1) await settle(breaker.execute(boom));
+    await sleep(defaults.resetTimeoutMs + 20);
+    expect(breaker.state).toBe('halfOpen');
+    expect(await stateOf('wechat')).toBe(1);
+
+    const trial = counted(async () => {
+      await sleep(20);
+      return 'recovered';
+    });
+    const results = await Promise.all([trial, trial, trial].map((action) => settle(breaker.execute(action))));
+    expect(trial.calls).toBe(1);
+    expect(results.filter((r) => 'value' in r)).toEqual([{ value: 'recovered' }]);
+    expect(results.filter((r) => 'error' in r && (r.error as AppError).code === 7001)).toHaveLength(2);
+    expect(breaker.state).toBe('closed');
+    expect(await stateOf('wechat')).toBe(0);
+  });
+
+  it('opens again when the half-open trial fails', async () => {
+    const breaker = registry.for('wechat');
+    for (let i = 0; i < 4; i += 1) await settle(breaker.execute(boom));
+    await sleep(defaults.resetTimeoutMs + 20);
+    await expect(breaker.execute(boom)).rejects.toMatchObject({ code: 7003 });
+    expect(breaker.state).toBe('open');
+    expect(await stateOf('wechat')).toBe(2);
+  });
+
+  it('answers a slow call with 504, aborts it, and counts it as a timeout only', async () => {
+    const breaker = registry.for('slow', { timeoutMs: 20 });
+    let signal: AbortSignal | undefined;
+    const outcome = await settle(
+      breaker.execute(async (s) => {
+        signal = s;
+        await sleep(100);
+        return 'late';
+      }),
+    );
+    expect((outcome as { error: AppError }).error.definition).toBe(ResilienceError.DependencyTimeout);
+    expect(signal?.aborted).toBe(true);
+    expect(await callsOf('slow', 'timeout')).toBe(1);
+    expect(await callsOf('slow', 'failure')).toBe(0);
+  });
+
+  it('passes a 4xx answer through without counting it against the dependency', async () => {
+    const breaker = registry.for('wechat');
+    const refused = async (): Promise<string> => {
+      throw new AppError(CommonError.Unauthorized);
+    };
+    for (let i = 0; i < 6; i += 1) {
+      await expect(breaker.execute(refused)).rejects.toMatchObject({ definition: CommonError.Unauthorized });
+    }
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('wraps any other failure as 502 keeping the cause', async () => {
+    const outcome = await settle(registry.for('wechat').execute(boom));
+    const error = (outcome as { error: AppError }).error;
+    expect(error.definition).toBe(ResilienceError.DependencyFailed);
+    expect((error.cause as Error).message).toBe('connection reset');
+  });
+
+  it('answers with the fallback when the dependency fails or the circuit is open, never for a 4xx', async () => {
+    const breaker = registry.for('wechat');
+    const fallback = counted((error: AppError) => `cached (${error.code})`);
+    await expect(breaker.execute(boom, { fallback })).resolves.toBe('cached (7003)');
+    breaker['breaker'].open();
+    await expect(breaker.execute(ok, { fallback })).resolves.toBe('cached (7001)');
+    breaker['breaker'].close();
+    const refused = async (): Promise<string> => {
+      throw new AppError(CommonError.NotFound);
+    };
+    await expect(breaker.execute(refused, { fallback })).rejects.toMatchObject({ code: CommonError.NotFound.code });
+  });
+
+  it('retries transient failures when asked, but not an open circuit', async () => {
+    const breaker = registry.for('storage', { volumeThreshold: 100 });
+    let attempts = 0;
+    const flaky = async () => {
+      attempts += 1;
+      if (attempts < 3) throw new Error('flaky');
+      return 'stored';
+    };
+    const retry = { retries: 3, baseDelayMs: 1, maxDelayMs: 2 };
+    await expect(breaker.execute(flaky, { retry })).resolves.toBe('stored');
+    expect(attempts).toBe(3);
+
+    breaker['breaker'].open();
+    const action = counted(ok);
+    await expect(breaker.execute(action, { retry })).rejects.toMatchObject({ code: 7001 });
+    expect(await callsOf('storage', 'rejected')).toBe(1);
+  });
+
+  it('guard() lets a handler error through unchanged', async () => {
+    const bug = new TypeError('undefined is not a function');
+    await expect(registry.for('route').guard(() => Promise.reject(bug))).rejects.toBe(bug);
+  });
+});

@@ -1,0 +1,180 @@
+import { HttpException, Logger } from '@nestjs/common';
+import { AppError, type ErrorDefinition } from '@app/http';
+import Opossum from 'opossum';
+import { ResilienceError } from '../resilience.errors';
+import type { CircuitBreakerOptions } from './circuit-breaker.config';
+import {
+  CIRCUIT_CALL_RESULTS,
+  type CircuitCallResult,
+  type CircuitMetrics,
+  type CircuitState,
+  CircuitStateValue,
+} from './circuit-breaker.metrics';
+import { retryWithBackoff, type RetryOptions } from './retry-with-backoff';
+
+type Run = () => Promise<unknown>;
+
+export interface DependencyCallOptions<T> {
+  /** Only for idempotent calls (see retryWithBackoff). Retries timeouts and failures, never an open circuit. */
+  retry?: RetryOptions;
+  /** What to answer instead of 503/504/502 (a cached or default value), where the feature has one. */
+  fallback?: (error: AppError) => T | Promise<T>;
+}
+
+const DEPENDENCY_ERRORS = new Set<ErrorDefinition>([
+  ResilienceError.CircuitOpen,
+  ResilienceError.DependencyTimeout,
+  ResilienceError.DependencyFailed,
+]);
+
+/** True for the errors a breaker raises itself: circuit open (503), timeout (504), failure (502). */
+export const isDependencyError = (error: unknown): error is AppError =>
+  error instanceof AppError && DEPENDENCY_ERRORS.has(error.definition);
+
+// an open circuit will not close within a retry's backoff; retrying it only adds latency
+const isTransient = (error: unknown): boolean =>
+  isDependencyError(error) && error.definition !== ResilienceError.CircuitOpen;
+
+/**
+ * A 4xx means the dependency answered and said no (an invalid WeChat code, a missing object):
+ * it is working, so the answer must not count towards opening the circuit.
+ */
+function isClientError(error: unknown): boolean {
+  if (error instanceof AppError) return error.status < 500;
+  if (error instanceof HttpException) return error.getStatus() < 500;
+  return false;
+}
+
+function codeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, cause } = error as { code?: unknown; cause?: unknown };
+  if (typeof code === 'string') return code;
+  return cause === error ? undefined : codeOf(cause);
+}
+
+// named fields only: a third-party error object may carry request URLs with tokens
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error;
+  return [error.name, codeOf(error), error.message].filter(Boolean).join(': ');
+}
+
+/**
+ * One dependency's circuit (opossum underneath). Obtain it from CircuitBreakerRegistry.for().
+ * Closed: calls go through. More than `errorThresholdPercent` failing (at least `volumeThreshold`
+ * calls in the window): open, every call fails fast with 503 (7001). After `resetTimeoutMs`:
+ * half-open, one trial call goes through; success closes the circuit, failure opens it again.
+ */
+export class DependencyBreaker {
+  private readonly breaker: Opossum<[Run], unknown>;
+  private readonly logger = new Logger('CircuitBreaker');
+  private lastFailure: string | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly options: Readonly<CircuitBreakerOptions>,
+    metrics: CircuitMetrics,
+  ) {
+    this.breaker = new Opossum((run: Run) => run(), {
+      name,
+      timeout: options.timeoutMs,
+      errorThresholdPercentage: options.errorThresholdPercent,
+      volumeThreshold: options.volumeThreshold,
+      resetTimeout: options.resetTimeoutMs,
+      rollingCountTimeout: options.rollingWindowMs,
+      errorFilter: isClientError,
+      // we read neither percentiles nor snapshots; each would cost work or a timer per breaker
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
+    });
+    this.observe(metrics);
+  }
+
+  get state(): CircuitState {
+    if (this.breaker.opened) return 'open';
+    return this.breaker.halfOpen ? 'halfOpen' : 'closed';
+  }
+
+  /**
+   * Calls a dependency through the circuit. `action` gets a signal that is aborted when the call
+   * times out: pass it to fetch/the SDK so a timed-out request does not keep running. Errors reach
+   * the caller as AppErrors: 503 (7001) circuit open, 504 (7002) timeout, 502 (7003) any other
+   * failure; an AppError or HttpException thrown by `action` passes through unchanged.
+   */
+  async execute<T>(action: (signal: AbortSignal) => Promise<T>, options: DependencyCallOptions<T> = {}): Promise<T> {
+    const attempt = (): Promise<T> =>
+      this.call(action, (error) =>
+        error instanceof AppError || error instanceof HttpException
+          ? error
+          : new AppError(ResilienceError.DependencyFailed, { cause: error }),
+      );
+    try {
+      if (!options.retry) return await attempt();
+      return await retryWithBackoff(attempt, {
+        ...options.retry,
+        isRetryable: options.retry.isRetryable ?? isTransient,
+      });
+    } catch (error) {
+      if (options.fallback && isDependencyError(error)) return await options.fallback(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Runs our own code (a route handler) through the circuit: its errors reach the client
+   * unchanged, so a bug still shows as a 500 with a stack in the log.
+   */
+  guard<T>(handler: () => Promise<T>): Promise<T> {
+    return this.call(() => handler(), (error) => error);
+  }
+
+  shutdown(): void {
+    this.breaker.shutdown();
+  }
+
+  private async call<T>(action: (signal: AbortSignal) => Promise<T>, mapOther: (error: unknown) => unknown): Promise<T> {
+    const controller = new AbortController();
+    try {
+      return (await this.breaker.fire(() => action(controller.signal))) as T;
+    } catch (error) {
+      if (!(error instanceof Error) || !Opossum.isOurError(error)) throw mapOther(error);
+      if (codeOf(error) === 'ETIMEDOUT') {
+        controller.abort(error);
+        throw new AppError(ResilienceError.DependencyTimeout, { cause: error });
+      }
+      // EOPENBREAKER, or ESHUTDOWN while the application stops
+      throw new AppError(ResilienceError.CircuitOpen, { cause: error });
+    }
+  }
+
+  private observe({ state, calls }: CircuitMetrics): void {
+    const name = this.name;
+    const count = (result: CircuitCallResult) => calls.inc({ name, result });
+    // every series exists from the start, so rate() and alerts see the first event
+    for (const result of CIRCUIT_CALL_RESULTS) calls.inc({ name, result }, 0);
+    state.set({ name }, CircuitStateValue.closed);
+
+    this.breaker.on('success', () => count('success'));
+    this.breaker.on('timeout', () => count('timeout'));
+    this.breaker.on('reject', () => count('rejected'));
+    this.breaker.on('failure', (error: unknown) => {
+      this.lastFailure = describeFailure(error);
+      // opossum reports a timeout as a failure as well; it is counted once, as a timeout
+      if (codeOf(error) !== 'ETIMEDOUT') count('failure');
+    });
+    this.breaker.on('open', () => {
+      state.set({ name }, CircuitStateValue.open);
+      this.logger.warn(
+        { circuit: name, state: 'open', lastFailure: this.lastFailure, resetTimeoutMs: this.options.resetTimeoutMs },
+        `circuit ${name} opened: failing fast for ${this.options.resetTimeoutMs} ms`,
+      );
+    });
+    this.breaker.on('halfOpen', () => {
+      state.set({ name }, CircuitStateValue.halfOpen);
+      this.logger.log({ circuit: name, state: 'halfOpen' }, `circuit ${name} half-open: letting one trial call through`);
+    });
+    this.breaker.on('close', () => {
+      state.set({ name }, CircuitStateValue.closed);
+      this.logger.log({ circuit: name, state: 'closed' }, `circuit ${name} closed: calls go through again`);
+    });
+  }
+}

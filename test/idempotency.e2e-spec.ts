@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { EnvelopeBody, request, RunningApp, startApp } from './support/app-harness';
+import { productionEnv } from './support/environment';
+import { createTestDatabase, TestDatabase } from './support/test-database';
+
+describe('Idempotency-Key on write routes (real Redis, two instances)', () => {
+  let database: TestDatabase;
+  let first: RunningApp;
+  let second: RunningApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    first = await startApp(productionEnv(database.name));
+    second = await startApp(productionEnv(database.name));
+  });
+
+  afterAll(async () => {
+    await Promise.all([first?.close(), second?.close()]);
+    await database?.drop();
+  });
+
+  const submit = (app: RunningApp, key: string | undefined, body: object) =>
+    request<EnvelopeBody<{ orderNo: number; sku: string }>>(`${app.baseUrl}/api/v1/diagnostics/idempotent/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+      body: JSON.stringify(body),
+    });
+  const executions = async (app: RunningApp) =>
+    (await request<EnvelopeBody<{ executions: number }>>(`${app.baseUrl}/api/v1/diagnostics/idempotent/executions`)).body
+      .data?.executions ?? -1;
+
+  it('runs concurrent duplicates (across instances) exactly once; the others get 409', async () => {
+    const key = randomUUID();
+    const before = (await executions(first)) + (await executions(second));
+    const responses = await Promise.all([
+      submit(first, key, { sku: 'tea', quantity: 1 }),
+      submit(second, key, { sku: 'tea', quantity: 1 }),
+      submit(first, key, { sku: 'tea', quantity: 1 }),
+      submit(second, key, { sku: 'tea', quantity: 1 }),
+    ]);
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).toEqual([201, 409, 409, 409]);
+    for (const conflict of responses.filter((r) => r.status === 409)) expect(conflict.body.code).toBe(7020);
+    const after = (await executions(first)) + (await executions(second));
+    expect(after - before).toBe(1);
+  });
+
+  it('replays the stored status and body to a later duplicate, on any instance', async () => {
+    const key = randomUUID();
+    const original = await submit(first, key, { sku: 'cake', quantity: 2 });
+    expect(original.status).toBe(201);
+    const before = (await executions(first)) + (await executions(second));
+
+    const replay = await submit(second, key, { quantity: 2, sku: 'cake' }); // same body, other key order
+    expect(replay.status).toBe(201);
+    expect(replay.text).toBe(original.text);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect((await executions(first)) + (await executions(second))).toBe(before);
+  });
+
+  it('answers 422 when the same key comes with a different body', async () => {
+    const key = randomUUID();
+    expect((await submit(first, key, { sku: 'milk', quantity: 1 })).status).toBe(201);
+    const reused = await submit(first, key, { sku: 'milk', quantity: 5 });
+    expect(reused.status).toBe(422);
+    expect(reused.body.code).toBe(7021);
+  });
+
+  it('replays a business refusal too (the request was processed)', async () => {
+    const key = randomUUID();
+    const refused = await submit(first, key, { sku: 'sold-out', quantity: 1 });
+    expect(refused.status).toBe(409);
+    const replay = await submit(second, key, { sku: 'sold-out', quantity: 1 });
+    expect(replay.status).toBe(409);
+    expect(replay.text).toBe(refused.text);
+  });
+
+  it('rejects a malformed key and runs normally without one', async () => {
+    const bad = await submit(first, 'has spaces in it', { sku: 'x', quantity: 1 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe(7022);
+    const before = await executions(first);
+    expect((await submit(first, undefined, { sku: 'x', quantity: 1 })).status).toBe(201);
+    expect((await submit(first, undefined, { sku: 'x', quantity: 1 })).status).toBe(201);
+    expect(await executions(first)).toBe(before + 2);
+  });
+
+  it('does not store a validation failure as the answer for the key', async () => {
+    const key = randomUUID();
+    const invalid = await submit(first, key, { sku: 'x', quantity: 0 });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.code).toBe(1001);
+    const corrected = await submit(first, key, { sku: 'x', quantity: 1 });
+    expect(corrected.status).toBe(201);
+  });
+});
