@@ -48,8 +48,11 @@ describe('rate limiting (real Redis, real processes)', () => {
 
   it('shares one limit between two instances', async () => {
     const shared = { RATE_LIMIT_KEY_PREFIX: `e2e:rl:shared:${randomBytes(4).toString('hex')}:` };
-    const [first, second] = await Promise.all([startApp(env(shared)), startApp(env(shared))]);
-    apps.push(first, second);
+    // one after the other: both run the migrations at boot on the same database
+    const first = await startApp(env(shared));
+    apps.push(first);
+    const second = await startApp(env(shared));
+    apps.push(second);
     const path = '/api/v1/diagnostics/rate-limited';
     const statuses = [];
     for (const app of [first, second, first, second, first, second]) {

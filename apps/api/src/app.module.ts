@@ -28,7 +28,16 @@ export class AppModule {
           cache: true,
           // createApp() has loaded .env already, before validating the whole environment
           ignoreEnvFile: true,
-          load: [appConfig, httpConfig, databaseConfig, redisConfig, observabilityConfig, rateLimitConfig, circuitBreakerConfig, cacheConfig],
+          load: [
+            appConfig,
+            httpConfig,
+            databaseConfig,
+            redisConfig,
+            observabilityConfig,
+            rateLimitConfig,
+            circuitBreakerConfig,
+            cacheConfig,
+          ],
         }),
         ObservabilityModule.forRoot(),
         DatabaseModule.forRoot({ migrations }),
