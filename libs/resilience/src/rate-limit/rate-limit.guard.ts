@@ -1,4 +1,4 @@
-import { ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import {
@@ -12,7 +12,6 @@ import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.in
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
-import { Inject } from '@nestjs/common';
 import { AppError } from '@app/http';
 import { ResilienceError } from '../resilience.errors';
 import { RATE_LIMIT_KEY_BY, RateLimitKeyBy } from './rate-limit.decorators';
