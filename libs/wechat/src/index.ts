@@ -1,0 +1,1 @@
+export { decryptWechatData, verifyRawDataSignature, WechatCryptoError, type EncryptedPayload } from './wechat-crypto';
