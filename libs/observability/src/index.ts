@@ -1,4 +1,4 @@
-export { HEALTH_CHECK_TIMEOUT, HealthController } from './health.controller';
+export { HealthController } from './health.controller';
 export {
   HTTP_LATENCY_BUCKETS,
   HTTP_SERVER_REQUESTS_SECONDS,

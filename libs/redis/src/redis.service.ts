@@ -13,6 +13,7 @@ export const REDIS_CONFIG = Symbol('REDIS_CONFIG');
 export class RedisService implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisService.name);
   readonly client: Redis | null;
+  private readonly extraClients: Redis[] = [];
 
   constructor(@Inject(REDIS_CONFIG) private readonly config: RedisConfig) {
     this.client = config.url ? this.createClient(config.url, 'main') : null;
@@ -29,8 +30,6 @@ export class RedisService implements OnApplicationShutdown {
     this.extraClients.push(client);
     return client;
   }
-
-  private readonly extraClients: Redis[] = [];
 
   /** Resolves once connected; rejects after the connect timeout so boot fails with a clear message. */
   async waitUntilReady(): Promise<void> {
