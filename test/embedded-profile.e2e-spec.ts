@@ -35,7 +35,12 @@ describe('embedded default profile (no DB_HOST, no REDIS_URL)', () => {
     expect(existsSync(join(workdir, 'app.sqlite'))).toBe(true);
   });
 
-  it('says which profile it runs and where the data lives in its first log lines', () => {
+  it('says which profile it runs and where the data lives in its first log lines', async () => {
+    // pretty logs are written by a worker thread: they can trail the first answered request
+    const deadline = Date.now() + 5_000;
+    while (!running.child.output().includes('Profile: embedded') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const output = running.child.output();
     expect(output).toContain('Profile: embedded');
     expect(output).toContain(join(workdir, 'app.sqlite'));
