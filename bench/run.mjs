@@ -42,7 +42,7 @@ const DB = { host: LOOPBACK, port: 3306, user: 'root', password: '' };
 /** What a scenario's `target` starts, and how readiness is detected. */
 const TARGETS = {
   api: {
-    script: (ctx) => path.join(ctx.distDir, 'apps/api/src/main.js'),
+    script: (ctx) => path.join(ctx.distDir, 'api/main.js'),
     readyPath: '/health/ready',
     env: (ctx) => ({
       DB_HOST: DB.host,
@@ -685,7 +685,7 @@ function wrkVersion() {
 
 function build() {
   log('npx nest build api');
-  const result = spawnSync('npx', ['nest', 'build', 'api'], { cwd: ROOT, stdio: 'inherit', timeout: 300_000 });
+  const result = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit', timeout: 300_000 });
   if (result.status !== 0) throw new Error(`nest build failed (${result.error?.message ?? `exit ${result.status}`})`);
 }
 

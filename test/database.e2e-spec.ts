@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { buildDataSourceOptions, loadDatabaseConfig, TransactionRunner } from '@app/database';
 import { migrations } from '../apps/api/src/migrations';
 import { User } from '../apps/api/src/user/entities/user.entity';
-import { BUILT_MAIN } from './support/child-app';
+import { BUILT_MIGRATE_CLI } from './support/child-app';
 import { productionEnv } from './support/environment';
 import { createTestDatabase, TestDatabase } from './support/test-database';
 
@@ -120,7 +120,7 @@ describe('migration CLI (built) against a fresh MariaDB database', () => {
   });
 
   const migrate = (command: string) =>
-    spawnSync(process.execPath, [BUILT_MAIN.replace('main.js', 'cli/migrate.js'), command], {
+    spawnSync(process.execPath, [BUILT_MIGRATE_CLI, command], {
       env: { PATH: process.env.PATH, ...productionEnv(database.name, { DB_MIGRATE_ON_START: undefined }) },
       encoding: 'utf8',
     });

@@ -4,7 +4,9 @@ import net from 'node:net';
 import { resolve } from 'node:path';
 import { EnvOverrides } from './environment';
 
-export const BUILT_MAIN = resolve('dist/apps/api/src/main.js');
+/** What `npm start` runs: the bundled API with its code cache (scripts/bundle-api.mjs). */
+export const BUILT_MAIN = resolve('dist/api/main.js');
+export const BUILT_MIGRATE_CLI = resolve('dist/apps/api/src/cli/migrate.js');
 
 // Every service process a test file starts; test/setup/stop-children.ts kills the ones a
 // failed hook left behind, so a test failure never leaves Jest waiting on a live child.

@@ -1,31 +1,5 @@
-import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { AppConfig, ConfigValidationError } from '@app/config';
-import { HttpConfig } from '@app/http';
-import { createApp } from './app.factory';
-import { installGracefulShutdown } from './lifecycle/graceful-shutdown';
+import { startServer } from './server';
 
-async function main(): Promise<void> {
-  const app = await createApp();
-  const config = app.get(ConfigService);
-  const appConfig = config.getOrThrow<AppConfig>('app');
-  const http = config.getOrThrow<HttpConfig>('http');
-  installGracefulShutdown(app, { delayMs: appConfig.shutdownDelayMs, drainMs: appConfig.shutdownDrainMs });
-  await app.listen({ port: appConfig.port, host: appConfig.host, backlog: http.backlog });
-  const address = app.getHttpServer().address();
-  const port = typeof address === 'object' && address ? address.port : appConfig.port;
-  const shownHost = appConfig.host === '0.0.0.0' ? 'localhost' : appConfig.host;
-  new Logger('Bootstrap').log(
-    `API ready on http://${shownHost}:${port}/api/v1 (health /health/ready, metrics /metrics` +
-      `${appConfig.docsEnabled ? ', docs /docs' : ''})`,
-  );
-}
-
-main().catch((error: unknown) => {
-  // Boot failures are configuration or connectivity problems: say which, without a stack.
-  const reason =
-    error instanceof ConfigValidationError ? error.message : `Failed to start: ${(error as Error)?.message ?? error}`;
-  process.stderr.write(`${reason}\n`);
-  process.exit(1);
-});
+// `npm start` runs the bundled build (dist/api/main.js), which calls startServer() itself;
+// this entry is the unbundled one, for `nest start` and debugging.
+void startServer();

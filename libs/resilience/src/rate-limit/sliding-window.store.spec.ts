@@ -61,6 +61,47 @@ describe.each([
   });
 });
 
+describe('RedisSlidingWindowStore batching (real server)', () => {
+  it('sends the checks of one event-loop turn as one script call, each decided exactly', async () => {
+    const store = new RedisSlidingWindowStore(sharedRedis(), `test:rl:${randomBytes(4).toString('hex')}:`);
+    const decisions = await Promise.all([
+      ...Array.from({ length: 30 }, () => store.hit('batched-a', 10_000, 10, 0)),
+      ...Array.from({ length: 5 }, () => store.hit('batched-b', 10_000, 10, 0)),
+    ]);
+    expect(store.scriptCalls).toBe(1);
+    // in arrival order: a's first 10 pass with counts 1..10, the other 20 are refused
+    expect(decisions.slice(0, 30).map((d) => d.allowed)).toEqual([...Array(10).fill(true), ...Array(20).fill(false)]);
+    expect(decisions.slice(0, 10).map((d) => d.count)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(decisions.slice(30).every((d) => d.allowed)).toBe(true);
+
+    // a later turn is a new call that sees the state the batch left behind
+    expect((await store.hit('batched-a', 10_000, 10, 0)).allowed).toBe(false);
+    expect(store.scriptCalls).toBe(2);
+  });
+
+  it('sets the block for a group that went over the limit, and later turns see it', async () => {
+    const store = new RedisSlidingWindowStore(sharedRedis(), `test:rl:${randomBytes(4).toString('hex')}:`);
+    const decisions = await Promise.all(Array.from({ length: 3 }, () => store.hit('grouped-block', 100, 1, 500)));
+    expect(decisions.map((d) => [d.allowed, d.blockedForMs])).toEqual([
+      [true, 0],
+      [false, 500],
+      [false, 500],
+    ]);
+    await sleep(150); // the window alone would allow again now
+    const later = await store.hit('grouped-block', 100, 1, 500);
+    expect(later.allowed).toBe(false);
+    expect(later.blockedForMs).toBeGreaterThan(0);
+  });
+
+  it('fails every check of a batch when Redis is unreachable, so the guard can fail open', async () => {
+    const offline = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    const store = new RedisSlidingWindowStore(offline, 'test:rl:offline:');
+    const results = await Promise.allSettled([store.hit('x', 1000, 1, 0), store.hit('y', 1000, 1, 0)]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    offline.disconnect();
+  });
+});
+
 describe('SlidingWindowThrottlerStorage', () => {
   it('reports @nestjs/throttler records in seconds', async () => {
     const store = new MemorySlidingWindowStore();

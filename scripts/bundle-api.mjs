@@ -1,0 +1,71 @@
+// Bundles the compiled API (dist/apps/api/src/server.js, from `nest build api`) into one
+// CommonJS file with esbuild, installs the launcher and writes the V8 code cache.
+// Output: dist/api/main.js (entry), dist/api/server.bundle.js, dist/api/server.bundle.js.v8cache.
+// Why: ADR 0011 (boot time on Node 20).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = path.join(root, 'dist/api');
+
+// Left to node_modules at run time: native addons, packages that load files relative to
+// their own directory (pino starts worker threads from its files), and the optional
+// integrations Nest probes for with a guarded require (absent here, must stay absent).
+const external = [
+  'better-sqlite3',
+  'pino',
+  'pino-pretty',
+  'thread-stream',
+  '@nestjs/microservices',
+  '@nestjs/microservices/*',
+  '@nestjs/websockets',
+  '@nestjs/websockets/*',
+  '@nestjs/platform-express',
+  '@fastify/multipart',
+  '@fastify/view',
+  'class-transformer/storage',
+  '@nestjs/mongoose',
+  '@nestjs/sequelize',
+  '@mikro-orm/core',
+  '@nestjs/axios',
+  '@grpc/grpc-js',
+  '@grpc/proto-loader',
+];
+
+fs.mkdirSync(outDir, { recursive: true });
+const bundleFile = path.join(outDir, 'server.bundle.js');
+const result = await build({
+  entryPoints: [path.join(root, 'dist/apps/api/src/server.js')],
+  outfile: bundleFile,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  // Nest's logger contexts, TypeORM migration names and error messages use class names
+  keepNames: true,
+  external,
+  // ESM packages (e.g. @nestjs/swagger's createRequire(import.meta.url)) inside a CJS bundle
+  define: { 'import.meta.url': '__bundleImportMetaUrl' },
+  banner: { js: "var __bundleImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+  metafile: true,
+});
+fs.rmSync(`${bundleFile}.v8cache`, { force: true });
+fs.copyFileSync(path.join(root, 'scripts/api-launcher.cjs'), path.join(outDir, 'main.js'));
+
+const inputs = Object.keys(result.metafile.inputs).length;
+const sizeMb = (fs.statSync(bundleFile).size / 1024 / 1024).toFixed(1);
+const cache = spawnSync(process.execPath, [path.join(outDir, 'main.js'), '--write-code-cache'], {
+  cwd: root,
+  encoding: 'utf8',
+  // loading must not need configuration: nothing is validated or connected until startServer()
+  env: { PATH: process.env.PATH, HOME: process.env.HOME },
+});
+if (cache.status !== 0) {
+  process.stderr.write(cache.stdout + cache.stderr);
+  throw new Error('writing the code cache failed: the bundle does not load');
+}
+process.stdout.write(`bundle-api: ${inputs} files -> dist/api/server.bundle.js (${sizeMb} MB), ${cache.stdout.trim()}\n`);
