@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
@@ -23,6 +24,29 @@ interface AuthenticatedRequest extends FastifyRequest {
   user?: { id?: string | number };
 }
 
+// @nestjs/throttler's metadata keys (its throttler.constants, not exported from the index);
+// the rate-limit e2e suite fails if a new version renames them
+const THROTTLER_SKIP = 'THROTTLER:SKIP';
+const THROTTLER_LIMIT = 'THROTTLER:LIMIT';
+const THROTTLER_TTL = 'THROTTLER:TTL';
+const THROTTLER_BLOCK_DURATION = 'THROTTLER:BLOCK_DURATION';
+const THROTTLER_TRACKER = 'THROTTLER:TRACKER';
+const THROTTLER_KEY_GENERATOR = 'THROTTLER:KEY_GENERATOR';
+
+/** One named limit as it applies to one route, resolved from metadata once. */
+interface RouteLimit {
+  throttlerName: string;
+  /** Short stable id of class + handler + throttler: the store key is `${routeId}:${tracker}`. */
+  routeId: string;
+  limit: number;
+  ttl: number;
+  blockDuration: number;
+  keyBy: RateLimitKeyBy | undefined;
+}
+
+/** A route's limits, or 'dynamic' when a value is computed per request (left to the base guard). */
+type RoutePlan = RouteLimit[] | 'dynamic';
+
 /**
  * @nestjs/throttler's guard with the behaviour a public API needs: IETF RateLimit-* headers,
  * 429 in our envelope with Retry-After, keys per user or per client IP (X-Forwarded-For only
@@ -46,10 +70,60 @@ export class RateLimitGuard extends ThrottlerGuard {
     this.config = configService.getOrThrow<RateLimitConfig>('rateLimit');
   }
 
-  protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
+  /**
+   * The base guard re-reads six metadata keys per named throttler, awaits each value and hashes
+   * the key with sha256 on every request; here a route's limits are resolved once (per handler)
+   * and the request does only the store call. Values given as functions keep the base path.
+   */
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.isExempt(context)) return true;
+    const handler = context.getHandler();
+    let plan = this.plans.get(handler);
+    if (plan === undefined) {
+      plan = this.planFor(handler, context.getClass());
+      this.plans.set(handler, plan);
+    }
+    if (plan === 'dynamic') return super.canActivate(context);
+    for (const route of plan) {
+      const request = context.switchToHttp().getRequest<FastifyRequest>();
+      const tracker = route.keyBy === 'ip' ? `ip:${request.ip}` : await this.getTracker(request as unknown as Record<string, unknown>);
+      await this.decide(context, `${route.routeId}:${tracker}`, route.limit, route.ttl, route.blockDuration, route.throttlerName);
+    }
+    return true;
+  }
+
+  private readonly plans = new WeakMap<object, RoutePlan>();
+
+  private planFor(handler: object, classRef: object): RoutePlan {
+    const targets = [handler, classRef] as Parameters<Reflector['getAllAndOverride']>[1];
+    const keyBy = this.reflector.getAllAndOverride<RateLimitKeyBy | undefined>(RATE_LIMIT_KEY_BY, targets);
+    const routes: RouteLimit[] = [];
+    for (const throttler of this.throttlers) {
+      const name = throttler.name ?? 'default';
+      const meta = <T>(key: string) => this.reflector.getAllAndOverride<T | undefined>(key + name, targets);
+      if (meta<boolean>(THROTTLER_SKIP)) continue;
+      const limit = meta<unknown>(THROTTLER_LIMIT) ?? throttler.limit;
+      const ttl = meta<unknown>(THROTTLER_TTL) ?? throttler.ttl;
+      const blockDuration = meta<unknown>(THROTTLER_BLOCK_DURATION) ?? throttler.blockDuration ?? ttl;
+      const custom = meta(THROTTLER_TRACKER) ?? meta(THROTTLER_KEY_GENERATOR) ?? throttler.skipIf ?? this.commonOptions.skipIf;
+      if (typeof limit !== 'number' || typeof ttl !== 'number' || typeof blockDuration !== 'number' || custom) {
+        return 'dynamic';
+      }
+      const routeName = `${(classRef as { name?: string }).name}-${(handler as { name?: string }).name}-${name}`;
+      const routeId = createHash('sha256').update(routeName).digest('base64url').slice(0, 16);
+      routes.push({ throttlerName: name, routeId, limit, ttl, blockDuration, keyBy });
+    }
+    return routes;
+  }
+
+  private isExempt(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
     const url = context.switchToHttp().getRequest<FastifyRequest>().url;
     return this.config.exemptPrefixes.some((prefix) => url.startsWith(prefix));
+  }
+
+  protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return this.isExempt(context);
   }
 
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
@@ -57,26 +131,39 @@ export class RateLimitGuard extends ThrottlerGuard {
     return user?.id !== undefined ? `user:${user.id}` : `ip:${(request as unknown as FastifyRequest).ip}`;
   }
 
+  /** The base guard's per-request path, used for routes with per-request (function) values. */
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
     const { context, limit, ttl, throttler, blockDuration, generateKey } = props;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const reply = context.switchToHttp().getResponse<FastifyReply>();
     const keyBy = this.reflector.getAllAndOverride<RateLimitKeyBy | undefined>(RATE_LIMIT_KEY_BY, [
       context.getHandler(),
       context.getClass(),
     ]);
     const tracker = keyBy === 'ip' ? `ip:${request.ip}` : await this.getTracker(request as unknown as Record<string, unknown>);
-    const key = generateKey(context, tracker, throttler.name ?? 'default');
+    const name = throttler.name ?? 'default';
+    await this.decide(context, generateKey(context, tracker, name), limit, ttl, blockDuration, name);
+    return true;
+  }
 
+  /** Counts the request; sets the RateLimit-* headers; throws 429 when over; fails open. */
+  private async decide(
+    context: ExecutionContext,
+    key: string,
+    limit: number,
+    ttl: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<void> {
     let record;
     try {
-      record = await this.storageService.increment(key, ttl, limit, blockDuration, throttler.name ?? 'default');
+      record = await this.storageService.increment(key, ttl, limit, blockDuration, throttlerName);
     } catch (error) {
       this.decisions.inc({ result: 'store_error' });
       this.logFailOpen(error);
-      return true;
+      return;
     }
 
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
     void reply.header('RateLimit-Limit', limit);
     void reply.header('RateLimit-Remaining', Math.max(0, limit - record.totalHits));
     void reply.header('RateLimit-Reset', record.timeToExpire);
@@ -86,7 +173,6 @@ export class RateLimitGuard extends ThrottlerGuard {
       throw new AppError(ResilienceError.RateLimited);
     }
     this.decisions.inc({ result: 'allowed' });
-    return true;
   }
 
   // one line per 10 s while the store is down, not one per request
