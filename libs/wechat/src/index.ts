@@ -1,1 +1,6 @@
 export { decryptWechatData, verifyRawDataSignature, WechatCryptoError, type EncryptedPayload } from './wechat-crypto';
+export { MemoryAccessTokenStore, RedisAccessTokenStore, type AccessTokenStore, type StoredAccessToken } from './access-token.store';
+export { WechatApiClient, type WechatPhoneNumber, type WechatSession } from './wechat-api.client';
+export { EMULATOR_APP_ID, loadWechatConfig, WECHAT_DEFAULT_API_BASE, wechatConfig, type WechatConfig } from './wechat.config';
+export { WechatErrcode, WechatError } from './wechat.errors';
+export { WechatModule } from './wechat.module';
