@@ -37,6 +37,7 @@ const config = {
 /** Above this share of core 0 taken by other work, a row's numbers are flagged. */
 const NOISY_CORE_PCT = 5;
 
+const BENCH_JWT_SECRET = 'bench-jwt-secret-0123456789abcdefghijklmnop';
 const DB = { host: LOOPBACK, port: 3306, user: 'root', password: '' };
 
 /** What a scenario's `target` starts, and how readiness is detected. */
@@ -60,6 +61,10 @@ const TARGETS = {
       DB_TYPE: 'mariadb',
       // the limiter runs on every request (one Redis script call) but never refuses the load
       RATE_LIMIT_DEFAULT_LIMIT: '1000000',
+      AUTH_JWT_SECRET: BENCH_JWT_SECRET,
+      WECHAT_APP_ID: 'wx-bench',
+      WECHAT_APP_SECRET: 'bench-secret',
+      WECHAT_API_BASE: 'http://127.0.0.1:9',
     }),
   },
   baseline: {

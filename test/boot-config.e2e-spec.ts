@@ -21,6 +21,16 @@ describe('configuration is validated at boot', () => {
     expectRefusal(await runUntilExit({ NODE_ENV: 'production' }), 'DB_HOST', 'DB_NAME', 'REDIS_URL', 'DB_PASSWORD');
   });
 
+  it('refuses the production profile without the token secret and WeChat credentials', async () => {
+    expectRefusal(
+      await runUntilExit({ ...productionEnv('unused'), AUTH_JWT_SECRET: undefined, WECHAT_APP_ID: undefined, WECHAT_APP_SECRET: undefined }),
+      'AUTH_JWT_SECRET must be set',
+      'WECHAT_APP_ID must be set',
+      'WECHAT_APP_SECRET must be set',
+    );
+    expectRefusal(await runUntilExit({ ...productionEnv('unused'), AUTH_JWT_SECRET: 'short' }), 'AUTH_JWT_SECRET must be at least 32 characters');
+  });
+
   it('names a malformed variable', async () => {
     expectRefusal(
       await runUntilExit({ ...productionEnv('unused'), DB_PORT: 'three-three-oh-six' }),

@@ -31,6 +31,32 @@ describe('embedded default profile (no DB_HOST, no REDIS_URL)', () => {
     expect(ready.body.data.details.redis).toEqual({ status: 'up', mode: 'embedded' });
   });
 
+  it('logs in through the built-in WeChat emulator and serves the signed-in user', async () => {
+    const login = await request<{ data: { accessToken: string; refreshToken: string; user: { id: number; isNew: boolean } } }>(
+      `${running.baseUrl}/api/v1/auth/wechat/login`,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'any-dev-code' }) },
+    );
+    expect(login.status).toBe(200);
+    expect(login.body.data.user.isNew).toBe(true);
+    expect(running.child.output()).toContain('built-in WeChat emulator');
+
+    const auth = { authorization: `Bearer ${login.body.data.accessToken}` };
+    const me = await request<{ data: { id: number } }>(`${running.baseUrl}/api/v1/users/me`, { headers: auth });
+    expect(me.status).toBe(200);
+    expect(me.body.data.id).toBe(login.body.data.user.id);
+
+    // sessions live in process here: refresh rotation and logout follow the same rules
+    const refreshed = await request(`${running.baseUrl}/api/v1/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refreshToken: login.body.data.refreshToken }),
+    });
+    expect(refreshed.status).toBe(200);
+    const logout = await request(`${running.baseUrl}/api/v1/auth/logout`, { method: 'POST', headers: auth });
+    expect(logout.status).toBe(200);
+    expect((await request(`${running.baseUrl}/api/v1/users/me`, { headers: auth })).status).toBe(401);
+  });
+
   it('keeps its data in a SQLite file under DATA_DIR, migrated on start', () => {
     expect(existsSync(join(workdir, 'app.sqlite'))).toBe(true);
   });

@@ -7,6 +7,9 @@ export const testServices = {
   redisUrl: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
 };
 
+/** Shared by the suite so a test can sign its own tokens (tampering, expiry). */
+export const TEST_JWT_SECRET = 'e2e-jwt-secret-0123456789abcdefghijklmnop';
+
 export type EnvOverrides = Record<string, string | undefined>;
 
 /** The production profile against the real services, with the diagnostics routes mounted. */
@@ -25,6 +28,11 @@ export function productionEnv(databaseName: string, overrides: EnvOverrides = {}
     ENABLE_TEST_ROUTES: 'true',
     LOG_LEVEL: 'warn',
     LOG_PRETTY: 'false',
+    AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    // WeChat is required in the production profile; suites that log in start an emulator and override these
+    WECHAT_APP_ID: 'wx-e2e-app',
+    WECHAT_APP_SECRET: 'e2e-secret',
+    WECHAT_API_BASE: 'http://127.0.0.1:9',
     ...overrides,
   };
 }

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { getToken } from '@willsoto/nestjs-prometheus';
-import { Logger, PinoLogger } from 'nestjs-pino';
+import { PinoLogger } from 'nestjs-pino';
 import type { Histogram } from 'prom-client';
 import { loadCacheConfig } from '@app/cache';
 import { AppConfig, loadAppConfig, loadDotEnvFile, validateAll } from '@app/config';
@@ -17,6 +17,7 @@ import {
   loadHttpConfig,
 } from '@app/http';
 import {
+  AppLogger,
   HTTP_SERVER_REQUESTS_SECONDS,
   installRequestObservability,
   loadObservabilityConfig,
@@ -24,7 +25,10 @@ import {
 } from '@app/observability';
 import { loadRedisConfig } from '@app/redis';
 import { loadCircuitBreakerConfig, loadRateLimitConfig } from '@app/resilience';
+import { loadWechatConfig } from '@app/wechat';
 import { AppModule } from './app.module';
+import { loadAuthConfig } from './auth/auth.config';
+import { startEmbeddedWechatEmulator } from './embedded-wechat';
 
 export const API_PREFIX = 'api/v1';
 
@@ -45,7 +49,10 @@ export async function createApp(): Promise<NestFastifyApplication> {
     () => loadObservabilityConfig(env),
     () => loadRateLimitConfig(env),
     () => loadCircuitBreakerConfig(env),
+    () => loadAuthConfig(env),
+    () => loadWechatConfig(env),
   ]);
+  const embeddedWechat = await startEmbeddedWechatEmulator(env);
   // Read before Nest starts: the adapter and the module list depend on them.
   const bootConfig = loadAppConfig(env);
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -56,13 +63,13 @@ export async function createApp(): Promise<NestFastifyApplication> {
     createFastifyAdapter(loadHttpConfig(env)),
     { bufferLogs: true, abortOnError: false },
   );
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   app.flushLogs();
 
   const config = app.get(ConfigService);
   const appConfig = config.getOrThrow<AppConfig>('app');
   const observability = config.getOrThrow<ObservabilityConfig>('observability');
-  describeProfile(appConfig, config.getOrThrow<DatabaseConfig>('database'));
+  describeProfile(appConfig, config.getOrThrow<DatabaseConfig>('database'), embeddedWechat);
 
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
   app.useGlobalPipes(createValidationPipe());
@@ -90,7 +97,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
   return app;
 }
 
-function describeProfile(app: AppConfig, database: DatabaseConfig): void {
+function describeProfile(app: AppConfig, database: DatabaseConfig, embeddedWechat: string | null): void {
   const logger = new NestLogger('Bootstrap');
   if (database.type === 'sqlite') {
     logger.log(
@@ -101,6 +108,12 @@ function describeProfile(app: AppConfig, database: DatabaseConfig): void {
     logger.log(
       `Profile: production (NODE_ENV=${app.nodeEnv}). Data: MySQL ${database.host}:${database.port}/${database.database}, ` +
         `pool ${database.pool.connectionLimit}; cache, rate limits, pub/sub and jobs on Redis.`,
+    );
+  }
+  if (embeddedWechat) {
+    logger.log(
+      `WeChat: no WECHAT_APP_ID/WECHAT_APP_SECRET set, so logins go to the built-in WeChat emulator at ${embeddedWechat} ` +
+        '(any wx.login code works; control API at /__control).',
     );
   }
 }

@@ -7,6 +7,9 @@ import { httpConfig, IdempotencyModule } from '@app/http';
 import { observabilityConfig, ObservabilityModule } from '@app/observability';
 import { redisConfig, RedisModule } from '@app/redis';
 import { circuitBreakerConfig, CircuitBreakerModule, rateLimitConfig, RateLimitModule } from '@app/resilience';
+import { wechatConfig, WechatModule } from '@app/wechat';
+import { authConfig } from './auth/auth.config';
+import { AuthModule } from './auth/auth.module';
 import { DiagnosticsModule } from './diagnostics/diagnostics.module';
 import { migrations } from './migrations';
 import { PingModule } from './ping/ping.module';
@@ -37,14 +40,19 @@ export class AppModule {
             rateLimitConfig,
             circuitBreakerConfig,
             cacheConfig,
+            authConfig,
+            wechatConfig,
           ],
         }),
         ObservabilityModule.forRoot(),
         DatabaseModule.forRoot({ migrations }),
         RedisModule,
         TwoLevelCacheModule,
-        RateLimitModule.forRoot({ enabled: options.rateLimitEnabled }),
         CircuitBreakerModule,
+        WechatModule,
+        // before RateLimitModule: its global guard must run first (limits count per principal)
+        AuthModule,
+        RateLimitModule.forRoot({ enabled: options.rateLimitEnabled }),
         IdempotencyModule,
         PingModule,
         UserModule,

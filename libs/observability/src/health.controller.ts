@@ -7,7 +7,7 @@ import {
   HealthIndicatorService,
 } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
-import { AppError, CommonError } from '@app/http';
+import { AppError, CommonError, Public } from '@app/http';
 import { RedisService } from '@app/redis';
 import { ReadinessState } from './readiness.state';
 
@@ -15,6 +15,7 @@ import { ReadinessState } from './readiness.state';
 const CHECK_TIMEOUT_MS = 1000;
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -11,3 +11,4 @@ export { buildLoggerParams, flushLogs } from './logging';
 export { loadObservabilityConfig, observabilityConfig, type ObservabilityConfig } from './observability.config';
 export { ObservabilityModule } from './observability.module';
 export { ReadinessState } from './readiness.state';
+export { AppLogger } from './app-logger';

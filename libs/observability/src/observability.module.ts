@@ -5,6 +5,7 @@ import { makeHistogramProvider, PrometheusModule } from '@willsoto/nestjs-promet
 import { LoggerModule } from 'nestjs-pino';
 import { HealthController } from './health.controller';
 import { HTTP_LATENCY_BUCKETS, HTTP_SERVER_REQUESTS_SECONDS } from './http-metrics';
+import { AppLogger } from './app-logger';
 import { buildLoggerParams } from './logging';
 import { MetricsController } from './metrics.controller';
 import { ObservabilityConfig } from './observability.config';
@@ -38,8 +39,8 @@ export class ObservabilityModule {
         TerminusModule.forRoot({ errorLogStyle: 'json' }),
       ],
       controllers: [HealthController],
-      providers: [ReadinessState, httpHistogram],
-      exports: [ReadinessState, httpHistogram],
+      providers: [ReadinessState, httpHistogram, AppLogger],
+      exports: [ReadinessState, httpHistogram, AppLogger],
     };
   }
 }

@@ -228,7 +228,7 @@ export class WechatApiClient {
       default:
         // never a 500: an errcode we do not know is WeChat's answer, logged for whoever maps it next
         this.logger.warn({ api, errcode, errmsg: body.errmsg, use }, 'WeChat answered an unmapped errcode');
-        throw new AppError(WechatError.UpstreamError, { data: { errcode } });
+        throw new AppError(WechatError.UpstreamError);
     }
   }
 

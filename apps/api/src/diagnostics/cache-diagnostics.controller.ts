@@ -4,7 +4,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { TwoLevelCache } from '@app/cache';
-import { AppError, CommonError } from '@app/http';
+import { AppError, CommonError, Public } from '@app/http';
 
 // DTOs live here rather than in dto/: this controller is test scaffolding owned by the cache work
 export class CacheItemQueryDto {
@@ -46,6 +46,7 @@ const DESCRIPTION = 'A cached catalogue item of about one kilobyte, the typical 
  * only in test databases.
  */
 @ApiExcludeController()
+@Public()
 @Controller('diagnostics/cache/items')
 export class CacheDiagnosticsController {
   private readonly loads = new Map<number, number>();

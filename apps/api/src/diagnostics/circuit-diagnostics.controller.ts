@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { AppError, CommonError } from '@app/http';
+import { AppError, CommonError, Public } from '@app/http';
 import { CircuitBreaker, CircuitBreakerRegistry, DependencyBreaker, ResilienceError } from '@app/resilience';
 import { circuitDiagnosticsConfig } from './circuit-diagnostics.config';
 
@@ -16,6 +16,7 @@ interface UpstreamAnswer {
  * on the same circuit, one behind the @CircuitBreaker route interceptor.
  */
 @ApiExcludeController()
+@Public()
 @Controller('diagnostics/upstream')
 export class CircuitDiagnosticsController {
   private readonly upstream: DependencyBreaker;

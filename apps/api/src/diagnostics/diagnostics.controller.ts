@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Que
 import { ApiExcludeController } from '@nestjs/swagger';
 import { EchoDto } from './dto/echo.dto';
 import { SlowQueryDto } from './dto/slow-query.dto';
+import { Public } from '@app/http';
 
 /**
  * Routes the e2e suite drives the pipeline with (validation, slow requests during
@@ -9,6 +10,7 @@ import { SlowQueryDto } from './dto/slow-query.dto';
  * config refuses when NODE_ENV=production.
  */
 @ApiExcludeController()
+@Public()
 @Controller('diagnostics')
 export class DiagnosticsController {
   @Post('echo')

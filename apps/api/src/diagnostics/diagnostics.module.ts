@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { AccessDiagnosticsController } from './access-diagnostics.controller';
 import { circuitDiagnosticsConfig } from './circuit-diagnostics.config';
 import { CacheDiagnosticsController } from './cache-diagnostics.controller';
 import { CircuitDiagnosticsController } from './circuit-diagnostics.controller';
@@ -15,6 +16,7 @@ import { RateLimitDiagnosticsController } from './rate-limit-diagnostics.control
     IdempotencyDiagnosticsController,
     CircuitDiagnosticsController,
     CacheDiagnosticsController,
+    AccessDiagnosticsController,
   ],
 })
 export class DiagnosticsModule {}

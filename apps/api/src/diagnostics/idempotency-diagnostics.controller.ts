@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { AppError, CommonError, Idempotent } from '@app/http';
+import { AppError, CommonError, Idempotent, Public } from '@app/http';
 import { DiagnosticOrderDto } from './dto/diagnostic-order.dto';
 
 /**
@@ -8,6 +8,7 @@ import { DiagnosticOrderDto } from './dto/diagnostic-order.dto';
  * suite can prove that duplicates run once (ENABLE_TEST_ROUTES only).
  */
 @ApiExcludeController()
+@Public()
 @Controller('diagnostics/idempotent')
 export class IdempotencyDiagnosticsController {
   private executions = 0;

@@ -2,9 +2,11 @@ import { Controller, Get, Req } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { RateLimit } from '@app/resilience';
+import { Public } from '@app/http';
 
 /** A route with a small limit, for the rate-limit e2e suite (ENABLE_TEST_ROUTES only). */
 @ApiExcludeController()
+@Public()
 @Controller('diagnostics/rate-limited')
 export class RateLimitDiagnosticsController {
   @Get()

@@ -27,6 +27,13 @@ class RateLimitEnv {
   RATE_LIMIT_EXEMPT_PREFIXES?: string[];
 
   @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  RATE_LIMIT_LOGIN_PER_MINUTE?: number;
+
+  @IsOptional()
   @Matches(/^[\w:.-]{1,64}$/, { message: 'RATE_LIMIT_KEY_PREFIX must be 1-64 characters of A-Z a-z 0-9 _ : . -' })
   RATE_LIMIT_KEY_PREFIX?: string;
 }

@@ -22,10 +22,21 @@ export function RateLimit(options: RateLimitOptions): MethodDecorator & ClassDec
   );
 }
 
+let loginLimit: number | undefined;
+/** RATE_LIMIT_LOGIN_PER_MINUTE (validated at boot with the rest of the rate-limit config), read once. */
+const loginLimitPerMinute = (): number => {
+  loginLimit ??= Number(process.env.RATE_LIMIT_LOGIN_PER_MINUTE ?? 10);
+  return loginLimit;
+};
+
 /** Limits the product's routes share, so the numbers live in one place. */
 export const RateLimitPolicy = {
-  /** Credential guessing: 10 per minute per IP, whoever the caller claims to be. */
-  login: (): MethodDecorator & ClassDecorator => RateLimit({ limit: 10, windowMs: 60_000, keyBy: 'ip' }),
+  /** Credential guessing: 10 per minute per IP (RATE_LIMIT_LOGIN_PER_MINUTE), whoever the caller claims to be. */
+  login: (): MethodDecorator & ClassDecorator =>
+    applyDecorators(
+      Throttle({ default: { limit: loginLimitPerMinute, ttl: 60_000 } }),
+      SetMetadata(RATE_LIMIT_KEY_BY, 'ip'),
+    ),
   /** Order submission: 5 per second per user. */
   orderSubmit: (): MethodDecorator & ClassDecorator => RateLimit({ limit: 5, windowMs: 1_000 }),
 };

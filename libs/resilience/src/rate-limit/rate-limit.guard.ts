@@ -21,7 +21,8 @@ import { RateLimitConfig } from './rate-limit.config';
 export const RATE_LIMIT_REQUESTS_TOTAL = 'rate_limit_requests_total';
 
 interface AuthenticatedRequest extends FastifyRequest {
-  user?: { id?: string | number };
+  /** Set by the API's auth guard, which runs first; `kind` keeps user and admin ids apart. */
+  user?: { id?: string | number; kind?: string };
 }
 
 // @nestjs/throttler's metadata keys (its throttler.constants, not exported from the index);
@@ -128,7 +129,7 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
     const user = (request as unknown as AuthenticatedRequest).user;
-    return user?.id !== undefined ? `user:${user.id}` : `ip:${(request as unknown as FastifyRequest).ip}`;
+    return user?.id !== undefined ? `${user.kind ?? 'user'}:${user.id}` : `ip:${(request as unknown as FastifyRequest).ip}`;
   }
 
   /** The base guard's per-request path, used for routes with per-request (function) values. */

@@ -1,0 +1,140 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { AppError, type Role } from '@app/http';
+import type { AuthConfig } from './auth.config';
+import { AuthError } from './auth.errors';
+import type { Principal } from './principal';
+import type { SessionStore } from './session.store';
+
+export const SESSION_STORE = Symbol('SESSION_STORE');
+export const AUTH_CONFIG = Symbol('AUTH_CONFIG');
+
+/** The claims of our access tokens (HS256, algorithm pinned on verify). */
+interface AccessClaims {
+  sub: string;
+  role: Role;
+  sid: string;
+  typ: Principal['kind'];
+  jti: string;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  /** Access token lifetime in seconds. */
+  expiresIn: number;
+  tokenType: 'Bearer';
+  /** HMAC key for signed requests in this session (see README: request signing). */
+  signKey: string;
+}
+
+export interface SessionSubject {
+  kind: Principal['kind'];
+  id: number;
+  role: Role;
+  /** WeChat's session_key, kept with the session for decrypt and phone flows. */
+  wechatSessionKey?: string;
+}
+
+const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/**
+ * Issues, rotates and ends sessions. Access tokens are short-lived JWTs naming their session;
+ * every request also checks that the session still exists, so logout, theft detection and
+ * disabling an account take effect at once. Refresh tokens are opaque 256-bit values stored only
+ * as sha256; each is good for one use, and presenting a retired one ends the whole session.
+ */
+@Injectable()
+export class AuthSessionService {
+  constructor(
+    private readonly jwt: JwtService,
+    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+  ) {}
+
+  async issue(subject: SessionSubject): Promise<IssuedTokens> {
+    const sessionId = randomUUID();
+    const refreshToken = randomBytes(32).toString('base64url');
+    const signKey = randomBytes(32).toString('base64url');
+    await this.store.create(
+      {
+        sessionId,
+        kind: subject.kind,
+        subjectId: subject.id,
+        role: subject.role,
+        refreshHash: hashToken(refreshToken),
+        signKey,
+        wechatSessionKey: subject.wechatSessionKey ?? null,
+        createdAt: Date.now(),
+      },
+      this.config.refreshTtlS * 1000,
+    );
+    return { ...this.accessTokenFor(subject.kind, subject.id, subject.role, sessionId), refreshToken, signKey };
+  }
+
+  /** One use per refresh token: a new pair, the presented token retired. */
+  async refresh(refreshToken: string): Promise<IssuedTokens> {
+    const presented = hashToken(refreshToken);
+    const sessionId = await this.store.sessionOfRefresh(presented);
+    if (!sessionId) throw new AppError(AuthError.InvalidRefreshToken);
+    const session = await this.store.get(sessionId);
+    if (!session) throw new AppError(AuthError.InvalidRefreshToken);
+
+    const nextToken = randomBytes(32).toString('base64url');
+    const outcome = await this.store.rotate(sessionId, presented, hashToken(nextToken), this.config.refreshTtlS * 1000);
+    if (outcome === 'reused') throw new AppError(AuthError.RefreshTokenReused);
+    if (outcome === 'unknown') throw new AppError(AuthError.InvalidRefreshToken);
+    return {
+      ...this.accessTokenFor(session.kind, session.subjectId, session.role as Role, sessionId),
+      refreshToken: nextToken,
+      signKey: session.signKey,
+    };
+  }
+
+  /**
+   * The principal of a bearer token, or an AppError: wrong signature, another algorithm
+   * (including `none`), a tampered payload → 2002; expired → 2003; ended session → 2004.
+   */
+  async authenticate(token: string): Promise<Principal> {
+    let claims: AccessClaims;
+    try {
+      claims = await this.jwt.verifyAsync<AccessClaims>(token, { algorithms: ['HS256'] });
+    } catch (error) {
+      throw new AppError((error as Error).name === 'TokenExpiredError' ? AuthError.TokenExpired : AuthError.InvalidToken);
+    }
+    const id = Number(claims.sub);
+    if (!Number.isSafeInteger(id) || typeof claims.sid !== 'string' || (claims.typ !== 'user' && claims.typ !== 'admin')) {
+      throw new AppError(AuthError.InvalidToken);
+    }
+    if (!(await this.store.isAlive(claims.sid))) throw new AppError(AuthError.SessionEnded);
+    return { kind: claims.typ, id, role: claims.role, sessionId: claims.sid };
+  }
+
+  revoke(sessionId: string): Promise<void> {
+    return this.store.revoke(sessionId);
+  }
+
+  /** Ends every session of an account at once (disabled user, admin password change). */
+  revokeAllFor(kind: Principal['kind'], id: number): Promise<number> {
+    return this.store.revokeAllOf(kind, id);
+  }
+
+  /** WeChat's session_key of a live session (decrypt and phone flows); null if none. */
+  async wechatSessionKey(sessionId: string): Promise<string | null> {
+    return (await this.store.get(sessionId))?.wechatSessionKey ?? null;
+  }
+
+  async signKey(sessionId: string): Promise<string | null> {
+    return (await this.store.get(sessionId))?.signKey ?? null;
+  }
+
+  private accessTokenFor(kind: Principal['kind'], id: number, role: Role, sessionId: string) {
+    const claims: AccessClaims = { sub: String(id), role, sid: sessionId, typ: kind, jti: randomUUID() };
+    return {
+      accessToken: this.jwt.sign(claims, { algorithm: 'HS256', expiresIn: this.config.accessTtlS }),
+      expiresIn: this.config.accessTtlS,
+      tokenType: 'Bearer' as const,
+    };
+  }
+}

@@ -1,0 +1,55 @@
+import { registerAs } from '@nestjs/config';
+import { IsInt, IsNotEmpty, IsOptional, Matches, Max, MinLength, Min, ValidateIf } from 'class-validator';
+import { parseEnv, resolveProfile, ToInteger } from '@app/config';
+
+const inProduction = (env: AuthEnv): boolean => resolveProfile(env) === 'production';
+
+class AuthEnv {
+  NODE_ENV?: string;
+  DB_HOST?: string;
+  REDIS_URL?: string;
+
+  @ValidateIf((env: AuthEnv) => inProduction(env) || Boolean(env.AUTH_JWT_SECRET))
+  @IsNotEmpty({ message: 'AUTH_JWT_SECRET must be set in the production profile (32+ random characters)' })
+  @MinLength(32, { message: 'AUTH_JWT_SECRET must be at least 32 characters' })
+  AUTH_JWT_SECRET?: string;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(60)
+  @Max(86_400)
+  AUTH_ACCESS_TTL_S?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(3600)
+  @Max(31_536_000)
+  AUTH_REFRESH_TTL_S?: number;
+
+  @IsOptional()
+  @Matches(/^[\w:.-]{1,64}$/, { message: 'AUTH_KEY_PREFIX must be 1-64 characters of A-Z a-z 0-9 _ : . -' })
+  AUTH_KEY_PREFIX?: string;
+}
+
+export interface AuthConfig {
+  /** HMAC key for access tokens; null in the embedded profile without one (a random key per start). */
+  jwtSecret: string | null;
+  accessTtlS: number;
+  refreshTtlS: number;
+  /** Redis key prefix for sessions and refresh tokens. */
+  keyPrefix: string;
+}
+
+export function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
+  const parsed = parseEnv(AuthEnv, env);
+  return {
+    jwtSecret: parsed.AUTH_JWT_SECRET || null,
+    accessTtlS: parsed.AUTH_ACCESS_TTL_S ?? 900,
+    refreshTtlS: parsed.AUTH_REFRESH_TTL_S ?? 30 * 86_400,
+    keyPrefix: parsed.AUTH_KEY_PREFIX ?? 'auth:',
+  };
+}
+
+export const authConfig = registerAs('auth', () => loadAuthConfig(process.env));

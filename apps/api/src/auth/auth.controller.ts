@@ -1,0 +1,43 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Public } from '@app/http';
+import { RateLimitPolicy } from '@app/resilience';
+import { AuthSessionService, type IssuedTokens } from './auth-session.service';
+import { RefreshDto, WechatLoginDto } from './dto/auth.dto';
+import { CurrentPrincipal, type Principal } from './principal';
+import { type LoginResult, WechatLoginService } from './wechat-login.service';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly wechatLogin: WechatLoginService,
+    private readonly sessions: AuthSessionService,
+  ) {}
+
+  @Public()
+  @RateLimitPolicy.login()
+  @Post('wechat/login')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sign in with a wx.login() code; first login creates the user' })
+  login(@Body() body: WechatLoginDto): Promise<LoginResult> {
+    return this.wechatLogin.login(body.code);
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Trade a refresh token for a new pair (the old one is retired)' })
+  refresh(@Body() body: RefreshDto): Promise<IssuedTokens> {
+    return this.sessions.refresh(body.refreshToken);
+  }
+
+  @Post('logout')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'End this session: its access and refresh tokens stop working at once' })
+  async logout(@CurrentPrincipal() principal: Principal): Promise<{ loggedOut: true }> {
+    await this.sessions.revoke(principal.sessionId);
+    return { loggedOut: true };
+  }
+}

@@ -1,0 +1,18 @@
+import { HttpStatus } from '@nestjs/common';
+import { defineErrors } from '@app/http';
+
+/** Sign-in and session errors (auth block 2000-2099; WeChat's own in 2100-2199). */
+export const AuthError = defineErrors({
+  Unauthenticated: { code: 2001, status: HttpStatus.UNAUTHORIZED, message: 'Sign-in required' },
+  InvalidToken: { code: 2002, status: HttpStatus.UNAUTHORIZED, message: 'Invalid access token' },
+  TokenExpired: { code: 2003, status: HttpStatus.UNAUTHORIZED, message: 'Access token expired' },
+  SessionEnded: { code: 2004, status: HttpStatus.UNAUTHORIZED, message: 'Session ended, sign in again' },
+  InvalidRefreshToken: { code: 2005, status: HttpStatus.UNAUTHORIZED, message: 'Invalid or expired refresh token' },
+  RefreshTokenReused: {
+    code: 2006,
+    status: HttpStatus.UNAUTHORIZED,
+    message: 'Refresh token already used: the session was ended for safety, sign in again',
+  },
+  Forbidden: { code: 2007, status: HttpStatus.FORBIDDEN, message: 'Not allowed for this account' },
+  UserDisabled: { code: 2010, status: HttpStatus.FORBIDDEN, message: 'This account is disabled' },
+});

@@ -1,0 +1,57 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { AppError, PUBLIC_ROUTE, REQUIRED_ROLES, type Role } from '@app/http';
+import { AuthSessionService } from './auth-session.service';
+import { AuthError } from './auth.errors';
+import type { Principal } from './principal';
+
+type AccessRule = { isPublic: boolean; roles: Role[] | null };
+
+/**
+ * The global guard: every route needs a valid bearer token unless marked @Public(), and
+ * @Roles() narrows who may call it (403 otherwise). It runs before the rate limiter (it is
+ * registered first), so limits count per signed-in caller. A lean CanActivate instead of a
+ * passport strategy: one verify and one session lookup, no strategy indirection per request.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  private readonly rules = new WeakMap<object, AccessRule>();
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly sessions: AuthSessionService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const rule = this.ruleFor(context);
+    if (rule.isPublic) return true;
+
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
+    const header = request.headers.authorization;
+    if (!header) throw new AppError(AuthError.Unauthenticated);
+    const [scheme, token] = header.split(' ');
+    if (scheme?.toLowerCase() !== 'bearer' || !token) throw new AppError(AuthError.InvalidToken);
+
+    const principal = await this.sessions.authenticate(token);
+    request.user = principal;
+    if (rule.roles && !rule.roles.includes(principal.role)) throw new AppError(AuthError.Forbidden);
+    return true;
+  }
+
+  // metadata is fixed per handler: read it once
+  private ruleFor(context: ExecutionContext): AccessRule {
+    const handler = context.getHandler();
+    let rule = this.rules.get(handler);
+    if (!rule) {
+      const targets = [handler, context.getClass()];
+      rule = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) === true,
+        roles: this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets) ?? null,
+      };
+      this.rules.set(handler, rule);
+    }
+    return rule;
+  }
+}

@@ -1,0 +1,53 @@
+import { createSecretKey, randomBytes } from 'node:crypto';
+import { Logger, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { RedisService } from '@app/redis';
+import { UserModule } from '../user/user.module';
+import { AUTH_CONFIG, AuthSessionService, SESSION_STORE } from './auth-session.service';
+import type { AuthConfig } from './auth.config';
+import { AuthController } from './auth.controller';
+import { AuthGuard } from './auth.guard';
+import { MemorySessionStore, RedisSessionStore } from './session.store';
+import { WechatLoginService } from './wechat-login.service';
+
+/**
+ * Sign-in and sessions for mini-program users (WeChat login) and, later, admin accounts. Its
+ * global guard protects every route that is not @Public(). Import it before RateLimitModule:
+ * global guards run in registration order, and the limiter keys on the signed-in principal.
+ */
+@Module({
+  imports: [
+    UserModule,
+    JwtModule.registerAsync({
+      inject: [ConfigService],
+      useFactory: (configService: ConfigService) => {
+        const config = configService.getOrThrow<AuthConfig>('auth');
+        if (!config.jwtSecret) {
+          new Logger('Auth').warn(
+            'AUTH_JWT_SECRET is not set (embedded profile): access tokens use a random key and end when the process restarts',
+          );
+        }
+        // a KeyObject: with a string secret jsonwebtoken re-imports the key on every sign and verify
+        const secret = createSecretKey(config.jwtSecret ? Buffer.from(config.jwtSecret, 'utf8') : randomBytes(32));
+        return { secret: secret as unknown as string, signOptions: { algorithm: 'HS256' }, verifyOptions: { algorithms: ['HS256'] } };
+      },
+    }),
+  ],
+  controllers: [AuthController],
+  providers: [
+    { provide: AUTH_CONFIG, inject: [ConfigService], useFactory: (config: ConfigService) => config.getOrThrow<AuthConfig>('auth') },
+    {
+      provide: SESSION_STORE,
+      inject: [RedisService, AUTH_CONFIG],
+      useFactory: (redis: RedisService, config: AuthConfig) =>
+        redis.client ? new RedisSessionStore(redis.client, config.keyPrefix) : new MemorySessionStore(),
+    },
+    AuthSessionService,
+    WechatLoginService,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [AuthSessionService],
+})
+export class AuthModule {}

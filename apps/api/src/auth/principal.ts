@@ -1,0 +1,23 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { AppError, type Role } from '@app/http';
+import { AuthError } from './auth.errors';
+
+/** Who is calling: set on `request.user` by the auth guard for every non-public route. */
+export interface Principal {
+  /** Users and admin accounts live in different tables: `kind` keeps their ids apart. */
+  kind: 'user' | 'admin';
+  id: number;
+  role: Role;
+  sessionId: string;
+}
+
+/** The caller of the route: `me(@CurrentPrincipal() principal: Principal)`. */
+export const CurrentPrincipal = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): Principal => context.switchToHttp().getRequest<{ user: Principal }>().user,
+);
+
+/** For routes about the mini-program user themselves: an admin account has no user profile. */
+export function requireUser(principal: Principal): number {
+  if (principal.kind !== 'user') throw new AppError(AuthError.Forbidden);
+  return principal.id;
+}

@@ -1,0 +1,23 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { Roles } from '@app/http';
+import { RateLimit } from '@app/resilience';
+import { CurrentPrincipal, type Principal } from '../auth/principal';
+
+/** Signed-in routes for the auth e2e suite (ENABLE_TEST_ROUTES only). */
+@ApiExcludeController()
+@Controller('diagnostics/access')
+export class AccessDiagnosticsController {
+  /** Per signed-in caller: proves the auth guard runs before the rate limiter. */
+  @Get('per-user-limited')
+  @RateLimit({ limit: 3, windowMs: 60_000 })
+  perUser(@CurrentPrincipal() principal: Principal): { id: number; kind: string } {
+    return { id: principal.id, kind: principal.kind };
+  }
+
+  @Get('admin-only')
+  @Roles('admin')
+  adminOnly(): { ok: true } {
+    return { ok: true };
+  }
+}

@@ -1,0 +1,38 @@
+import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { WechatApiClient } from '@app/wechat';
+import { CurrentPrincipal, type Principal, requireUser } from '../auth/principal';
+import { BindPhoneDto } from './dto/bind-phone.dto';
+import { UpdateMeDto } from './dto/update-me.dto';
+import { type UserProfile, UsersService } from './users.service';
+
+@ApiTags('users')
+@ApiBearerAuth()
+@Controller('users')
+export class UsersController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly wechat: WechatApiClient,
+  ) {}
+
+  @Get('me')
+  @ApiOperation({ summary: 'The signed-in user' })
+  me(@CurrentPrincipal() principal: Principal): Promise<UserProfile> {
+    return this.users.profile(requireUser(principal));
+  }
+
+  @Patch('me')
+  @ApiOperation({ summary: 'Change nickname and/or avatar; nothing else is writable' })
+  update(@CurrentPrincipal() principal: Principal, @Body() body: UpdateMeDto): Promise<UserProfile> {
+    return this.users.updateProfile(requireUser(principal), body);
+  }
+
+  @Post('me/phone')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Bind the phone number from a getPhoneNumber code' })
+  async bindPhone(@CurrentPrincipal() principal: Principal, @Body() body: BindPhoneDto): Promise<UserProfile> {
+    const userId = requireUser(principal);
+    const phone = await this.wechat.getPhoneNumber(body.code);
+    return this.users.bindPhone(userId, phone.purePhoneNumber);
+  }
+}

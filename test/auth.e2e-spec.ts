@@ -1,0 +1,283 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import mysql from 'mysql2/promise';
+import { createWechatEmulator } from '../apps/wechat-emulator/src/emulator';
+import { type EnvelopeBody, request, type RunningApp, startApp } from './support/app-harness';
+import { productionEnv, TEST_JWT_SECRET, testServices } from './support/environment';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  tokenType: string;
+  signKey: string;
+  user: { id: number; nickname: string; avatarUrl: string; isNew: boolean };
+}
+
+/**
+ * WeChat login, rotating sessions and the global guard: the built app against MariaDB, Redis
+ * and the WeChat emulator over HTTP.
+ */
+describe('auth and users (MariaDB + Redis + WeChat emulator)', () => {
+  const appId = 'wx-auth-e2e';
+  const emulator = createWechatEmulator({ appId, appSecret: 'auth-e2e-secret' });
+  let emulatorUrl: string;
+  let database: TestDatabase;
+  let app: RunningApp;
+
+  const api = (path: string) => `${app.baseUrl}/api/v1${path}`;
+  const post = <T = unknown>(path: string, body: unknown, token?: string) =>
+    request<EnvelopeBody<T>>(api(path), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+  const get = <T = unknown>(path: string, token?: string) =>
+    request<EnvelopeBody<T>>(api(path), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const control = async (path: string, body: unknown) => {
+    const response = await fetch(`${emulatorUrl}/__control/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(response.status).toBe(200);
+  };
+  const login = async (openid = `o-${randomBytes(6).toString('hex')}`) => {
+    const code = `code-${randomBytes(6).toString('hex')}`;
+    await control('codes', { code, openid, session_key: randomBytes(16).toString('base64') });
+    const response = await post<Tokens>('/auth/wechat/login', { code });
+    expect(response.status).toBe(200);
+    return response.body.data as Tokens;
+  };
+
+  beforeAll(async () => {
+    await emulator.app.listen({ port: 0, host: '127.0.0.1' });
+    emulatorUrl = `http://127.0.0.1:${(emulator.app.server.address() as { port: number }).port}`;
+    database = await createTestDatabase();
+    app = await startApp(
+      productionEnv(database.name, {
+        WECHAT_APP_ID: appId,
+        WECHAT_APP_SECRET: 'auth-e2e-secret',
+        WECHAT_API_BASE: emulatorUrl,
+        AUTH_KEY_PREFIX: `e2e:auth:${randomBytes(4).toString('hex')}:`,
+        AUTH_ACCESS_TTL_S: '60',
+        RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
+        // user ids restart at 1 in every fresh database: keep this run's counters apart
+        RATE_LIMIT_KEY_PREFIX: `e2e:rl:auth:${randomBytes(4).toString('hex')}:`,
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await database?.drop();
+    await emulator.app.close();
+  });
+
+  it('logs a new user in, then recognises them on the next login', async () => {
+    const openid = `o-new-${randomBytes(4).toString('hex')}`;
+    const first = await login(openid);
+    expect(first).toMatchObject({ tokenType: 'Bearer', expiresIn: 60, user: { isNew: true, nickname: '', avatarUrl: '' } });
+    expect(first.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first.signKey).toEqual(expect.any(String));
+    expect(JSON.stringify(first)).not.toContain('session_key');
+
+    const second = await login(openid);
+    expect(second.user).toMatchObject({ id: first.user.id, isNew: false });
+  });
+
+  it.each([
+    [40029, 401, 2101],
+    [40163, 401, 2102],
+    [45011, 429, 2103],
+    [40226, 403, 2104],
+    [61234, 502, 2106],
+  ])('answers WeChat errcode %i with HTTP %i and code %i', async (errcode, status, code) => {
+    const loginCode = `err-${errcode}-${randomBytes(3).toString('hex')}`;
+    await control('codes', { code: loginCode, errcode });
+    const response = await post('/auth/wechat/login', { code: loginCode });
+    expect(response.status).toBe(status);
+    expect(response.body).toMatchObject({ code, data: null, requestId: expect.any(String) });
+  });
+
+  it('retries WeChat system busy (-1) once, then answers 503', async () => {
+    await control('faults', { path: '/sns/jscode2session', times: 2, errcode: -1 });
+    const response = await post('/auth/wechat/login', { code: 'busy-twice' });
+    expect(response.status).toBe(503);
+    expect(response.body.code).toBe(2105);
+  });
+
+  it('creates one user when first logins with the same openid race', async () => {
+    const openid = `o-race-${randomBytes(4).toString('hex')}`;
+    const codes = Array.from({ length: 6 }, (_, i) => `race-${i}-${randomBytes(3).toString('hex')}`);
+    for (const code of codes) await control('codes', { code, openid, session_key: 'c2s=' });
+    const responses = await Promise.all(codes.map((code) => post<Tokens>('/auth/wechat/login', { code })));
+    expect(responses.map((r) => r.status)).toEqual(codes.map(() => 200));
+    expect(new Set(responses.map((r) => r.body.data?.user.id)).size).toBe(1);
+
+    const connection = await mysql.createConnection({
+      host: testServices.dbHost,
+      port: testServices.dbPort,
+      user: testServices.dbUser,
+      password: testServices.dbPassword,
+      database: database.name,
+    });
+    const [rows] = await connection.query('SELECT COUNT(*) AS n FROM users WHERE openid = ?', [openid]);
+    await connection.end();
+    expect((rows as { n: number }[])[0].n).toBe(1);
+  });
+
+  it('rotates refresh tokens; a retired one revokes the whole session', async () => {
+    const session = await login();
+    const rotated = await post<Tokens>('/auth/refresh', { refreshToken: session.refreshToken });
+    expect(rotated.status).toBe(200);
+    const next = rotated.body.data as Tokens;
+    expect(next.refreshToken).not.toBe(session.refreshToken);
+    expect((await get('/users/me', next.accessToken)).status).toBe(200);
+
+    // the retired token comes back: theft. The session ends, the newer tokens die with it.
+    const replay = await post('/auth/refresh', { refreshToken: session.refreshToken });
+    expect(replay.status).toBe(401);
+    expect(replay.body.code).toBe(2006);
+    expect((await post('/auth/refresh', { refreshToken: next.refreshToken })).status).toBe(401);
+    const me = await get('/users/me', next.accessToken);
+    expect(me.status).toBe(401);
+    expect(me.body.code).toBe(2004);
+  });
+
+  it('lets exactly one of two concurrent refreshes with the same token succeed', async () => {
+    const session = await login();
+    const results = await Promise.all([
+      post('/auth/refresh', { refreshToken: session.refreshToken }),
+      post('/auth/refresh', { refreshToken: session.refreshToken }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
+  });
+
+  it('ends the session at logout: the access token stops working at once', async () => {
+    const session = await login();
+    expect((await get('/users/me', session.accessToken)).status).toBe(200);
+    expect((await post('/auth/logout', {}, session.accessToken)).status).toBe(200);
+    const after = await get('/users/me', session.accessToken);
+    expect(after.status).toBe(401);
+    expect(after.body.code).toBe(2004);
+    expect((await post('/auth/refresh', { refreshToken: session.refreshToken })).status).toBe(401);
+  });
+
+  it('rejects missing, unsigned, tampered, expired and algorithm-confused tokens with 401', async () => {
+    const session = await login();
+    const claims = jwt.decode(session.accessToken) as Record<string, unknown>;
+    const { exp: _exp, iat: _iat, ...bare } = claims;
+    const [header, , signature] = session.accessToken.split('.');
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+    const unsigned = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
+    const tampered = `${header}.${b64({ ...claims, role: 'admin' })}.${signature}`;
+    const expired = jwt.sign({ ...bare, exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT_SECRET, {
+      algorithm: 'HS256',
+    });
+    // HS/RS confusion: an RS256-style public key used as an HMAC secret must not verify
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const confused = jwt.sign(bare, pem, { algorithm: 'HS256', expiresIn: 60 });
+    const otherAlgorithm = jwt.sign(bare, TEST_JWT_SECRET, { algorithm: 'HS512', expiresIn: 60 });
+
+    expect((await get('/users/me')).body.code).toBe(2001);
+    for (const [token, code] of [
+      [unsigned, 2002],
+      [tampered, 2002],
+      [expired, 2003],
+      [confused, 2002],
+      [otherAlgorithm, 2002],
+      ['not-a-jwt', 2002],
+    ] as const) {
+      const response = await get('/users/me', token);
+      expect({ token: token.slice(0, 12), status: response.status, code: response.body.code }).toEqual({
+        token: token.slice(0, 12),
+        status: 401,
+        code,
+      });
+    }
+  });
+
+  it('forbids a mini-program user on an admin-only route (403)', async () => {
+    const session = await login();
+    const response = await get('/diagnostics/access/admin-only', session.accessToken);
+    expect(response.status).toBe(403);
+    expect(response.body.code).toBe(2007);
+  });
+
+  it('runs the auth guard before the rate limiter: limits count per user, not per shared IP', async () => {
+    const [alice, bob] = [await login(), await login()];
+    const statuses = async (token: string) => {
+      const result = [];
+      for (let i = 0; i < 4; i += 1) result.push((await get('/diagnostics/access/per-user-limited', token)).status);
+      return result;
+    };
+    expect(await statuses(alice.accessToken)).toEqual([200, 200, 200, 429]);
+    expect(await statuses(bob.accessToken)).toEqual([200, 200, 200, 429]);
+  });
+
+  it('reads and updates the profile; emoji and Chinese round-trip; nothing else is writable', async () => {
+    const session = await login();
+    const patch = (body: unknown) =>
+      request<EnvelopeBody<Record<string, unknown>>>(api('/users/me'), {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${session.accessToken}` },
+        body: JSON.stringify(body),
+      });
+    const nickname = '小程序用户😀🎉'.padEnd(16, '好');
+    const updated = await patch({ nickname, avatarUrl: 'https://thirdwx.qlogo.cn/a.png' });
+    expect(updated.status).toBe(200);
+    expect(updated.body.data).toMatchObject({ id: session.user.id, nickname, avatarUrl: 'https://thirdwx.qlogo.cn/a.png' });
+    expect((await get<Record<string, unknown>>('/users/me', session.accessToken)).body.data).toMatchObject({ nickname });
+
+    for (const body of [{ role: 'admin' }, { openid: 'x' }, { id: 1 }, { nickname: 'ok', disabled: true }]) {
+      const refused = await patch(body);
+      expect(refused.status).toBe(400);
+      expect(refused.body.code).toBe(1001);
+    }
+    expect((await patch({ avatarUrl: 'http://insecure.example/a.png' })).status).toBe(400);
+    expect((await patch({ nickname: '' })).status).toBe(400);
+    expect((await patch({ nickname: '😀'.repeat(33) })).status).toBe(400);
+    expect((await patch({ nickname: '😀'.repeat(32) })).status).toBe(200);
+  });
+
+  it('limits logins per client IP (RATE_LIMIT_LOGIN_PER_MINUTE)', async () => {
+    const strict = await startApp(
+      productionEnv(database.name, {
+        WECHAT_APP_ID: appId,
+        WECHAT_APP_SECRET: 'auth-e2e-secret',
+        WECHAT_API_BASE: emulatorUrl,
+        RATE_LIMIT_LOGIN_PER_MINUTE: '2',
+        RATE_LIMIT_KEY_PREFIX: `e2e:rl:login:${randomBytes(4).toString('hex')}:`,
+      }),
+    );
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i += 1) {
+        const response = await request(`${strict.baseUrl}/api/v1/auth/wechat/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ code: `limited-${i}-${randomBytes(3).toString('hex')}` }),
+        });
+        statuses.push(response.status);
+      }
+      expect(statuses).toEqual([200, 200, 429]);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('binds the phone number from a getPhoneNumber code', async () => {
+    const session = await login();
+    await control('phones', { code: 'phone-1', phoneNumber: '13800001234' });
+    const bound = await post<Record<string, unknown>>('/users/me/phone', { code: 'phone-1' }, session.accessToken);
+    expect(bound.status).toBe(200);
+    expect(bound.body.data).toMatchObject({ phone: '13800001234' });
+    const reused = await post('/users/me/phone', { code: 'phone-1' }, session.accessToken);
+    expect(reused.status).toBe(400);
+    expect(reused.body.code).toBe(2109);
+  });
+});
