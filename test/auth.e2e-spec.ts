@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import mysql from 'mysql2/promise';
 import { createWechatEmulator } from '../apps/wechat-emulator/src/emulator';
@@ -20,7 +20,19 @@ interface Tokens {
  * and the WeChat emulator over HTTP.
  */
 describe('auth and users (MariaDB + Redis + WeChat emulator)', () => {
-  const appId = 'wx-auth-e2e';
+  // the AppID of WeChat's published open-data sample, so the sample decrypts here
+  const appId = 'wx4f4bc4dec97d474b';
+  const sample = {
+    sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==',
+    iv: 'r7BXXKkLb8qrSNn05n0qiA==',
+    encryptedData:
+      'CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+' +
+      '3hVbJSRgv+4lGOETKUQz6OYStslQ142dNCuabNPGBzlooOmB231qMM85d2/fV6ChevvXvQP8Hkue1poOFtnEtpyxVLW1zAo6' +
+      '/1Xx1COxFvrc2d7UL/lmHInNlxuacJXwu0fjpXfz/YqYzBIBzD6WUfTIF9GRHpOn/Hz7saL8xz+W//FRAUid1OksQaQx4CMs' +
+      '8LOddcQhULW4ucetDf96JcR3g0gfRK4PC7E/r7Z6xNrXd2UIeorGj5Ef7b1pJAYB6Y5anaHqZ9J6nKEBvB4DnNLIVWSgARns' +
+      '/8wR2SiRS7MNACwTyrGvt9ts8p12PKFdlqYTopNHR1Vf7XjfhQlVsAJdNiKdYmYVoKlaRv85IfVunYzO0IKXsyl7JCUjCpoG' +
+      '20f0a04COwfneQAGGwd5oa+T8yO5hzuyDb/XcxxmK01EpqOyuxINew==',
+  };
   const emulator = createWechatEmulator({ appId, appSecret: 'auth-e2e-secret' });
   let emulatorUrl: string;
   let database: TestDatabase;
@@ -43,9 +55,9 @@ describe('auth and users (MariaDB + Redis + WeChat emulator)', () => {
     });
     expect(response.status).toBe(200);
   };
-  const login = async (openid = `o-${randomBytes(6).toString('hex')}`) => {
+  const login = async (openid = `o-${randomBytes(6).toString('hex')}`, sessionKey = randomBytes(16).toString('base64')) => {
     const code = `code-${randomBytes(6).toString('hex')}`;
-    await control('codes', { code, openid, session_key: randomBytes(16).toString('base64') });
+    await control('codes', { code, openid, session_key: sessionKey });
     const response = await post<Tokens>('/auth/wechat/login', { code });
     expect(response.status).toBe(200);
     return response.body.data as Tokens;
@@ -268,6 +280,35 @@ describe('auth and users (MariaDB + Redis + WeChat emulator)', () => {
     } finally {
       await strict.close();
     }
+  });
+
+  it('decrypts WeChat open data with the session key (WeChat sample vector) and checks rawData signatures', async () => {
+    const session = await login(undefined, sample.sessionKey);
+    const decrypted = await post<Record<string, unknown>>('/auth/wechat/decrypt', { encryptedData: sample.encryptedData, iv: sample.iv }, session.accessToken);
+    expect(decrypted.status).toBe(200);
+    expect(decrypted.body.data).toMatchObject({ openId: 'oGZUI0egBJY1zhBYw2KhdUfwVJJE', watermark: { appid: appId } });
+
+    const rawData = '{"nickName":"Band"}';
+    const signature = createHash('sha1').update(rawData + sample.sessionKey).digest('hex');
+    const signed = await post('/auth/wechat/decrypt', { encryptedData: sample.encryptedData, iv: sample.iv, rawData, signature }, session.accessToken);
+    expect(signed.status).toBe(200);
+    const forged = await post('/auth/wechat/decrypt', { encryptedData: sample.encryptedData, iv: sample.iv, rawData: '{"nickName":"Eve"}', signature }, session.accessToken);
+    expect(forged.status).toBe(400);
+    expect(forged.body.code).toBe(2012);
+  });
+
+  it('refuses open data whose watermark names another mini-program (400)', async () => {
+    const sessionKey = randomBytes(16);
+    const session = await login(undefined, sessionKey.toString('base64'));
+    const iv = randomBytes(16);
+    const cipher = createCipheriv('aes-128-cbc', sessionKey, iv);
+    const plaintext = JSON.stringify({ openId: 'o-x', watermark: { appid: 'wx-another-app', timestamp: 1 } });
+    const encryptedData = Buffer.concat([cipher.update(plaintext), cipher.final()]).toString('base64');
+    const response = await post('/auth/wechat/decrypt', { encryptedData, iv: iv.toString('base64') }, session.accessToken);
+    expect(response.status).toBe(400);
+    expect(response.body.code).toBe(2011);
+    const garbage = await post('/auth/wechat/decrypt', { encryptedData: 'bm90IGNpcGhlcnRleHQ=', iv: iv.toString('base64') }, session.accessToken);
+    expect(garbage.status).toBe(400);
   });
 
   it('binds the phone number from a getPhoneNumber code', async () => {

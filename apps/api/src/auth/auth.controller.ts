@@ -3,8 +3,8 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '@app/http';
 import { RateLimitPolicy } from '@app/resilience';
 import { AuthSessionService, type IssuedTokens } from './auth-session.service';
-import { RefreshDto, WechatLoginDto } from './dto/auth.dto';
-import { CurrentPrincipal, type Principal } from './principal';
+import { RefreshDto, WechatDecryptDto, WechatLoginDto } from './dto/auth.dto';
+import { CurrentPrincipal, type Principal, requireUser } from './principal';
 import { type LoginResult, WechatLoginService } from './wechat-login.service';
 
 @ApiTags('auth')
@@ -39,5 +39,14 @@ export class AuthController {
   async logout(@CurrentPrincipal() principal: Principal): Promise<{ loggedOut: true }> {
     await this.sessions.revoke(principal.sessionId);
     return { loggedOut: true };
+  }
+
+  @Post('wechat/decrypt')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: "Decrypt WeChat open data with this session's session_key (watermark appid checked)" })
+  decrypt(@CurrentPrincipal() principal: Principal, @Body() body: WechatDecryptDto): Promise<Record<string, unknown>> {
+    requireUser(principal);
+    return this.wechatLogin.decrypt(principal.sessionId, body);
   }
 }

@@ -15,4 +15,11 @@ export const AuthError = defineErrors({
   },
   Forbidden: { code: 2007, status: HttpStatus.FORBIDDEN, message: 'Not allowed for this account' },
   UserDisabled: { code: 2010, status: HttpStatus.FORBIDDEN, message: 'This account is disabled' },
+  WechatDataInvalid: {
+    code: 2011,
+    status: HttpStatus.BAD_REQUEST,
+    message: 'The encrypted data cannot be decrypted with this session, or was not made for this mini-program',
+  },
+  WechatSignatureMismatch: { code: 2012, status: HttpStatus.BAD_REQUEST, message: 'rawData does not match its signature' },
+  NoWechatSession: { code: 2013, status: HttpStatus.BAD_REQUEST, message: 'This session has no WeChat session key: log in with WeChat again' },
 });

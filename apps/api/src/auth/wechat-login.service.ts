@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '@app/http';
-import { WechatApiClient } from '@app/wechat';
+import { ConfigService } from '@nestjs/config';
+import { decryptWechatData, verifyRawDataSignature, WechatApiClient, WechatCryptoError, type WechatConfig } from '@app/wechat';
 import { UsersService } from '../user/users.service';
 import { AuthSessionService, type IssuedTokens } from './auth-session.service';
 import { AuthError } from './auth.errors';
@@ -12,11 +13,16 @@ export interface LoginResult extends IssuedTokens {
 /** wx.login code → WeChat's openid/session_key → our user and session. */
 @Injectable()
 export class WechatLoginService {
+  private readonly appId: string;
+
   constructor(
     private readonly wechat: WechatApiClient,
     private readonly users: UsersService,
     private readonly sessions: AuthSessionService,
-  ) {}
+    configService: ConfigService,
+  ) {
+    this.appId = configService.getOrThrow<WechatConfig>('wechat').appId;
+  }
 
   async login(code: string): Promise<LoginResult> {
     const wechatSession = await this.wechat.code2Session(code);
@@ -30,4 +36,29 @@ export class WechatLoginService {
     });
     return { ...tokens, user: { id: user.id, nickname: user.nickname, avatarUrl: user.avatarUrl, isNew } };
   }
+
+  /**
+   * WeChat open data (encryptedData + iv) decrypted with this session's session_key; the
+   * payload's watermark.appid must be ours. rawData, when sent, must match sha1(rawData + session_key).
+   */
+  async decrypt(sessionId: string, payload: WechatDecryptInput): Promise<Record<string, unknown>> {
+    const sessionKey = await this.sessions.wechatSessionKey(sessionId);
+    if (!sessionKey) throw new AppError(AuthError.NoWechatSession);
+    if (payload.rawData !== undefined && !verifyRawDataSignature(payload.rawData, sessionKey, payload.signature ?? '')) {
+      throw new AppError(AuthError.WechatSignatureMismatch);
+    }
+    try {
+      return decryptWechatData({ encryptedData: payload.encryptedData, iv: payload.iv, sessionKey }, this.appId);
+    } catch (error) {
+      if (error instanceof WechatCryptoError) throw new AppError(AuthError.WechatDataInvalid, { message: `${AuthError.WechatDataInvalid.message} (${error.reason})` });
+      throw error;
+    }
+  }
+}
+
+export interface WechatDecryptInput {
+  encryptedData: string;
+  iv: string;
+  rawData?: string;
+  signature?: string;
 }

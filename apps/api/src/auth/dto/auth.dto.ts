@@ -1,5 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 
 export class WechatLoginDto {
   @ApiProperty({ description: 'The code from wx.login() (single use, valid 5 minutes)' })
@@ -14,4 +14,30 @@ export class RefreshDto {
   @IsString()
   @Matches(/^[A-Za-z0-9_-]{20,128}$/, { message: 'refreshToken is malformed' })
   refreshToken: string;
+}
+
+export class WechatDecryptDto {
+  @ApiProperty({ description: 'base64 encryptedData from a WeChat open-data callback' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(65_536)
+  encryptedData: string;
+
+  @ApiProperty({ description: 'base64 iv from the same callback' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  iv: string;
+
+  @ApiPropertyOptional({ description: 'rawData from wx.getUserInfo; checked against signature when given' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(65_536)
+  rawData?: string;
+
+  @ApiPropertyOptional({ description: 'sha1(rawData + session_key), hex; required with rawData' })
+  @ValidateIf((dto: WechatDecryptDto) => dto.rawData !== undefined || dto.signature !== undefined)
+  @IsString()
+  @Matches(/^[0-9a-f]{40}$/i, { message: 'signature must be a 40-character hex sha1' })
+  signature?: string;
 }
