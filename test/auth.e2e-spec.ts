@@ -1,4 +1,4 @@
-import { createCipheriv, createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import mysql from 'mysql2/promise';
 import { createWechatEmulator } from '../apps/wechat-emulator/src/emulator';
@@ -309,6 +309,65 @@ describe('auth and users (MariaDB + Redis + WeChat emulator)', () => {
     expect(response.body.code).toBe(2011);
     const garbage = await post('/auth/wechat/decrypt', { encryptedData: 'bm90IGNpcGhlcnRleHQ=', iv: iv.toString('base64') }, session.accessToken);
     expect(garbage.status).toBe(400);
+  });
+
+  describe('signed requests (@Signed)', () => {
+    // what a mini-program does (README: request signing)
+    const sign = (signKey: string, method: string, pathWithQuery: string, body: string, timestamp = Date.now(), nonce = randomBytes(12).toString('hex')) => {
+      const bodyHash = createHash('sha256').update(body).digest('hex');
+      const signature = createHmac('sha256', signKey).update(`${method}\n${pathWithQuery}\n${timestamp}\n${nonce}\n${bodyHash}`).digest('hex');
+      return { 'x-timestamp': String(timestamp), 'x-nonce': nonce, 'x-signature': signature };
+    };
+    const send = (session: Tokens, headers: Record<string, string>, body: string) =>
+      request<EnvelopeBody>(api('/diagnostics/access/signed'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${session.accessToken}`, ...headers },
+        body,
+      });
+    const path = '/api/v1/diagnostics/access/signed';
+
+    it('accepts a valid signature, and refuses the same nonce a second time', async () => {
+      const session = await login();
+      const body = JSON.stringify({ name: '签名 ✓', quantity: 2 });
+      const headers = sign(session.signKey, 'POST', path, body);
+      const ok = await send(session, headers, body);
+      expect(ok.status).toBe(200);
+      expect(ok.body.data).toEqual({ name: '签名 ✓', quantity: 2 });
+
+      const replay = await send(session, headers, body);
+      expect(replay.status).toBe(401);
+      expect(replay.body.code).toBe(2023);
+    });
+
+    it('refuses a stale timestamp, an altered body, a missing signature and another session\'s key', async () => {
+      const session = await login();
+      const body = JSON.stringify({ name: 'order', quantity: 1 });
+      const stale = await send(session, sign(session.signKey, 'POST', path, body, Date.now() - 6 * 60_000), body);
+      expect([stale.status, stale.body.code]).toEqual([401, 2021]);
+
+      const altered = await send(session, sign(session.signKey, 'POST', path, body), JSON.stringify({ name: 'order', quantity: 99 }));
+      expect([altered.status, altered.body.code]).toEqual([401, 2022]);
+
+      const missing = await send(session, {}, body);
+      expect([missing.status, missing.body.code]).toEqual([401, 2020]);
+
+      const other = await login();
+      const foreign = await send(session, sign(other.signKey, 'POST', path, body), body);
+      expect([foreign.status, foreign.body.code]).toEqual([401, 2022]);
+    });
+
+    it('signs the query string and an empty body on GET', async () => {
+      const session = await login();
+      const query = '/api/v1/diagnostics/access/signed?page=2';
+      const response = await request(`${app.baseUrl}${query}`, {
+        headers: { authorization: `Bearer ${session.accessToken}`, ...sign(session.signKey, 'GET', query, '') },
+      });
+      expect(response.status).toBe(200);
+      const tampered = await request(`${app.baseUrl}/api/v1/diagnostics/access/signed?page=3`, {
+        headers: { authorization: `Bearer ${session.accessToken}`, ...sign(session.signKey, 'GET', query, '') },
+      });
+      expect(tampered.status).toBe(401);
+    });
   });
 
   it('binds the phone number from a getPhoneNumber code', async () => {

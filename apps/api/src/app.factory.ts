@@ -27,7 +27,8 @@ import { loadRedisConfig } from '@app/redis';
 import { loadCircuitBreakerConfig, loadRateLimitConfig } from '@app/resilience';
 import { loadWechatConfig } from '@app/wechat';
 import { AppModule } from './app.module';
-import { loadAuthConfig } from './auth/auth.config';
+import { type AuthConfig, loadAuthConfig } from './auth/auth.config';
+import { installBodyHashing } from './auth/signed-request';
 import { startEmbeddedWechatEmulator } from './embedded-wechat';
 
 export const API_PREFIX = 'api/v1';
@@ -75,6 +76,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   installEnvelope(app.getHttpAdapter().getInstance(), { rawPathPrefixes: appConfig.docsEnabled ? ['/docs'] : [] });
+  installBodyHashing(app.getHttpAdapter().getInstance(), { everyRoute: config.getOrThrow<AuthConfig>('auth').signingRequired });
   installRequestObservability(app.getHttpAdapter().getInstance(), {
     logger: observability.httpLogEnabled ? PinoLogger.root : null,
     histogram: observability.metricsEnabled

@@ -1,10 +1,12 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import type { FastifyRequest } from 'fastify';
 import { AppError, type Role } from '@app/http';
 import type { AuthConfig } from './auth.config';
 import { AuthError } from './auth.errors';
 import type { Principal } from './principal';
+import { checkSignature, SIGNATURE_WINDOW_MS } from './signed-request';
 import type { SessionStore } from './session.store';
 
 export const SESSION_STORE = Symbol('SESSION_STORE');
@@ -36,6 +38,8 @@ export interface SessionSubject {
   /** WeChat's session_key, kept with the session for decrypt and phone flows. */
   wechatSessionKey?: string;
 }
+
+const headerValue = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -125,8 +129,26 @@ export class AuthSessionService {
     return (await this.store.get(sessionId))?.wechatSessionKey ?? null;
   }
 
-  async signKey(sessionId: string): Promise<string | null> {
-    return (await this.store.get(sessionId))?.signKey ?? null;
+  /**
+   * Verifies a signed request of this session (see signed-request.ts), then claims its nonce:
+   * after the signature, so a forger cannot burn a client's nonces.
+   */
+  async verifySignedRequest(request: FastifyRequest, sessionId: string): Promise<void> {
+    const headers = {
+      timestamp: headerValue(request.headers['x-timestamp']),
+      nonce: headerValue(request.headers['x-nonce']),
+      signature: headerValue(request.headers['x-signature']),
+    };
+    const session = await this.store.get(sessionId);
+    if (!session) throw new AppError(AuthError.SessionEnded);
+    const problem = checkSignature(request, headers, session.signKey);
+    if (problem === 'missing') throw new AppError(AuthError.SignatureRequired);
+    if (problem === 'stale') throw new AppError(AuthError.SignatureStale);
+    if (problem === 'mismatch') throw new AppError(AuthError.SignatureMismatch);
+    // a nonce must outlive the window in which its timestamp is accepted
+    if (!(await this.store.claimNonce(sessionId, headers.nonce as string, 2 * SIGNATURE_WINDOW_MS))) {
+      throw new AppError(AuthError.NonceReused);
+    }
   }
 
   private accessTokenFor(kind: Principal['kind'], id: number, role: Role, sessionId: string) {

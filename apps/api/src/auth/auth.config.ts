@@ -1,6 +1,6 @@
 import { registerAs } from '@nestjs/config';
-import { IsInt, IsNotEmpty, IsOptional, Matches, Max, MinLength, Min, ValidateIf } from 'class-validator';
-import { parseEnv, resolveProfile, ToInteger } from '@app/config';
+import { IsBoolean, IsInt, IsNotEmpty, IsOptional, Matches, Max, MinLength, Min, ValidateIf } from 'class-validator';
+import { parseEnv, resolveProfile, ToBoolean, ToInteger } from '@app/config';
 
 const inProduction = (env: AuthEnv): boolean => resolveProfile(env) === 'production';
 
@@ -29,6 +29,11 @@ class AuthEnv {
   AUTH_REFRESH_TTL_S?: number;
 
   @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  AUTH_SIGNING_REQUIRED?: boolean;
+
+  @IsOptional()
   @Matches(/^[\w:.-]{1,64}$/, { message: 'AUTH_KEY_PREFIX must be 1-64 characters of A-Z a-z 0-9 _ : . -' })
   AUTH_KEY_PREFIX?: string;
 }
@@ -40,6 +45,8 @@ export interface AuthConfig {
   refreshTtlS: number;
   /** Redis key prefix for sessions and refresh tokens. */
   keyPrefix: string;
+  /** Every signed-in route needs a signed request, not only the @Signed() ones. */
+  signingRequired: boolean;
 }
 
 export function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
@@ -49,6 +56,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
     accessTtlS: parsed.AUTH_ACCESS_TTL_S ?? 900,
     refreshTtlS: parsed.AUTH_REFRESH_TTL_S ?? 30 * 86_400,
     keyPrefix: parsed.AUTH_KEY_PREFIX ?? 'auth:',
+    signingRequired: parsed.AUTH_SIGNING_REQUIRED ?? false,
   };
 }
 

@@ -21,5 +21,13 @@ export const AuthError = defineErrors({
     message: 'The encrypted data cannot be decrypted with this session, or was not made for this mini-program',
   },
   WechatSignatureMismatch: { code: 2012, status: HttpStatus.BAD_REQUEST, message: 'rawData does not match its signature' },
+  SignatureRequired: {
+    code: 2020,
+    status: HttpStatus.UNAUTHORIZED,
+    message: 'This route needs a signed request: X-Timestamp, X-Nonce and X-Signature',
+  },
+  SignatureStale: { code: 2021, status: HttpStatus.UNAUTHORIZED, message: 'X-Timestamp is more than 5 minutes off' },
+  SignatureMismatch: { code: 2022, status: HttpStatus.UNAUTHORIZED, message: 'Request signature does not match' },
+  NonceReused: { code: 2023, status: HttpStatus.UNAUTHORIZED, message: 'X-Nonce was already used: replay refused' },
   NoWechatSession: { code: 2013, status: HttpStatus.BAD_REQUEST, message: 'This session has no WeChat session key: log in with WeChat again' },
 });

@@ -1,16 +1,19 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { AppError, PUBLIC_ROUTE, REQUIRED_ROLES, type Role } from '@app/http';
-import { AuthSessionService } from './auth-session.service';
+import { AUTH_CONFIG, AuthSessionService } from './auth-session.service';
+import type { AuthConfig } from './auth.config';
+import { SIGNED_ROUTE } from './signed-request';
 import { AuthError } from './auth.errors';
 import type { Principal } from './principal';
 
-type AccessRule = { isPublic: boolean; roles: Role[] | null };
+type AccessRule = { isPublic: boolean; roles: Role[] | null; signed: boolean };
 
 /**
  * The global guard: every route needs a valid bearer token unless marked @Public(), and
- * @Roles() narrows who may call it (403 otherwise). It runs before the rate limiter (it is
+ * @Roles() narrows who may call it (403 otherwise); @Signed() routes (every signed-in route with
+ * AUTH_SIGNING_REQUIRED=true) also need a valid request signature. It runs before the rate limiter (it is
  * registered first), so limits count per signed-in caller. A lean CanActivate instead of a
  * passport strategy: one verify and one session lookup, no strategy indirection per request.
  */
@@ -21,6 +24,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly sessions: AuthSessionService,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -37,6 +41,7 @@ export class AuthGuard implements CanActivate {
     const principal = await this.sessions.authenticate(token);
     request.user = principal;
     if (rule.roles && !rule.roles.includes(principal.role)) throw new AppError(AuthError.Forbidden);
+    if (rule.signed) await this.sessions.verifySignedRequest(request, principal.sessionId);
     return true;
   }
 
@@ -49,6 +54,7 @@ export class AuthGuard implements CanActivate {
       rule = {
         isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) === true,
         roles: this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets) ?? null,
+        signed: this.config.signingRequired || this.reflector.getAllAndOverride<boolean>(SIGNED_ROUTE, targets) === true,
       };
       this.rules.set(handler, rule);
     }

@@ -34,6 +34,8 @@ export interface SessionStore {
   revoke(sessionId: string): Promise<void>;
   /** Ends every session of a user or admin (disabled account, password change). */
   revokeAllOf(kind: 'user' | 'admin', subjectId: number): Promise<number>;
+  /** Records a signed request's nonce; false when the session used it before (a replay). */
+  claimNonce(sessionId: string, nonce: string, ttlMs: number): Promise<boolean>;
 }
 
 // KEYS: session hash, new refresh key, subject set. ARGV: presented hash, next hash, ttl ms, session id
@@ -131,6 +133,10 @@ export class RedisSessionStore implements SessionStore {
     await pipeline.exec();
   }
 
+  async claimNonce(sessionId: string, nonce: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(`${this.prefix}nonce:${sessionId}:${nonce}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
   async revokeAllOf(kind: 'user' | 'admin', subjectId: number): Promise<number> {
     const subject = this.subjectKey(kind, subjectId);
     const sessionIds = await this.redis.smembers(subject);
@@ -153,6 +159,7 @@ interface Expiring<T> {
 export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, Expiring<SessionRecord>>();
   private readonly refreshTokens = new Map<string, Expiring<string>>();
+  private readonly nonces = new Map<string, number>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -200,6 +207,16 @@ export class MemorySessionStore implements SessionStore {
       }
     }
     return ended;
+  }
+
+  async claimNonce(sessionId: string, nonce: string, ttlMs: number): Promise<boolean> {
+    const key = `${sessionId}:${nonce}`;
+    const now = this.now();
+    const seenUntil = this.nonces.get(key);
+    if (seenUntil !== undefined && seenUntil > now) return false;
+    if (this.nonces.size > 100_000) for (const [k, until] of this.nonces) if (until <= now) this.nonces.delete(k);
+    this.nonces.set(key, now + ttlMs);
+    return true;
   }
 
   private live<T>(map: Map<string, Expiring<T>>, key: string): T | null {

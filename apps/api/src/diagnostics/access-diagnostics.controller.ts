@@ -1,8 +1,10 @@
-import { Controller, Get } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Roles } from '@app/http';
 import { RateLimit } from '@app/resilience';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { Signed } from '../auth/signed-request';
+import { EchoDto } from './dto/echo.dto';
 
 /** Signed-in routes for the auth e2e suite (ENABLE_TEST_ROUTES only). */
 @ApiExcludeController()
@@ -18,6 +20,19 @@ export class AccessDiagnosticsController {
   @Get('admin-only')
   @Roles('admin')
   adminOnly(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Post('signed')
+  @HttpCode(200)
+  @Signed()
+  signedEcho(@Body() body: EchoDto): EchoDto {
+    return body;
+  }
+
+  @Get('signed')
+  @Signed()
+  signedRead(): { ok: true } {
     return { ok: true };
   }
 }
