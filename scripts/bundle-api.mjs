@@ -16,6 +16,7 @@ const outDir = path.join(root, 'dist/api');
 // integrations Nest probes for with a guarded require (absent here, must stay absent).
 const external = [
   'better-sqlite3',
+  '@node-rs/argon2',
   'pino',
   'pino-pretty',
   'thread-stream',

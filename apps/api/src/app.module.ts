@@ -9,6 +9,7 @@ import { redisConfig, RedisModule } from '@app/redis';
 import { circuitBreakerConfig, CircuitBreakerModule, rateLimitConfig, RateLimitModule } from '@app/resilience';
 import { wechatConfig, WechatModule } from '@app/wechat';
 import { authConfig } from './auth/auth.config';
+import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { DiagnosticsModule } from './diagnostics/diagnostics.module';
 import { migrations } from './migrations';
@@ -56,6 +57,7 @@ export class AppModule {
         IdempotencyModule,
         PingModule,
         UserModule,
+        AdminModule,
         ...(options.testRoutesEnabled ? [DiagnosticsModule] : []),
       ],
     };

@@ -13,6 +13,8 @@ export const AuthError = defineErrors({
     status: HttpStatus.UNAUTHORIZED,
     message: 'Refresh token already used: the session was ended for safety, sign in again',
   },
+  InvalidCredentials: { code: 2008, status: HttpStatus.UNAUTHORIZED, message: 'Wrong username or password' },
+  LoginLocked: { code: 2009, status: HttpStatus.TOO_MANY_REQUESTS, message: 'Too many failed sign-ins: try again later' },
   Forbidden: { code: 2007, status: HttpStatus.FORBIDDEN, message: 'Not allowed for this account' },
   UserDisabled: { code: 2010, status: HttpStatus.FORBIDDEN, message: 'This account is disabled' },
   WechatDataInvalid: {

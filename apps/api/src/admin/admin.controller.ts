@@ -1,0 +1,78 @@
+import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Patch, Post, Query, Req } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { Repository } from 'typeorm';
+import { AppError, Public, Roles } from '@app/http';
+import { RateLimitPolicy } from '@app/resilience';
+import { AuthError } from '../auth/auth.errors';
+import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { type AdminLoginResult, AdminAuthService } from './admin-auth.service';
+import { AdminUsersService } from './admin-users.service';
+import { type AuditActor, AuditLogService } from './audit-log.service';
+import { AdminLoginDto, AdminUpdateUserDto, AdminUserQueryDto, AuditLogQueryDto } from './dto/admin.dto';
+import { AdminAccount } from './entities/admin-account.entity';
+
+@ApiTags('admin')
+@Controller('auth/admin')
+export class AdminAuthController {
+  constructor(private readonly adminAuth: AdminAuthService) {}
+
+  @Public()
+  @RateLimitPolicy.login()
+  @Post('login')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Dashboard sign-in (username + password); locked after repeated failures' })
+  login(@Body() body: AdminLoginDto, @Req() request: FastifyRequest): Promise<AdminLoginResult> {
+    return this.adminAuth.login(body.username, body.password, request.ip);
+  }
+}
+
+/** Dashboard routes: operators read, admins read and write; mini-program users get 403. */
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin', 'operator')
+@Controller('admin')
+export class AdminController {
+  constructor(
+    private readonly adminUsers: AdminUsersService,
+    private readonly auditLogs: AuditLogService,
+    @InjectRepository(AdminAccount) private readonly accounts: Repository<AdminAccount>,
+  ) {}
+
+  @Get('users')
+  @ApiOperation({ summary: 'Mini-program users, newest first; search by nickname or phone (phones masked)' })
+  users(@Query() query: AdminUserQueryDto) {
+    return this.adminUsers.list({
+      page: query.page ?? 1,
+      pageSize: query.pageSize ?? 20,
+      search: query.search,
+      disabled: query.disabled === undefined ? undefined : query.disabled === 'true',
+    });
+  }
+
+  @Patch('users/:id')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Disable or enable a user (audited; disabling ends their sessions at once)' })
+  async updateUser(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseIntPipe) id: number,
+    @Body() body: AdminUpdateUserDto,
+    @Req() request: FastifyRequest,
+  ) {
+    return this.adminUsers.setDisabled(await this.actor(principal, request), id, body.disabled);
+  }
+
+  @Get('audit-logs')
+  @ApiOperation({ summary: 'Audit trail of admin writes, newest first, filterable' })
+  logs(@Query() query: AuditLogQueryDto) {
+    return this.auditLogs.list({ ...query, page: query.page ?? 1, pageSize: query.pageSize ?? 20 });
+  }
+
+  private async actor(principal: Principal, request: FastifyRequest): Promise<AuditActor> {
+    if (principal.kind !== 'admin') throw new AppError(AuthError.Forbidden);
+    const account = await this.accounts.findOne({ where: { id: principal.id } });
+    if (!account) throw new AppError(AuthError.SessionEnded);
+    return { id: account.id, username: account.username, ip: request.ip, requestId: String(request.id) };
+  }
+}

@@ -1,0 +1,181 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { createWechatEmulator } from '../apps/wechat-emulator/src/emulator';
+import { type EnvelopeBody, request, type RunningApp, startApp } from './support/app-harness';
+import { productionEnv } from './support/environment';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+/** Dashboard accounts, roles, user management and the audit log (MariaDB + Redis). */
+describe('admin (accounts, RBAC, audit log)', () => {
+  const emulator = createWechatEmulator();
+  let database: TestDatabase;
+  let app: RunningApp;
+  let env: Record<string, string | undefined>;
+
+  const api = (path: string) => `${app.baseUrl}/api/v1${path}`;
+  const call = <T = unknown>(method: string, path: string, body?: unknown, token?: string) =>
+    request<EnvelopeBody<T>>(api(path), {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const createAdmin = (username: string, password: string, role = 'admin') =>
+    spawnSync(process.execPath, [resolve('dist/apps/api/src/cli/admin-create.js')], {
+      env: { ...process.env, ...env, NODE_ENV: 'test', ADMIN_USERNAME: username, ADMIN_PASSWORD: password, ADMIN_ROLE: role },
+      encoding: 'utf8',
+    });
+  const adminLogin = async (username: string, password: string) => {
+    const response = await call<{ accessToken: string }>('POST', '/auth/admin/login', { username, password });
+    return response;
+  };
+  const emulatorUrl = () => `http://127.0.0.1:${(emulator.app.server.address() as { port: number }).port}`;
+  const control = (path: string, body: unknown) =>
+    fetch(`${emulatorUrl()}/__control/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const wechatLogin = async (openid: string) => {
+    const code = `u-${randomBytes(6).toString('hex')}`;
+    await control('codes', { code, openid, session_key: randomBytes(16).toString('base64') });
+    return call<{ accessToken: string; user: { id: number } }>('POST', '/auth/wechat/login', { code });
+  };
+  const userLogin = async (openid = `o-${randomBytes(6).toString('hex')}`) => {
+    const response = await wechatLogin(openid);
+    expect(response.status).toBe(200);
+    return { ...(response.body.data as { accessToken: string; user: { id: number } }), openid };
+  };
+
+  beforeAll(async () => {
+    await emulator.app.listen({ port: 0, host: '127.0.0.1' });
+    const emulatorUrl = `http://127.0.0.1:${(emulator.app.server.address() as { port: number }).port}`;
+    database = await createTestDatabase();
+    env = productionEnv(database.name, {
+      WECHAT_API_BASE: emulatorUrl,
+      AUTH_KEY_PREFIX: `e2e:admin:${randomBytes(4).toString('hex')}:`,
+      RATE_LIMIT_KEY_PREFIX: `e2e:rl:admin:${randomBytes(4).toString('hex')}:`,
+      RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
+    });
+    app = await startApp(env); // migrates the fresh database
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await database?.drop();
+    await emulator.app.close();
+  });
+
+  it('creates accounts with npm run admin:create, never with a weak or default password', () => {
+    const created = createAdmin('root-admin', 'correct horse battery');
+    expect(created.stdout + created.stderr).toContain('created admin root-admin');
+    expect(created.status).toBe(0);
+    expect(createAdmin('operator1', 'read only but long', 'operator').status).toBe(0);
+
+    const weak = createAdmin('weakling', 'short');
+    expect(weak.status).toBe(2);
+    expect(weak.stderr).toContain('at least 12 characters');
+    expect(createAdmin('root-admin', 'another long password').stderr).toContain('already exists');
+  });
+
+  it('signs an admin in; unknown user and wrong password get the same answer', async () => {
+    const ok = await adminLogin('root-admin', 'correct horse battery');
+    expect(ok.status).toBe(200);
+    expect(ok.body.data).toMatchObject({ tokenType: 'Bearer', admin: { username: 'root-admin', role: 'admin' } });
+
+    const wrong = await adminLogin('root-admin', 'wrong password!!');
+    const unknown = await adminLogin('nobody-here', 'wrong password!!');
+    expect([wrong.status, wrong.body.code, wrong.body.message]).toEqual([401, 2008, 'Wrong username or password']);
+    expect([unknown.status, unknown.body.code, unknown.body.message]).toEqual([401, 2008, 'Wrong username or password']);
+  });
+
+  it('locks an account after 5 failures, even for the right password', async () => {
+    expect(createAdmin('lockme', 'the right password').status).toBe(0);
+    for (let i = 0; i < 5; i += 1) expect((await adminLogin('lockme', `wrong guess ${i}`)).status).toBe(401);
+    const locked = await adminLogin('lockme', 'the right password');
+    expect(locked.status).toBe(429);
+    expect(locked.body.code).toBe(2009);
+    // other accounts from the same IP are still fine (the IP limit is higher)
+    expect((await adminLogin('root-admin', 'correct horse battery')).status).toBe(200);
+  });
+
+  it('keeps mini-program users out of admin routes (403) and lets operators read but not write', async () => {
+    const user = await userLogin();
+    const asUser = await call('GET', '/admin/users', undefined, user.accessToken);
+    expect([asUser.status, asUser.body.code]).toEqual([403, 2007]);
+
+    const operator = (await adminLogin('operator1', 'read only but long')).body.data as { accessToken: string };
+    expect((await call('GET', '/admin/users', undefined, operator.accessToken)).status).toBe(200);
+    expect((await call('GET', '/admin/audit-logs', undefined, operator.accessToken)).status).toBe(200);
+    const write = await call('PATCH', `/admin/users/${user.user.id}`, { disabled: true }, operator.accessToken);
+    expect([write.status, write.body.code]).toEqual([403, 2007]);
+  });
+
+  it('disables a user: their token stops working at once, the change is audited', async () => {
+    const admin = (await adminLogin('root-admin', 'correct horse battery')).body.data as { accessToken: string };
+    const user = await userLogin();
+    expect((await call('GET', '/users/me', undefined, user.accessToken)).status).toBe(200);
+
+    const disabled = await call<{ disabled: boolean }>('PATCH', `/admin/users/${user.user.id}`, { disabled: true }, admin.accessToken);
+    expect(disabled.status).toBe(200);
+    expect(disabled.body.data).toMatchObject({ id: user.user.id, disabled: true });
+    expect((await call('GET', '/users/me', undefined, user.accessToken)).status).toBe(401);
+
+    const logs = await call<Page<Record<string, unknown>>>(
+      'GET',
+      `/admin/audit-logs?action=user.disable&targetId=${user.user.id}`,
+      undefined,
+      admin.accessToken,
+    );
+    expect(logs.status).toBe(200);
+    expect(logs.body.data?.items).toEqual([
+      expect.objectContaining({
+        actor: { id: expect.any(Number), username: 'root-admin' },
+        action: 'user.disable',
+        target: { type: 'user', id: String(user.user.id) },
+        before: { disabled: false },
+        after: { disabled: true },
+        requestId: disabled.headers.get('x-request-id'),
+        ip: expect.any(String),
+      }),
+    ]);
+
+    // a disabled user cannot sign in again until re-enabled
+    const again = await wechatLogin(user.openid);
+    expect([again.status, again.body.code]).toEqual([403, 2010]);
+    const malformed = await call('PATCH', `/admin/users/${user.user.id}`, { disabled: false, role: 'admin' }, admin.accessToken);
+    expect(malformed.status).toBe(400);
+    expect((await call('PATCH', `/admin/users/${user.user.id}`, { disabled: false }, admin.accessToken)).status).toBe(200);
+    expect((await wechatLogin(user.openid)).status).toBe(200);
+  });
+
+  it('lists users with masked phones, searchable by nickname and phone, paged', async () => {
+    const admin = (await adminLogin('root-admin', 'correct horse battery')).body.data as { accessToken: string };
+    const code = `pn-${randomBytes(4).toString('hex')}`;
+    const user = await userLogin();
+    await control('phones', { code, phoneNumber: '13812345678' });
+    expect((await call('POST', '/users/me/phone', { code }, user.accessToken)).status).toBe(200);
+    await call('PATCH', '/users/me', { nickname: '测试用户' }, user.accessToken);
+
+    const byTail = await call<Page<{ id: number; phone: string }>>('GET', '/admin/users?search=5678', undefined, admin.accessToken);
+    expect(byTail.body.data?.items).toEqual([expect.objectContaining({ id: user.user.id, phone: '138****5678' })]);
+    const byNickname = await call<Page<{ id: number }>>(
+      'GET',
+      `/admin/users?search=${encodeURIComponent('测试')}`,
+      undefined,
+      admin.accessToken,
+    );
+    expect(byNickname.body.data?.items.map((item) => item.id)).toEqual([user.user.id]);
+    const paged = await call<Page<unknown>>('GET', '/admin/users?page=1&pageSize=2', undefined, admin.accessToken);
+    expect(paged.body.data).toMatchObject({ page: 1, pageSize: 2 });
+    expect(paged.body.data?.items).toHaveLength(2);
+    expect(paged.body.data?.total).toBeGreaterThan(2);
+    expect((await call('GET', '/admin/users?pageSize=1000', undefined, admin.accessToken)).status).toBe(400);
+  });
+});
