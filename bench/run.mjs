@@ -7,7 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { createSigner } from 'fast-jwt';
+import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -38,6 +41,9 @@ const config = {
 const NOISY_CORE_PCT = 5;
 
 const BENCH_JWT_SECRET = 'bench-jwt-secret-0123456789abcdefghijklmnop';
+const baselineSessionPrefix = `bench:${process.pid}:sess:`;
+const USERS_ME = '/api/v1/users/me';
+const BASELINE_USERS_ME = 'baseline: fastify fast-jwt verify + redis @100';
 const DB = { host: LOOPBACK, port: 3306, user: 'root', password: '' };
 
 /** What a scenario's `target` starts, and how readiness is detected. */
@@ -64,13 +70,21 @@ const TARGETS = {
       AUTH_JWT_SECRET: BENCH_JWT_SECRET,
       WECHAT_APP_ID: 'wx-bench',
       WECHAT_APP_SECRET: 'bench-secret',
-      WECHAT_API_BASE: 'http://127.0.0.1:9',
+      // the project's WeChat emulator, started by the bench (logins in the auth rows)
+      WECHAT_API_BASE: ctx.wechatApiBase ?? 'http://127.0.0.1:9',
+      RATE_LIMIT_LOGIN_PER_MINUTE: '1000000',
     }),
   },
   baseline: {
     script: () => path.join(BENCH_DIR, 'baseline-fastify.mjs'),
     readyPath: PING,
     env: () => ({}),
+  },
+  baselineJwtRedis: {
+    script: () => path.join(BENCH_DIR, 'baseline-jwt-redis.mjs'),
+    readyPath: '/api/v1/users/me',
+    readyStatus: 401,
+    env: () => ({ REDIS_URL: `redis://${LOOPBACK}:6379`, BENCH_JWT_SECRET, BENCH_SESSION_PREFIX: baselineSessionPrefix }),
   },
   baselineRedisGet: {
     script: () => path.join(BENCH_DIR, 'baseline-redis-get.mjs'),
@@ -155,7 +169,59 @@ const scenarios = [
     cacheStats: true,
     targets: { minRatio: 1.0, maxErrors: 0, maxTimeouts: 0, maxRssMb: 150 },
   },
+  {
+    name: BASELINE_USERS_ME,
+    target: 'baselineJwtRedis',
+    env: {},
+    path: USERS_ME,
+    connections: 100,
+    prepare: prepareBaselineToken,
+    verify: verifyUserMe,
+  },
+  {
+    name: 'api users/me (token + session + cached profile) @100',
+    target: 'api',
+    env: {},
+    path: USERS_ME,
+    connections: 100,
+    baselineName: BASELINE_USERS_ME,
+    prepare: prepareApiToken,
+    verify: verifyUserMe,
+    targets: { minRatio: 0.7, maxErrors: 0, maxTimeouts: 0 },
+  },
+  { name: 'api POST /auth/wechat/login via emulator @50', target: 'api', env: {}, path: '/api/v1/auth/wechat/login', connections: 50, driver: 'login' },
+  { name: 'api POST /auth/refresh (rotating) @50', target: 'api', env: {}, path: '/api/v1/auth/refresh', connections: 50, driver: 'refresh' },
 ];
+
+/** A signed-in user of the API under test: its bearer header for wrk. */
+async function prepareApiToken(server) {
+  const response = await fetch(`http://${LOOPBACK}:${server.port}/api/v1/auth/wechat/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: `bench-me-${process.pid}-${Date.now()}` }),
+  });
+  const body = await response.json();
+  if (response.status !== 200) throw new Error(`login for the users/me rows failed: ${response.status} ${JSON.stringify(body)}`);
+  return { headers: { authorization: `Bearer ${body.data.accessToken}` } };
+}
+
+/** The baseline's token (same secret, HS256) and its session key in Redis. */
+async function prepareBaselineToken() {
+  const sid = `bench-${process.pid}`;
+  const redis = new Redis(`redis://${LOOPBACK}:6379`);
+  await redis.set(`${baselineSessionPrefix}${sid}`, '1', 'EX', 3600);
+  await redis.quit();
+  const sign = createSigner({ key: Buffer.from(BENCH_JWT_SECRET, 'utf8'), algorithm: 'HS256', expiresIn: 3_600_000 });
+  return { headers: { authorization: `Bearer ${sign({ sub: '1', role: 'user', sid, typ: 'user' })}` } };
+}
+
+async function verifyUserMe(server, urlPath, prepared) {
+  const response = await fetch(`http://${LOOPBACK}:${server.port}${urlPath}`, { headers: prepared.headers });
+  const body = await response.json();
+  if (response.status !== 200 || body.code !== 0 || typeof body.data?.id !== 'number') {
+    throw new Error(`GET ${urlPath}: expected the signed-in user, got ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
+  }
+}
 
 /** Boot-time scenarios: spawn to first 200 on the target's readiness path. */
 const startupScenarios = [
@@ -168,7 +234,7 @@ const startupScenarios = [
 /** Every child still running (servers and wrk), so any exit path can kill them. */
 const running = new Set();
 /** What exists only for this run and must go on every exit path. */
-const acquired = { database: null, snapshotDir: null };
+const acquired = { database: null, snapshotDir: null, emulator: null };
 let aborting = false;
 const pinning = os.availableParallelism() >= 2 && commandExists('taskset');
 
@@ -209,6 +275,7 @@ async function main() {
   try {
     acquired.snapshotDir = snapshotDist();
     ctx.distDir = path.join(acquired.snapshotDir, 'dist');
+    ctx.wechatApiBase = await startWechatEmulator(ctx);
     for (const target of new Set([...selected, ...selectedStartup].map((s) => s.target))) {
       const script = TARGETS[target].script(ctx);
       if (!fs.existsSync(script)) throw new Error(`missing ${script}`);
@@ -314,13 +381,15 @@ async function measureLoad(scenario, ctx) {
     row.startupMs = round(await waitReady(server), 1);
     row.pid = server.pid;
     row.serverCpus = verifyNodePid(server.pid);
-    if (scenario.verify) await scenario.verify(server, scenario.path);
+    const prepared = scenario.prepare ? await scenario.prepare(server, ctx) : {};
+    if (scenario.verify) await scenario.verify(server, scenario.path, prepared);
 
-    const load = { port: server.port, path: scenario.path, connections: scenario.connections };
-    if (config.warmupS > 0) await runWrk({ ...load, durationS: config.warmupS });
+    const load = { port: server.port, path: scenario.path, connections: scenario.connections, headers: prepared.headers };
+    const drive = scenario.driver ? (options) => runAuthLoad(scenario.driver, options) : runWrk;
+    if (config.warmupS > 0) await drive({ ...load, durationS: config.warmupS });
     const cacheBefore = scenario.cacheStats ? await cacheCounters(server) : null;
     const before = cpuSample(server.pid);
-    const result = await runWrk({ ...load, durationS: config.durationS });
+    const result = await drive({ ...load, durationS: config.durationS });
     assertAlive(server);
     Object.assign(row, summarizeWrk(result), memoryOf(server.pid), cpuShares(before, cpuSample(server.pid)));
     if (cacheBefore) row.cache = cacheHitRatios(cacheBefore, await cacheCounters(server));
@@ -468,7 +537,7 @@ async function startServer(scenario, ctx, logName) {
       env,
       stdio: ['ignore', fd, fd],
     });
-    return Object.assign(handle, { port, logPath, startedAt, readyPath: target.readyPath });
+    return Object.assign(handle, { port, logPath, startedAt, readyPath: target.readyPath, readyStatus: target.readyStatus ?? 200 });
   } finally {
     fs.closeSync(fd);
   }
@@ -503,7 +572,7 @@ async function waitReady(server) {
     assertAlive(server);
     try {
       const response = await httpGet(server.port, server.readyPath, 1000);
-      if (response.status === 200) return performance.now() - server.startedAt;
+      if (response.status === server.readyStatus) return performance.now() - server.startedAt;
     } catch {
       // not listening yet
     }
@@ -533,7 +602,18 @@ async function stopAll() {
 }
 
 /** Idempotent: children first (they hold the database), then the database and the snapshot. */
+/** The project's WeChat emulator in this process: the API's logins go to it (never on core 0). */
+async function startWechatEmulator(ctx) {
+  const { createWechatEmulator } = createRequire(import.meta.url)(path.join(ctx.distDir, 'apps/wechat-emulator/src/emulator.js'));
+  const { app } = createWechatEmulator();
+  await app.listen({ port: 0, host: LOOPBACK });
+  acquired.emulator = app;
+  return `http://${LOOPBACK}:${app.server.address().port}`;
+}
+
 async function releaseAll() {
+  await acquired.emulator?.close();
+  acquired.emulator = null;
   await stopAll();
   const { database, snapshotDir } = acquired;
   acquired.database = null;
@@ -637,8 +717,26 @@ function httpGet(port, urlPath, timeoutMs) {
 
 // --- wrk ------------------------------------------------------------------------------
 
-async function runWrk({ port, path: urlPath, connections, durationS }) {
+/** Login/refresh load (bench/auth-load.mjs), pinned like wrk; same result shape. */
+async function runAuthLoad(mode, { port, connections, durationS }) {
+  const script = path.join(BENCH_DIR, 'auth-load.mjs');
+  const loader = launch(...pinned(1, process.execPath, [script, mode, `http://${LOOPBACK}:${port}`, String(connections), String(durationS)]), {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  loader.child.stdout.on('data', (chunk) => (stdout += chunk));
+  loader.child.stderr.on('data', (chunk) => (stderr += chunk));
+  await loader.exited;
+  const line = stdout.split('\n').find((text) => text.startsWith('BENCH_JSON '));
+  if (loader.exit.code !== 0 || !line) throw new Error(`auth load failed: ${(stderr || stdout).trim().slice(-800)}`);
+  return JSON.parse(line.slice('BENCH_JSON '.length));
+}
+
+async function runWrk({ port, path: urlPath, connections, durationS, headers = {} }) {
   const args = [
+    ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
     '-t1',
     `-c${connections}`,
     `-d${durationS}s`,

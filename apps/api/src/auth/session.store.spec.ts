@@ -69,6 +69,14 @@ describe.each([
     expect(await store.isAlive(other.sessionId)).toBe(true);
   });
 
+  it('answers many concurrent liveness checks (batched per turn on Redis) each for its own session', async () => {
+    const live = [record(), record(), record()];
+    for (const session of live) await store.create(session, 60_000);
+    await store.revoke(live[1].sessionId);
+    const answers = await Promise.all([...live.map((s) => store.isAlive(s.sessionId)), store.isAlive('never-existed')]);
+    expect(answers).toEqual([true, false, true, false]);
+  });
+
   it('keeps the WeChat session_key with the session, server-side', async () => {
     const session = record({ wechatSessionKey: 'tiihtNczf5v6AKRyjwEUhQ==' });
     await store.create(session, 60_000);

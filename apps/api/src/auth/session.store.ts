@@ -55,6 +55,8 @@ return 1
 `;
 
 export class RedisSessionStore implements SessionStore {
+  private pendingAlive: { key: string; resolve: (alive: boolean) => void; reject: (error: unknown) => void }[] = [];
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
@@ -101,8 +103,32 @@ export class RedisSessionStore implements SessionStore {
     };
   }
 
-  async isAlive(sessionId: string): Promise<boolean> {
-    return (await this.redis.exists(this.sessionKey(sessionId))) === 1;
+  /**
+   * Asked on every authenticated request, so the checks of one event-loop turn go to Redis as
+   * one pipeline (one write, one read) instead of one round trip each (as the rate limiter does).
+   */
+  isAlive(sessionId: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      if (this.pendingAlive.push({ key: this.sessionKey(sessionId), resolve, reject }) === 1) {
+        setImmediate(() => this.flushAlive());
+      }
+    });
+  }
+
+  private flushAlive(): void {
+    const checks = this.pendingAlive;
+    this.pendingAlive = [];
+    const pipeline = this.redis.pipeline();
+    for (const check of checks) pipeline.exists(check.key);
+    pipeline.exec().then(
+      (results) =>
+        checks.forEach((check, index) => {
+          const [error, count] = results?.[index] ?? [new Error('no reply'), 0];
+          if (error) check.reject(error);
+          else check.resolve(count === 1);
+        }),
+      (error: unknown) => checks.forEach((check) => check.reject(error)),
+    );
   }
 
   sessionOfRefresh(refreshHash: string): Promise<string | null> {
