@@ -12,7 +12,8 @@ const BOOT_CHATTER = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplore
 export class AppLogger extends Logger {
   override log(message: unknown, ...optionalParams: unknown[]): void {
     const context = optionalParams[optionalParams.length - 1];
-    if (typeof context === 'string' && BOOT_CHATTER.has(context)) {
+    // in the bundled build Nest's own classes are named "_InstanceLoader" etc. (decision 0011)
+    if (typeof context === 'string' && BOOT_CHATTER.has(context.replace(/^_+/, ''))) {
       super.debug(message, ...optionalParams);
       return;
     }
