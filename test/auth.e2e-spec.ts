@@ -2,6 +2,7 @@ import { createCipheriv, createHash, createHmac, generateKeyPairSync, randomByte
 import jwt from 'jsonwebtoken';
 import mysql from 'mysql2/promise';
 import { createWechatEmulator } from '../apps/wechat-emulator/src/emulator';
+import { WECHAT_OPEN_DATA_SAMPLE } from '../libs/wechat/src/wechat-sample.fixture';
 import { type EnvelopeBody, request, type RunningApp, startApp } from './support/app-harness';
 import { productionEnv, TEST_JWT_SECRET, testServices } from './support/environment';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -21,18 +22,8 @@ interface Tokens {
  */
 describe('auth and users (MariaDB + Redis + WeChat emulator)', () => {
   // the AppID of WeChat's published open-data sample, so the sample decrypts here
-  const appId = 'wx4f4bc4dec97d474b';
-  const sample = {
-    sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==',
-    iv: 'r7BXXKkLb8qrSNn05n0qiA==',
-    encryptedData:
-      'CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+' +
-      '3hVbJSRgv+4lGOETKUQz6OYStslQ142dNCuabNPGBzlooOmB231qMM85d2/fV6ChevvXvQP8Hkue1poOFtnEtpyxVLW1zAo6' +
-      '/1Xx1COxFvrc2d7UL/lmHInNlxuacJXwu0fjpXfz/YqYzBIBzD6WUfTIF9GRHpOn/Hz7saL8xz+W//FRAUid1OksQaQx4CMs' +
-      '8LOddcQhULW4ucetDf96JcR3g0gfRK4PC7E/r7Z6xNrXd2UIeorGj5Ef7b1pJAYB6Y5anaHqZ9J6nKEBvB4DnNLIVWSgARns' +
-      '/8wR2SiRS7MNACwTyrGvt9ts8p12PKFdlqYTopNHR1Vf7XjfhQlVsAJdNiKdYmYVoKlaRv85IfVunYzO0IKXsyl7JCUjCpoG' +
-      '20f0a04COwfneQAGGwd5oa+T8yO5hzuyDb/XcxxmK01EpqOyuxINew==',
-  };
+  const sample = WECHAT_OPEN_DATA_SAMPLE;
+  const appId = sample.appId;
   const emulator = createWechatEmulator({ appId, appSecret: 'auth-e2e-secret' });
   let emulatorUrl: string;
   let database: TestDatabase;
