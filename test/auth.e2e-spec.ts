@@ -1,9 +1,11 @@
 import { createCipheriv, createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import mysql from 'mysql2/promise';
+import { Redis } from 'ioredis';
 import { createWechatEmulator } from '../apps/wechat-emulator/src/emulator';
 import { WECHAT_OPEN_DATA_SAMPLE } from '../libs/wechat/src/wechat-sample.fixture';
 import { type EnvelopeBody, request, type RunningApp, startApp } from './support/app-harness';
+import { TcpProxy } from './support/tcp-proxy';
 import { productionEnv, TEST_JWT_SECRET, testServices } from './support/environment';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -28,6 +30,30 @@ describe('auth and users (MariaDB + Redis + WeChat emulator)', () => {
   let emulatorUrl: string;
   let database: TestDatabase;
   let app: RunningApp;
+  const authKeyPrefix = `e2e:auth:${randomBytes(4).toString('hex')}:`;
+  const redis = new Redis(testServices.redisUrl, { lazyConnect: true });
+
+  /** Reads this suite's database directly (what the API stored, not what it answers). */
+  const query = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => {
+    const connection = await mysql.createConnection({
+      host: testServices.dbHost,
+      port: testServices.dbPort,
+      user: testServices.dbUser,
+      password: testServices.dbPassword,
+      database: database.name,
+    });
+    try {
+      const [rows] = await connection.query(sql, params);
+      return rows as T[];
+    } finally {
+      await connection.end();
+    }
+  };
+  const sessionRow = async (accessToken: string) => {
+    const { sid } = jwt.decode(accessToken) as { sid: string };
+    const [row] = await query<Record<string, unknown>>('SELECT * FROM auth_sessions WHERE id = ?', [sid]);
+    return row;
+  };
 
   const api = (path: string) => `${app.baseUrl}/api/v1${path}`;
   const post = <T = unknown>(path: string, body: unknown, token?: string) =>
@@ -49,7 +75,11 @@ describe('auth and users (MariaDB + Redis + WeChat emulator)', () => {
   const login = async (openid = `o-${randomBytes(6).toString('hex')}`, sessionKey = randomBytes(16).toString('base64')) => {
     const code = `code-${randomBytes(6).toString('hex')}`;
     await control('codes', { code, openid, session_key: sessionKey });
-    const response = await post<Tokens>('/auth/wechat/login', { code });
+    const response = await request<EnvelopeBody<Tokens>>(api('/auth/wechat/login'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'e2e-miniprogram/1.0' },
+      body: JSON.stringify({ code }),
+    });
     expect(response.status).toBe(200);
     return response.body.data as Tokens;
   };
@@ -63,8 +93,9 @@ describe('auth and users (MariaDB + Redis + WeChat emulator)', () => {
         WECHAT_APP_ID: appId,
         WECHAT_APP_SECRET: 'auth-e2e-secret',
         WECHAT_API_BASE: emulatorUrl,
-        AUTH_KEY_PREFIX: `e2e:auth:${randomBytes(4).toString('hex')}:`,
+        AUTH_KEY_PREFIX: authKeyPrefix,
         AUTH_ACCESS_TTL_S: '60',
+        AUTH_MAX_SESSIONS_PER_ACCOUNT: '3',
         RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
         // user ids restart at 1 in every fresh database: keep this run's counters apart
         RATE_LIMIT_KEY_PREFIX: `e2e:rl:auth:${randomBytes(4).toString('hex')}:`,
@@ -76,15 +107,40 @@ describe('auth and users (MariaDB + Redis + WeChat emulator)', () => {
     await app?.close();
     await database?.drop();
     await emulator.app.close();
+    const keys = await redis.keys(`${authKeyPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
   });
 
   it('logs a new user in, then recognises them on the next login', async () => {
     const openid = `o-new-${randomBytes(4).toString('hex')}`;
     const first = await login(openid);
     expect(first).toMatchObject({ tokenType: 'Bearer', expiresIn: 60, user: { isNew: true, nickname: '', avatarUrl: '' } });
-    expect(first.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // 16 bytes of session id + 256 random bits, base64url
+    expect(first.refreshToken).toMatch(/^[A-Za-z0-9_-]{64}$/);
     expect(first.signKey).toEqual(expect.any(String));
     expect(JSON.stringify(first)).not.toContain('session_key');
+    expect(jwt.decode(first.accessToken)).toMatchObject({
+      sub: String(first.user.id),
+      role: 'user',
+      typ: 'user',
+      sid: expect.any(String),
+      jti: expect.any(String),
+      iat: expect.any(Number),
+      exp: expect.any(Number),
+    });
+
+    // the durable session row: only the sha256 of the refresh token, where the sign-in came from
+    const row = await sessionRow(first.accessToken);
+    expect(row).toMatchObject({
+      subject_kind: 'user',
+      subject_id: first.user.id,
+      refresh_hash: createHash('sha256').update(first.refreshToken).digest('hex'),
+      generation: 0,
+      user_agent: 'e2e-miniprogram/1.0',
+      ip: expect.stringMatching(/127\.0\.0\.1/),
+      revoked_at: null,
+    });
 
     const second = await login(openid);
     expect(second.user).toMatchObject({ id: first.user.id, isNew: false });
@@ -119,16 +175,8 @@ describe('auth and users (MariaDB + Redis + WeChat emulator)', () => {
     expect(responses.map((r) => r.status)).toEqual(codes.map(() => 200));
     expect(new Set(responses.map((r) => r.body.data?.user.id)).size).toBe(1);
 
-    const connection = await mysql.createConnection({
-      host: testServices.dbHost,
-      port: testServices.dbPort,
-      user: testServices.dbUser,
-      password: testServices.dbPassword,
-      database: database.name,
-    });
-    const [rows] = await connection.query('SELECT COUNT(*) AS n FROM users WHERE openid = ?', [openid]);
-    await connection.end();
-    expect((rows as { n: number }[])[0].n).toBe(1);
+    const rows = await query<{ n: number }>('SELECT COUNT(*) AS n FROM users WHERE openid = ?', [openid]);
+    expect(rows[0].n).toBe(1);
   });
 
   it('rotates refresh tokens; a retired one revokes the whole session', async () => {
@@ -147,15 +195,49 @@ describe('auth and users (MariaDB + Redis + WeChat emulator)', () => {
     const me = await get('/users/me', next.accessToken);
     expect(me.status).toBe(401);
     expect(me.body.code).toBe(2004);
+    expect(await sessionRow(session.accessToken)).toMatchObject({ generation: 1, revoke_reason: 'reuse', revoked_at: expect.any(Date) });
   });
 
-  it('lets exactly one of two concurrent refreshes with the same token succeed', async () => {
+  it('lets exactly one of two concurrent refreshes with the same token succeed; the other is a replay', async () => {
+    for (let round = 0; round < 3; round += 1) {
+      const session = await login();
+      const results = await Promise.all([
+        post<Tokens>('/auth/refresh', { refreshToken: session.refreshToken }),
+        post<Tokens>('/auth/refresh', { refreshToken: session.refreshToken }),
+      ]);
+      expect(results.map((r) => [r.status, r.body.code]).sort()).toEqual([
+        [200, 0],
+        [401, 2006],
+      ]);
+      // indistinguishable from a thief racing the owner, so the session ends: clients refresh one at a time
+      const winner = results.find((r) => r.status === 200)?.body.data as Tokens;
+      expect((await get('/users/me', winner.accessToken)).body.code).toBe(2004);
+      expect((await post('/auth/refresh', { refreshToken: winner.refreshToken })).body.code).toBe(2005);
+    }
+  });
+
+  it('rebuilds a session whose Redis record was lost from the database at the next refresh', async () => {
     const session = await login();
-    const results = await Promise.all([
-      post('/auth/refresh', { refreshToken: session.refreshToken }),
-      post('/auth/refresh', { refreshToken: session.refreshToken }),
-    ]);
-    expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
+    const { sid } = jwt.decode(session.accessToken) as { sid: string };
+    expect(await redis.del(`${authKeyPrefix}sess:${sid}`)).toBe(1);
+    expect((await get('/users/me', session.accessToken)).body.code).toBe(2004);
+
+    const refreshed = await post<Tokens>('/auth/refresh', { refreshToken: session.refreshToken });
+    expect(refreshed.status).toBe(200);
+    const next = refreshed.body.data as Tokens;
+    // the signing key lived only in Redis: a new one comes with the new pair
+    expect(next.signKey).not.toBe(session.signKey);
+    expect((await get('/users/me', next.accessToken)).status).toBe(200);
+  });
+
+  it('keeps at most AUTH_MAX_SESSIONS_PER_ACCOUNT live sessions per account: the oldest ends', async () => {
+    const openid = `o-cap-${randomBytes(4).toString('hex')}`;
+    const sessions = [];
+    for (let i = 0; i < 4; i += 1) sessions.push(await login(openid));
+    expect((await get('/users/me', sessions[0].accessToken)).body.code).toBe(2004);
+    expect((await post('/auth/refresh', { refreshToken: sessions[0].refreshToken })).body.code).toBe(2005);
+    expect(await sessionRow(sessions[0].accessToken)).toMatchObject({ revoke_reason: 'evicted' });
+    for (const kept of sessions.slice(1)) expect((await get('/users/me', kept.accessToken)).status).toBe(200);
   });
 
   it('ends the session at logout: the access token stops working at once', async () => {
@@ -166,6 +248,63 @@ describe('auth and users (MariaDB + Redis + WeChat emulator)', () => {
     expect(after.status).toBe(401);
     expect(after.body.code).toBe(2004);
     expect((await post('/auth/refresh', { refreshToken: session.refreshToken })).status).toBe(401);
+    expect(await sessionRow(session.accessToken)).toMatchObject({ revoke_reason: 'logout' });
+  });
+
+  it('refuses malformed and unknown refresh tokens with 2005', async () => {
+    const session = await login();
+    const unknownSession = Buffer.concat([randomBytes(16), randomBytes(32)]).toString('base64url');
+    for (const refreshToken of [unknownSession, 'A'.repeat(43), `${session.refreshToken.slice(0, 63)}`]) {
+      const response = await post('/auth/refresh', { refreshToken });
+      expect([response.status, response.body.code]).toEqual([401, 2005]);
+    }
+    expect((await post('/auth/refresh', { refreshToken: 'not a token!' })).body.code).toBe(1001);
+    // none of these ended the session
+    expect((await get('/users/me', session.accessToken)).status).toBe(200);
+  });
+
+  it('fails closed with 503 (1008) on signed-in routes while Redis is unreachable; public routes answer', async () => {
+    const redisUrl = new URL(testServices.redisUrl);
+    const proxy = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+    await proxy.start();
+    const cut = await startApp(
+      productionEnv(database.name, {
+        REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+        WECHAT_APP_ID: appId,
+        WECHAT_APP_SECRET: 'auth-e2e-secret',
+        WECHAT_API_BASE: emulatorUrl,
+        AUTH_KEY_PREFIX: authKeyPrefix,
+        RATE_LIMIT_KEY_PREFIX: `e2e:rl:auth-cut:${randomBytes(4).toString('hex')}:`,
+      }),
+    );
+    try {
+      const code = `cut-${randomBytes(6).toString('hex')}`;
+      await control('codes', { code, openid: `o-cut-${randomBytes(4).toString('hex')}`, session_key: 'c2s=' });
+      const signIn = await request<EnvelopeBody<Tokens>>(`${cut.baseUrl}/api/v1/auth/wechat/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code }),
+      });
+      expect(signIn.status).toBe(200);
+      const auth = { authorization: `Bearer ${signIn.body.data?.accessToken}` };
+      expect((await request(`${cut.baseUrl}/api/v1/users/me`, { headers: auth })).status).toBe(200);
+
+      await proxy.stop();
+      const down = await request<EnvelopeBody>(`${cut.baseUrl}/api/v1/users/me`, { headers: auth });
+      expect([down.status, down.body.code]).toEqual([503, 1008]);
+      expect((await request(`${cut.baseUrl}/api/v1/ping`)).status).toBe(200);
+
+      await proxy.restart();
+      let status = 0;
+      for (let attempt = 0; attempt < 50 && status !== 200; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = (await request(`${cut.baseUrl}/api/v1/users/me`, { headers: auth })).status;
+      }
+      expect(status).toBe(200);
+    } finally {
+      await cut.close();
+      await proxy.stop();
+    }
   });
 
   it('rejects missing, unsigned, tampered, expired and algorithm-confused tokens with 401', async () => {
@@ -235,6 +374,8 @@ describe('auth and users (MariaDB + Redis + WeChat emulator)', () => {
     expect(updated.status).toBe(200);
     expect(updated.body.data).toMatchObject({ id: session.user.id, nickname, avatarUrl: 'https://thirdwx.qlogo.cn/a.png' });
     expect((await get<Record<string, unknown>>('/users/me', session.accessToken)).body.data).toMatchObject({ nickname });
+    // stored as written (utf8mb4), not only echoed from the cache
+    expect(await query('SELECT nickname FROM users WHERE id = ?', [session.user.id])).toEqual([{ nickname }]);
 
     for (const body of [{ role: 'admin' }, { openid: 'x' }, { id: 1 }, { nickname: 'ok', disabled: true }]) {
       const refused = await patch(body);
@@ -243,6 +384,9 @@ describe('auth and users (MariaDB + Redis + WeChat emulator)', () => {
     }
     expect((await patch({ avatarUrl: 'http://insecure.example/a.png' })).status).toBe(400);
     expect((await patch({ nickname: '' })).status).toBe(400);
+    // null is not "leave as is": refused with 400 before it can reach a NOT NULL column
+    expect((await patch({ nickname: null })).status).toBe(400);
+    expect((await patch({ avatarUrl: null })).status).toBe(400);
     expect((await patch({ nickname: '😀'.repeat(33) })).status).toBe(400);
     expect((await patch({ nickname: '😀'.repeat(32) })).status).toBe(200);
   });

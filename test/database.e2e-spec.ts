@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions, loadDatabaseConfig, TransactionRunner } from '@app/database';
 import { migrations } from '../apps/api/src/migrations';
+import { AuthSession } from '../apps/api/src/auth/entities/auth-session.entity';
 import { User } from '../apps/api/src/user/entities/user.entity';
 import { BUILT_MIGRATE_CLI } from './support/child-app';
 import { productionEnv } from './support/environment';
@@ -12,7 +13,7 @@ import { createTestDatabase, TestDatabase } from './support/test-database';
 
 function mysqlDataSource(databaseName: string, migrationsRun: boolean): DataSource {
   const config = loadDatabaseConfig(productionEnv(databaseName) as NodeJS.ProcessEnv);
-  return new DataSource(buildDataSourceOptions(config, { entities: [User], migrations, migrationsRun }));
+  return new DataSource(buildDataSourceOptions(config, { entities: [User, AuthSession], migrations, migrationsRun }));
 }
 
 describe('database layer on real MariaDB', () => {
@@ -150,7 +151,7 @@ describe('database layer on the embedded SQLite file', () => {
     const config = loadDatabaseConfig({ DATA_DIR: directory });
     expect(config.type).toBe('sqlite');
     dataSource = await new DataSource(
-      buildDataSourceOptions(config, { entities: [User], migrations, migrationsRun: true }),
+      buildDataSourceOptions(config, { entities: [User, AuthSession], migrations, migrationsRun: true }),
     ).initialize();
   });
 

@@ -1,14 +1,15 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { LRUCache } from 'lru-cache';
 import type { FastifyRequest } from 'fastify';
-import { AppError, type Role } from '@app/http';
+import { AppError, CommonError, type Role } from '@app/http';
 import type { AuthConfig } from './auth.config';
 import { AuthError } from './auth.errors';
 import type { Principal } from './principal';
+import { SessionLedger } from './session.ledger';
 import { checkSignature, SIGNATURE_WINDOW_MS } from './signed-request';
-import type { SessionStore } from './session.store';
+import type { LiveSession, SessionStore } from './session.store';
 
 export const SESSION_STORE = Symbol('SESSION_STORE');
 export const AUTH_CONFIG = Symbol('AUTH_CONFIG');
@@ -41,63 +42,160 @@ export interface SessionSubject {
   wechatSessionKey?: string;
 }
 
+/** Where a session was started from, recorded with it (support, security reviews). */
+export interface SessionClient {
+  ip?: string;
+  userAgent?: string;
+}
+
+export interface IssueOptions {
+  /**
+   * Runs once the session is recorded; if it throws, the session is ended and the error passed
+   * on. Re-reading "is the account still enabled?" here closes the race with a concurrent
+   * `revokeAllFor()`: either that call sees the new session, or this check sees the disabling.
+   */
+  confirm?: () => Promise<void>;
+}
+
 const headerValue = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
+const sameHash = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+const truncate = (value: string | undefined, max: number): string | null => (value ? Array.from(value).slice(0, max).join('') : null);
+
+/**
+ * A refresh token is 16 bytes of session id followed by 32 random bytes, base64url (64
+ * characters). The session id is no secret (access tokens carry it as `sid`); the 256 random
+ * bits are. Carrying the id makes a refresh one compare-and-set on the primary key, and a token
+ * that names a live session but is not its current one is recognised as a replay without keeping
+ * every retired token.
+ */
+export function mintRefreshToken(sessionId: string): string {
+  return Buffer.concat([Buffer.from(sessionId.replace(/-/g, ''), 'hex'), randomBytes(32)]).toString('base64url');
+}
+
+/** The session a refresh token names, or null when it is not one of ours in shape. */
+export function sessionIdOfRefreshToken(token: string): string | null {
+  if (!/^[A-Za-z0-9_-]{64}$/.test(token)) return null;
+  const hex = Buffer.from(token, 'base64url').subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /**
  * Issues, rotates and ends sessions. Access tokens are short-lived JWTs naming their session;
- * every request also checks that the session still exists, so logout, theft detection and
- * disabling an account take effect at once. Refresh tokens are opaque 256-bit values stored only
- * as sha256; each is good for one use, and presenting a retired one ends the whole session.
+ * every request also checks that the session is alive (Redis, or the process when embedded), so
+ * logout, theft detection and disabling an account take effect at once. The `auth_sessions`
+ * table is the durable truth (SessionLedger): refresh tokens are stored there only as sha256,
+ * each is good for one use, and presenting one that is not the session's current token ends the
+ * whole session. See docs/decisions/0010-sessions-and-tokens.md.
  */
 @Injectable()
 export class AuthSessionService {
+  private readonly logger = new Logger('Auth');
   private readonly verifiedTokens = new LRUCache<string, AccessClaims>({ max: 10_000 });
+  private lastStoreErrorLog = 0;
 
   constructor(
     private readonly jwt: JwtService,
+    private readonly ledger: SessionLedger,
     @Inject(SESSION_STORE) private readonly store: SessionStore,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
-  async issue(subject: SessionSubject): Promise<IssuedTokens> {
+  /** Starts a session: the row, the live record, then the account's oldest sessions beyond the cap end. */
+  async issue(subject: SessionSubject, client: SessionClient = {}, options: IssueOptions = {}): Promise<IssuedTokens> {
     const sessionId = randomUUID();
-    const refreshToken = randomBytes(32).toString('base64url');
+    const refreshToken = mintRefreshToken(sessionId);
     const signKey = randomBytes(32).toString('base64url');
-    await this.store.create(
-      {
-        sessionId,
-        kind: subject.kind,
-        subjectId: subject.id,
-        role: subject.role,
-        refreshHash: hashToken(refreshToken),
-        signKey,
-        wechatSessionKey: subject.wechatSessionKey ?? null,
-        createdAt: Date.now(),
-      },
-      this.config.refreshTtlS * 1000,
+    const now = new Date();
+    await this.ledger.create({
+      id: sessionId,
+      subjectKind: subject.kind,
+      subjectId: subject.id,
+      role: subject.role,
+      refreshHash: hashToken(refreshToken),
+      ip: truncate(client.ip, 64),
+      userAgent: truncate(client.userAgent, 255),
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.refreshTtlMs),
+    });
+    if (options.confirm) {
+      try {
+        await options.confirm();
+      } catch (error) {
+        await this.ledger.end([sessionId], 'revoked', new Date());
+        throw error;
+      }
+    }
+    // Refused only when the session was ended since its row was written (revokeAllFor, or a newer
+    // sign-in of the account evicting it): its tokens are dead, as if that had come a moment later.
+    await this.store.put(
+      { sessionId, kind: subject.kind, subjectId: subject.id, role: subject.role, signKey, wechatSessionKey: subject.wechatSessionKey ?? null },
+      this.refreshTtlMs,
     );
+    const evicted = await this.ledger.evictOldest(subject.kind, subject.id, sessionId, this.config.maxSessionsPerAccount, now);
+    if (evicted.length > 0) await this.store.end(evicted, this.tombstoneTtlMs);
     return { ...this.accessTokenFor(subject.kind, subject.id, subject.role, sessionId), refreshToken, signKey };
   }
 
-  /** One use per refresh token: a new pair, the presented token retired. */
+  /**
+   * One use per refresh token: a new pair, the presented token retired (compare-and-set on the
+   * session row). A token that names a live session but is not its current one (a retired token,
+   * or the loser of two concurrent refreshes with one token) ends the session: 2006.
+   */
   async refresh(refreshToken: string): Promise<IssuedTokens> {
-    const presented = hashToken(refreshToken);
-    const sessionId = await this.store.sessionOfRefresh(presented);
+    const sessionId = sessionIdOfRefreshToken(refreshToken);
     if (!sessionId) throw new AppError(AuthError.InvalidRefreshToken);
-    const session = await this.store.get(sessionId);
-    if (!session) throw new AppError(AuthError.InvalidRefreshToken);
-
-    const nextToken = randomBytes(32).toString('base64url');
-    const outcome = await this.store.rotate(sessionId, presented, hashToken(nextToken), this.config.refreshTtlS * 1000);
-    if (outcome === 'reused') throw new AppError(AuthError.RefreshTokenReused);
-    if (outcome === 'unknown') throw new AppError(AuthError.InvalidRefreshToken);
+    const presented = hashToken(refreshToken);
+    const nextToken = mintRefreshToken(sessionId);
+    const now = new Date();
+    // the happy path is this one UPDATE (compare-and-set) and one Redis script
+    if (!(await this.ledger.rotate(sessionId, presented, hashToken(nextToken), now, new Date(now.getTime() + this.refreshTtlMs)))) {
+      const session = await this.ledger.find(sessionId);
+      if (!session || session.revokedAt || session.expiresAt.getTime() <= now.getTime() || sameHash(session.refreshHash, presented)) {
+        throw new AppError(AuthError.InvalidRefreshToken);
+      }
+      // a live session, and this is not its current token: a retired one (or the loser of two
+      // concurrent refreshes with one token, which looks the same as a thief racing the owner)
+      return this.endReplayedSession(sessionId);
+    }
+    const live = (await this.store.renew(sessionId, this.refreshTtlMs)) ?? (await this.rebuildLiveSession(sessionId));
     return {
-      ...this.accessTokenFor(session.kind, session.subjectId, session.role as Role, sessionId),
+      ...this.accessTokenFor(live.kind, live.subjectId, live.role as Role, sessionId),
       refreshToken: nextToken,
-      signKey: session.signKey,
+      signKey: live.signKey,
     };
+  }
+
+  /**
+   * The live record is gone although the row was just rotated: Redis lost it (restart without
+   * persistence), or the session ended right after our rotation. It is rebuilt from the row with
+   * a new signKey (returned to the client) and without a WeChat session_key. In the second case
+   * the tombstone refuses it and the new tokens are dead already, exactly as if the session had
+   * ended a moment later; answering 200 either way keeps "one of two concurrent refreshes
+   * succeeds" exact.
+   */
+  private async rebuildLiveSession(sessionId: string): Promise<LiveSession> {
+    const row = await this.ledger.find(sessionId);
+    if (!row) throw new AppError(AuthError.InvalidRefreshToken);
+    const live: LiveSession = {
+      sessionId,
+      kind: row.subjectKind,
+      subjectId: row.subjectId,
+      role: row.role,
+      signKey: randomBytes(32).toString('base64url'),
+      wechatSessionKey: null,
+    };
+    await this.store.put(live, this.refreshTtlMs);
+    return live;
+  }
+
+  private async endReplayedSession(sessionId: string): Promise<never> {
+    await this.endSessions([sessionId], 'reuse');
+    this.logger.warn({ sessionId }, 'refresh token replayed: session ended (possible token theft)');
+    throw new AppError(AuthError.RefreshTokenReused);
   }
 
   /**
@@ -110,8 +208,22 @@ export class AuthSessionService {
     if (!Number.isSafeInteger(id) || typeof claims.sid !== 'string' || (claims.typ !== 'user' && claims.typ !== 'admin')) {
       throw new AppError(AuthError.InvalidToken);
     }
-    if (!(await this.store.isAlive(claims.sid))) throw new AppError(AuthError.SessionEnded);
+    if (!(await this.isAlive(claims.sid))) throw new AppError(AuthError.SessionEnded);
     return { kind: claims.typ, id, role: claims.role, sessionId: claims.sid };
+  }
+
+  // fails closed: without the session store nobody can tell a live session from an ended one
+  private async isAlive(sessionId: string): Promise<boolean> {
+    try {
+      return await this.store.isAlive(sessionId);
+    } catch (error) {
+      const now = Date.now();
+      if (now - this.lastStoreErrorLog >= 10_000) {
+        this.lastStoreErrorLog = now;
+        this.logger.warn({ err: (error as Error).message }, 'session store unavailable: signed-in requests get 503');
+      }
+      throw new AppError(CommonError.ServiceUnavailable, { cause: error });
+    }
   }
 
   /**
@@ -138,13 +250,32 @@ export class AuthSessionService {
     return claims;
   }
 
-  revoke(sessionId: string): Promise<void> {
-    return this.store.revoke(sessionId);
+  /** Ends one session (logout): its access and refresh tokens stop working at once. */
+  async revoke(sessionId: string): Promise<void> {
+    await this.endSessions([sessionId], 'logout');
   }
 
-  /** Ends every session of an account at once (disabled user, admin password change). */
-  revokeAllFor(kind: Principal['kind'], id: number): Promise<number> {
-    return this.store.revokeAllOf(kind, id);
+  /** Ends every session of an account at once (disabled user, admin password change); returns how many. */
+  async revokeAllFor(kind: Principal['kind'], id: number): Promise<number> {
+    const ended = await this.ledger.endAllOf(kind, id, 'revoked', new Date());
+    await this.store.end(ended, this.tombstoneTtlMs);
+    return ended.length;
+  }
+
+  // the row first, then the live record: a refresh racing this cannot rotate an ended row, and
+  // the tombstone stops one that rotated just before from publishing the session again
+  private async endSessions(sessionIds: string[], reason: 'logout' | 'reuse'): Promise<void> {
+    await this.ledger.end(sessionIds, reason, new Date());
+    await this.store.end(sessionIds, this.tombstoneTtlMs);
+  }
+
+  private get refreshTtlMs(): number {
+    return this.config.refreshTtlS * 1000;
+  }
+
+  /** Longer than any access token minted before a session ended can live. */
+  private get tombstoneTtlMs(): number {
+    return this.config.accessTtlS * 1000 + 60_000;
   }
 
   /** WeChat's session_key of a live session (decrypt and phone flows); null if none. */

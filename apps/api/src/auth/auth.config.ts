@@ -34,6 +34,13 @@ class AuthEnv {
   AUTH_SIGNING_REQUIRED?: boolean;
 
   @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  AUTH_MAX_SESSIONS_PER_ACCOUNT?: number;
+
+  @IsOptional()
   @Matches(/^[\w:.-]{1,64}$/, { message: 'AUTH_KEY_PREFIX must be 1-64 characters of A-Z a-z 0-9 _ : . -' })
   AUTH_KEY_PREFIX?: string;
 }
@@ -47,6 +54,8 @@ export interface AuthConfig {
   keyPrefix: string;
   /** Every signed-in route needs a signed request, not only the @Signed() ones. */
   signingRequired: boolean;
+  /** Live sessions per account; signing in once more ends the oldest. */
+  maxSessionsPerAccount: number;
 }
 
 export function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
@@ -57,6 +66,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
     refreshTtlS: parsed.AUTH_REFRESH_TTL_S ?? 30 * 86_400,
     keyPrefix: parsed.AUTH_KEY_PREFIX ?? 'auth:',
     signingRequired: parsed.AUTH_SIGNING_REQUIRED ?? false,
+    maxSessionsPerAccount: parsed.AUTH_MAX_SESSIONS_PER_ACCOUNT ?? 10,
   };
 }
 

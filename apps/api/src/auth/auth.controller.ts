@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '@app/http';
 import { RateLimitPolicy } from '@app/resilience';
@@ -20,8 +20,8 @@ export class AuthController {
   @Post('wechat/login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with a wx.login() code; first login creates the user' })
-  login(@Body() body: WechatLoginDto): Promise<LoginResult> {
-    return this.wechatLogin.login(body.code);
+  login(@Body() body: WechatLoginDto, @Ip() ip: string, @Headers('user-agent') userAgent?: string): Promise<LoginResult> {
+    return this.wechatLogin.login(body.code, { ip, userAgent });
   }
 
   @Public()

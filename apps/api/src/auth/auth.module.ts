@@ -3,12 +3,16 @@ import { Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { RedisService } from '@app/redis';
 import { UserModule } from '../user/user.module';
 import { AUTH_CONFIG, AuthSessionService, SESSION_STORE } from './auth-session.service';
 import type { AuthConfig } from './auth.config';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
+import { AuthSession } from './entities/auth-session.entity';
+import { SessionLedger } from './session.ledger';
+import { SessionPruner } from './session-pruner';
 import { MemorySessionStore, RedisSessionStore } from './session.store';
 import { WechatLoginService } from './wechat-login.service';
 
@@ -19,6 +23,7 @@ import { WechatLoginService } from './wechat-login.service';
  */
 @Module({
   imports: [
+    TypeOrmModule.forFeature([AuthSession]),
     UserModule,
     JwtModule.registerAsync({
       inject: [ConfigService],
@@ -26,7 +31,8 @@ import { WechatLoginService } from './wechat-login.service';
         const config = configService.getOrThrow<AuthConfig>('auth');
         if (!config.jwtSecret) {
           new Logger('Auth').warn(
-            'AUTH_JWT_SECRET is not set (embedded profile): access tokens use a random key and end when the process restarts',
+            'AUTH_JWT_SECRET is not set (embedded profile): access tokens use a random key and end when the process restarts ' +
+              '(refresh tokens keep working: sessions are in the database)',
           );
         }
         // a KeyObject: with a string secret jsonwebtoken re-imports the key on every sign and verify
@@ -44,6 +50,8 @@ import { WechatLoginService } from './wechat-login.service';
       useFactory: (redis: RedisService, config: AuthConfig) =>
         redis.client ? new RedisSessionStore(redis.client, config.keyPrefix) : new MemorySessionStore(),
     },
+    SessionLedger,
+    SessionPruner,
     AuthSessionService,
     WechatLoginService,
     { provide: APP_GUARD, useClass: AuthGuard },

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { MemorySessionStore, RedisSessionStore, type SessionRecord, type SessionStore } from './session.store';
+import { type LiveSession, MemorySessionStore, RedisSessionStore, type SessionStore } from './session.store';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 let redis: Redis | null = null;
@@ -9,15 +9,13 @@ afterAll(async () => {
   await redis?.quit();
 });
 
-const record = (overrides: Partial<SessionRecord> = {}): SessionRecord => ({
+const live = (overrides: Partial<LiveSession> = {}): LiveSession => ({
   sessionId: `s-${randomBytes(4).toString('hex')}`,
   kind: 'user',
   subjectId: 7,
   role: 'user',
-  refreshHash: 'h0',
-  signKey: 'k',
+  signKey: 'sign-key',
   wechatSessionKey: 'wx-key',
-  createdAt: Date.now(),
   ...overrides,
 });
 
@@ -30,58 +28,62 @@ describe.each([
     store = createStore();
   });
 
-  it('rotates the current refresh hash and remembers which session a token belongs to', async () => {
-    const session = record();
-    await store.create(session, 60_000);
-    expect(await store.sessionOfRefresh('h0')).toBe(session.sessionId);
-    expect(await store.rotate(session.sessionId, 'h0', 'h1', 60_000)).toBe('rotated');
-    expect(await store.sessionOfRefresh('h1')).toBe(session.sessionId);
-    expect((await store.get(session.sessionId))?.refreshHash).toBe('h1');
+  it('publishes a live session with its server-side secrets', async () => {
+    const session = live({ wechatSessionKey: 'tiihtNczf5v6AKRyjwEUhQ==' });
+    expect(await store.put(session, 60_000)).toBe(true);
     expect(await store.isAlive(session.sessionId)).toBe(true);
+    expect(await store.get(session.sessionId)).toEqual(session);
+    expect(await store.get('never-existed')).toBeNull();
   });
 
-  it('treats a retired refresh hash as theft: the session ends', async () => {
-    const session = record();
-    await store.create(session, 60_000);
-    await store.rotate(session.sessionId, 'h0', 'h1', 60_000);
-    expect(await store.rotate(session.sessionId, 'h0', 'h2', 60_000)).toBe('reused');
+  it('keeps no WeChat session_key field when the session has none', async () => {
+    const session = live({ kind: 'admin', wechatSessionKey: null });
+    await store.put(session, 60_000);
+    expect(await store.get(session.sessionId)).toEqual(session);
+  });
+
+  it('ends sessions at once, and a later put cannot bring them back (tombstone)', async () => {
+    const [first, second] = [live(), live()];
+    await store.put(first, 60_000);
+    await store.put(second, 60_000);
+    await store.end([first.sessionId, second.sessionId], 60_000);
+    expect(await store.isAlive(first.sessionId)).toBe(false);
+    expect(await store.get(second.sessionId)).toBeNull();
+    // a refresh that rotated the row just before the logout publishes late: refused
+    expect(await store.put(first, 60_000)).toBe(false);
+    expect(await store.isAlive(first.sessionId)).toBe(false);
+  });
+
+  it('renews a live session (longer TTL) and returns it; nothing for a lost or ended one', async () => {
+    const session = live();
+    await store.put(session, 40);
+    expect(await store.renew(session.sessionId, 60_000)).toEqual(session);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(await store.isAlive(session.sessionId)).toBe(true);
+    expect(await store.renew('never-existed', 60_000)).toBeNull();
+    await store.end([session.sessionId], 60_000);
+    expect(await store.renew(session.sessionId, 60_000)).toBeNull();
     expect(await store.isAlive(session.sessionId)).toBe(false);
-    expect(await store.rotate(session.sessionId, 'h1', 'h3', 60_000)).toBe('unknown');
   });
 
-  it('lets exactly one of two concurrent rotations of the same hash win', async () => {
-    const session = record();
-    await store.create(session, 60_000);
-    const outcomes = await Promise.all([
-      store.rotate(session.sessionId, 'h0', 'a', 60_000),
-      store.rotate(session.sessionId, 'h0', 'b', 60_000),
-    ]);
-    expect(outcomes.sort()).toEqual(['reused', 'rotated']);
-  });
-
-  it('ends every session of one account, and only those', async () => {
-    const mine = [record({ subjectId: 41 }), record({ subjectId: 41 })];
-    const other = record({ subjectId: 42 });
-    for (const session of [...mine, other]) await store.create(session, 60_000);
-    expect(await store.revokeAllOf('user', 41)).toBe(2);
-    expect(await store.isAlive(mine[0].sessionId)).toBe(false);
-    expect(await store.isAlive(mine[1].sessionId)).toBe(false);
-    expect(await store.isAlive(other.sessionId)).toBe(true);
+  it('lets the live record expire with its TTL', async () => {
+    const session = live();
+    await store.put(session, 40);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(await store.isAlive(session.sessionId)).toBe(false);
   });
 
   it('answers many concurrent liveness checks (batched per turn on Redis) each for its own session', async () => {
-    const live = [record(), record(), record()];
-    for (const session of live) await store.create(session, 60_000);
-    await store.revoke(live[1].sessionId);
-    const answers = await Promise.all([...live.map((s) => store.isAlive(s.sessionId)), store.isAlive('never-existed')]);
+    const sessions = [live(), live(), live()];
+    for (const session of sessions) await store.put(session, 60_000);
+    await store.end([sessions[1].sessionId], 60_000);
+    const answers = await Promise.all([...sessions.map((s) => store.isAlive(s.sessionId)), store.isAlive('never-existed')]);
     expect(answers).toEqual([true, false, true, false]);
   });
 
-  it('keeps the WeChat session_key with the session, server-side', async () => {
-    const session = record({ wechatSessionKey: 'tiihtNczf5v6AKRyjwEUhQ==' });
-    await store.create(session, 60_000);
-    expect((await store.get(session.sessionId))?.wechatSessionKey).toBe('tiihtNczf5v6AKRyjwEUhQ==');
-    await store.revoke(session.sessionId);
-    expect(await store.get(session.sessionId)).toBeNull();
+  it('claims a nonce once per session', async () => {
+    expect(await store.claimNonce('s-1', 'nonce-a', 60_000)).toBe(true);
+    expect(await store.claimNonce('s-1', 'nonce-a', 60_000)).toBe(false);
+    expect(await store.claimNonce('s-2', 'nonce-a', 60_000)).toBe(true);
   });
 });

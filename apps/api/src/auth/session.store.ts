@@ -1,106 +1,110 @@
 import type { Redis } from 'ioredis';
 
-/** A signed-in session: what an access token's `sid` points to. */
-export interface SessionRecord {
+/**
+ * What every authenticated request needs to know about a session, fast: that it is alive, and
+ * the server-side secrets that go with it. Rebuildable from the `auth_sessions` table except the
+ * secrets: a lost signKey is replaced at the next refresh, a lost WeChat session_key means the
+ * user logs in with WeChat again before decrypting open data.
+ */
+export interface LiveSession {
   sessionId: string;
   kind: 'user' | 'admin';
   subjectId: number;
   role: string;
-  /** sha256 of the one refresh token that may be used next. */
-  refreshHash: string;
-  /** Per-session HMAC key for signed requests, handed to the client at login. */
+  /** Per-session HMAC key for signed requests, handed to the client at login and refresh. */
   signKey: string;
-  /** WeChat's session_key for decrypt/phone flows: server-side only. */
+  /** WeChat's session_key for decrypt/phone flows: server-side only, never returned or logged. */
   wechatSessionKey: string | null;
-  createdAt: number;
 }
 
-/** What presenting a refresh token did. */
-export type RotationOutcome = 'rotated' | 'unknown' | 'reused';
-
 /**
- * Sessions and refresh tokens. Redis in production (every instance sees a logout at once),
- * the process in the embedded profile. Rotation is one atomic step: of two concurrent
- * refreshes with the same token exactly one succeeds, and a retired token ends the session.
+ * The "session alive" records: Redis in production (every instance sees a logout at once), the
+ * process in the embedded profile. Ending a session leaves a short tombstone so that a refresh
+ * that won its database compare-and-set just before the logout cannot publish the session again.
  */
 export interface SessionStore {
-  create(record: SessionRecord, ttlMs: number): Promise<void>;
-  get(sessionId: string): Promise<SessionRecord | null>;
+  /** Publishes or renews a live session for `ttlMs`; false (nothing written) when it was ended. */
+  put(session: LiveSession, ttlMs: number): Promise<boolean>;
+  get(sessionId: string): Promise<LiveSession | null>;
+  /** Extends a live session to `ttlMs` and returns it; null when there is none (lost or ended). */
+  renew(sessionId: string, ttlMs: number): Promise<LiveSession | null>;
+  /** Asked on every authenticated request. */
   isAlive(sessionId: string): Promise<boolean>;
-  /** The session a refresh token (current or retired) belongs to. */
-  sessionOfRefresh(refreshHash: string): Promise<string | null>;
-  /** Swaps `presentedHash` for `nextHash` if it is the current one; a retired one ends the session. */
-  rotate(sessionId: string, presentedHash: string, nextHash: string, ttlMs: number): Promise<RotationOutcome>;
-  revoke(sessionId: string): Promise<void>;
-  /** Ends every session of a user or admin (disabled account, password change). */
-  revokeAllOf(kind: 'user' | 'admin', subjectId: number): Promise<number>;
+  /** Ends sessions at once; their tombstones live `tombstoneTtlMs` (at least an access token's life). */
+  end(sessionIds: readonly string[], tombstoneTtlMs: number): Promise<void>;
   /** Records a signed request's nonce; false when the session used it before (a replay). */
   claimNonce(sessionId: string, nonce: string, ttlMs: number): Promise<boolean>;
 }
 
-// KEYS: session hash, new refresh key, subject set. ARGV: presented hash, next hash, ttl ms, session id
-const ROTATE_LUA = `
-local current = redis.call('HGET', KEYS[1], 'refreshHash')
-if not current then return 0 end
-if current ~= ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  redis.call('SREM', KEYS[3], ARGV[4])
-  return -1
-end
-redis.call('HSET', KEYS[1], 'refreshHash', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3])
-redis.call('PEXPIRE', KEYS[3], ARGV[3])
+// KEYS: session hash, tombstone. ARGV: ttl ms, then field/value pairs
+const PUT_LUA = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 `;
 
+// KEYS: session hash, tombstone. ARGV: ttl ms. Returns the fields, or nil.
+const RENEW_LUA = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+local fields = redis.call('HGETALL', KEYS[1])
+if #fields == 0 then return false end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return fields
+`;
+
+type SessionRedis = Redis & {
+  authSessionPut(sessionKey: string, tombstoneKey: string, ttlMs: number, ...fields: string[]): Promise<number>;
+  authSessionRenew(sessionKey: string, tombstoneKey: string, ttlMs: number): Promise<string[] | null>;
+};
+
+function toLiveSession(sessionId: string, fields: Record<string, string>): LiveSession | null {
+  if (!fields.kind) return null;
+  return {
+    sessionId,
+    kind: fields.kind as LiveSession['kind'],
+    subjectId: Number(fields.subjectId),
+    role: fields.role,
+    signKey: fields.signKey,
+    wechatSessionKey: fields.wechatSessionKey ?? null,
+  };
+}
+
 export class RedisSessionStore implements SessionStore {
+  private readonly redis: SessionRedis;
   private pendingAlive: { key: string; resolve: (alive: boolean) => void; reject: (error: unknown) => void }[] = [];
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix: string,
-  ) {}
-
-  private sessionKey = (sessionId: string) => `${this.prefix}sess:${sessionId}`;
-  private refreshKey = (hash: string) => `${this.prefix}rt:${hash}`;
-  private subjectKey = (kind: string, id: number | string) => `${this.prefix}subj:${kind}:${id}`;
-
-  async create(record: SessionRecord, ttlMs: number): Promise<void> {
-    const fields: Record<string, string> = {
-      sessionId: record.sessionId,
-      kind: record.kind,
-      subjectId: String(record.subjectId),
-      role: record.role,
-      refreshHash: record.refreshHash,
-      signKey: record.signKey,
-      createdAt: String(record.createdAt),
-    };
-    if (record.wechatSessionKey) fields.wechatSessionKey = record.wechatSessionKey;
-    const subject = this.subjectKey(record.kind, record.subjectId);
-    await this.redis
-      .multi()
-      .hset(this.sessionKey(record.sessionId), fields)
-      .pexpire(this.sessionKey(record.sessionId), ttlMs)
-      .set(this.refreshKey(record.refreshHash), record.sessionId, 'PX', ttlMs)
-      .sadd(subject, record.sessionId)
-      .pexpire(subject, ttlMs)
-      .exec();
+  ) {
+    // defineCommand sends EVALSHA and falls back to EVAL once when the script is not cached
+    if (!('authSessionPut' in redis)) redis.defineCommand('authSessionPut', { numberOfKeys: 2, lua: PUT_LUA });
+    if (!('authSessionRenew' in redis)) redis.defineCommand('authSessionRenew', { numberOfKeys: 2, lua: RENEW_LUA });
+    this.redis = redis as SessionRedis;
   }
 
-  async get(sessionId: string): Promise<SessionRecord | null> {
-    const fields = await this.redis.hgetall(this.sessionKey(sessionId));
-    if (!fields.sessionId) return null;
-    return {
-      sessionId: fields.sessionId,
-      kind: fields.kind as SessionRecord['kind'],
-      subjectId: Number(fields.subjectId),
-      role: fields.role,
-      refreshHash: fields.refreshHash,
-      signKey: fields.signKey,
-      wechatSessionKey: fields.wechatSessionKey ?? null,
-      createdAt: Number(fields.createdAt),
-    };
+  private sessionKey = (sessionId: string) => `${this.prefix}sess:${sessionId}`;
+  private tombstoneKey = (sessionId: string) => `${this.prefix}ended:${sessionId}`;
+
+  async put(session: LiveSession, ttlMs: number): Promise<boolean> {
+    const fields = ['kind', session.kind, 'subjectId', String(session.subjectId), 'role', session.role, 'signKey', session.signKey];
+    if (session.wechatSessionKey) fields.push('wechatSessionKey', session.wechatSessionKey);
+    const written = await this.redis.authSessionPut(this.sessionKey(session.sessionId), this.tombstoneKey(session.sessionId), Math.max(1, Math.ceil(ttlMs)), ...fields);
+    return written === 1;
+  }
+
+  async get(sessionId: string): Promise<LiveSession | null> {
+    return toLiveSession(sessionId, await this.redis.hgetall(this.sessionKey(sessionId)));
+  }
+
+  async renew(sessionId: string, ttlMs: number): Promise<LiveSession | null> {
+    const flat = await this.redis.authSessionRenew(this.sessionKey(sessionId), this.tombstoneKey(sessionId), Math.max(1, Math.ceil(ttlMs)));
+    if (!flat) return null;
+    const fields: Record<string, string> = {};
+    for (let index = 0; index + 1 < flat.length; index += 2) fields[flat[index]] = flat[index + 1];
+    return toLiveSession(sessionId, fields);
   }
 
   /**
@@ -131,48 +135,19 @@ export class RedisSessionStore implements SessionStore {
     );
   }
 
-  sessionOfRefresh(refreshHash: string): Promise<string | null> {
-    return this.redis.get(this.refreshKey(refreshHash));
-  }
-
-  async rotate(sessionId: string, presentedHash: string, nextHash: string, ttlMs: number): Promise<RotationOutcome> {
-    const kind = await this.redis.hmget(this.sessionKey(sessionId), 'kind', 'subjectId');
-    const subject = this.subjectKey(kind[0] ?? 'none', kind[1] ?? '0');
-    const result = (await this.redis.eval(
-      ROTATE_LUA,
-      3,
-      this.sessionKey(sessionId),
-      this.refreshKey(nextHash),
-      subject,
-      presentedHash,
-      nextHash,
-      ttlMs,
-      sessionId,
-    )) as number;
-    return result === 1 ? 'rotated' : result === -1 ? 'reused' : 'unknown';
-  }
-
-  async revoke(sessionId: string): Promise<void> {
-    const [kind, subjectId] = await this.redis.hmget(this.sessionKey(sessionId), 'kind', 'subjectId');
-    const pipeline = this.redis.multi().del(this.sessionKey(sessionId));
-    if (kind && subjectId) pipeline.srem(this.subjectKey(kind, subjectId), sessionId);
-    await pipeline.exec();
+  async end(sessionIds: readonly string[], tombstoneTtlMs: number): Promise<void> {
+    if (sessionIds.length === 0) return;
+    const transaction = this.redis.multi();
+    for (const sessionId of sessionIds) {
+      transaction.del(this.sessionKey(sessionId)).set(this.tombstoneKey(sessionId), '1', 'PX', tombstoneTtlMs);
+    }
+    const results = await transaction.exec();
+    const failed = results?.find(([error]) => error)?.[0];
+    if (failed) throw failed;
   }
 
   async claimNonce(sessionId: string, nonce: string, ttlMs: number): Promise<boolean> {
     return (await this.redis.set(`${this.prefix}nonce:${sessionId}:${nonce}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
-  }
-
-  async revokeAllOf(kind: 'user' | 'admin', subjectId: number): Promise<number> {
-    const subject = this.subjectKey(kind, subjectId);
-    const sessionIds = await this.redis.smembers(subject);
-    if (sessionIds.length === 0) return 0;
-    await this.redis
-      .multi()
-      .del(...sessionIds.map(this.sessionKey))
-      .del(subject)
-      .exec();
-    return sessionIds.length;
   }
 }
 
@@ -181,58 +156,48 @@ interface Expiring<T> {
   expiresAt: number;
 }
 
-/** The embedded profile's sessions: same rules, one process. */
+/** The embedded profile's live sessions: same rules, one process. */
 export class MemorySessionStore implements SessionStore {
-  private readonly sessions = new Map<string, Expiring<SessionRecord>>();
-  private readonly refreshTokens = new Map<string, Expiring<string>>();
+  private readonly sessions = new Map<string, Expiring<LiveSession>>();
+  private readonly tombstones = new Map<string, number>();
   private readonly nonces = new Map<string, number>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async create(record: SessionRecord, ttlMs: number): Promise<void> {
-    this.sessions.set(record.sessionId, { value: { ...record }, expiresAt: this.now() + ttlMs });
-    this.refreshTokens.set(record.refreshHash, { value: record.sessionId, expiresAt: this.now() + ttlMs });
+  async put(session: LiveSession, ttlMs: number): Promise<boolean> {
+    const endedUntil = this.tombstones.get(session.sessionId);
+    if (endedUntil !== undefined && endedUntil > this.now()) return false;
     this.sweep();
+    this.sessions.set(session.sessionId, { value: { ...session }, expiresAt: this.now() + ttlMs });
+    return true;
   }
 
-  async get(sessionId: string): Promise<SessionRecord | null> {
-    return this.live(this.sessions, sessionId);
+  async get(sessionId: string): Promise<LiveSession | null> {
+    const entry = this.sessions.get(sessionId);
+    if (!entry) return null;
+    if (entry.expiresAt <= this.now()) {
+      this.sessions.delete(sessionId);
+      return null;
+    }
+    return { ...entry.value };
+  }
+
+  async renew(sessionId: string, ttlMs: number): Promise<LiveSession | null> {
+    const entry = this.sessions.get(sessionId);
+    if (!entry || entry.expiresAt <= this.now()) return null;
+    entry.expiresAt = this.now() + ttlMs;
+    return { ...entry.value };
   }
 
   async isAlive(sessionId: string): Promise<boolean> {
-    return this.live(this.sessions, sessionId) !== null;
+    return (await this.get(sessionId)) !== null;
   }
 
-  async sessionOfRefresh(refreshHash: string): Promise<string | null> {
-    return this.live(this.refreshTokens, refreshHash);
-  }
-
-  async rotate(sessionId: string, presentedHash: string, nextHash: string, ttlMs: number): Promise<RotationOutcome> {
-    const session = this.live(this.sessions, sessionId);
-    if (!session) return 'unknown';
-    if (session.refreshHash !== presentedHash) {
+  async end(sessionIds: readonly string[], tombstoneTtlMs: number): Promise<void> {
+    for (const sessionId of sessionIds) {
       this.sessions.delete(sessionId);
-      return 'reused';
+      this.tombstones.set(sessionId, this.now() + tombstoneTtlMs);
     }
-    session.refreshHash = nextHash;
-    this.sessions.set(sessionId, { value: session, expiresAt: this.now() + ttlMs });
-    this.refreshTokens.set(nextHash, { value: sessionId, expiresAt: this.now() + ttlMs });
-    return 'rotated';
-  }
-
-  async revoke(sessionId: string): Promise<void> {
-    this.sessions.delete(sessionId);
-  }
-
-  async revokeAllOf(kind: 'user' | 'admin', subjectId: number): Promise<number> {
-    let ended = 0;
-    for (const [sessionId, entry] of this.sessions) {
-      if (entry.value.kind === kind && entry.value.subjectId === subjectId) {
-        this.sessions.delete(sessionId);
-        ended += 1;
-      }
-    }
-    return ended;
   }
 
   async claimNonce(sessionId: string, nonce: string, ttlMs: number): Promise<boolean> {
@@ -245,20 +210,14 @@ export class MemorySessionStore implements SessionStore {
     return true;
   }
 
-  private live<T>(map: Map<string, Expiring<T>>, key: string): T | null {
-    const entry = map.get(key);
-    if (!entry) return null;
-    if (entry.expiresAt <= this.now()) {
-      map.delete(key);
-      return null;
-    }
-    return entry.value;
-  }
+  private lastSweep = 0;
 
+  // expired entries go (at most once a minute) when a map has grown, so a long-running dev server stays small
   private sweep(): void {
-    if (this.refreshTokens.size < 10_000) return;
     const now = this.now();
-    for (const [key, entry] of this.refreshTokens) if (entry.expiresAt <= now) this.refreshTokens.delete(key);
-    for (const [key, entry] of this.sessions) if (entry.expiresAt <= now) this.sessions.delete(key);
+    if (now - this.lastSweep < 60_000) return;
+    this.lastSweep = now;
+    if (this.sessions.size >= 10_000) for (const [key, entry] of this.sessions) if (entry.expiresAt <= now) this.sessions.delete(key);
+    if (this.tombstones.size >= 10_000) for (const [key, until] of this.tombstones) if (until <= now) this.tombstones.delete(key);
   }
 }

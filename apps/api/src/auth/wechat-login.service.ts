@@ -3,7 +3,7 @@ import { AppError } from '@app/http';
 import { ConfigService } from '@nestjs/config';
 import { decryptWechatData, verifyRawDataSignature, WechatApiClient, WechatCryptoError, type WechatConfig } from '@app/wechat';
 import { UsersService } from '../user/users.service';
-import { AuthSessionService, type IssuedTokens } from './auth-session.service';
+import { AuthSessionService, type IssuedTokens, type SessionClient } from './auth-session.service';
 import { AuthError } from './auth.errors';
 
 export interface LoginResult extends IssuedTokens {
@@ -24,16 +24,20 @@ export class WechatLoginService {
     this.appId = configService.getOrThrow<WechatConfig>('wechat').appId;
   }
 
-  async login(code: string): Promise<LoginResult> {
+  async login(code: string, client: SessionClient = {}): Promise<LoginResult> {
     const wechatSession = await this.wechat.code2Session(code);
     const { user, isNew } = await this.users.findOrCreateByOpenid(wechatSession.openid, wechatSession.unionid);
     if (user.disabled) throw new AppError(AuthError.UserDisabled);
-    const tokens = await this.sessions.issue({
-      kind: 'user',
-      id: user.id,
-      role: user.role,
-      wechatSessionKey: wechatSession.sessionKey,
-    });
+    const tokens = await this.sessions.issue(
+      { kind: 'user', id: user.id, role: user.role, wechatSessionKey: wechatSession.sessionKey },
+      client,
+      {
+        // disabled while this login ran: end the new session instead of letting it outlive the ban
+        confirm: async () => {
+          if ((await this.users.findById(user.id))?.disabled !== false) throw new AppError(AuthError.UserDisabled);
+        },
+      },
+    );
     return { ...tokens, user: { id: user.id, nickname: user.nickname, avatarUrl: user.avatarUrl, isNew } };
   }
 

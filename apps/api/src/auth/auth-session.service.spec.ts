@@ -1,0 +1,316 @@
+import { createSecretKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { jest } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import jwt from 'jsonwebtoken';
+import { DataSource } from 'typeorm';
+import { AppError } from '@app/http';
+import { buildDataSourceOptions, loadDatabaseConfig, TransactionRunner } from '@app/database';
+import { migrations } from '../migrations';
+import { AuthSessionService, mintRefreshToken, sessionIdOfRefreshToken, type IssuedTokens } from './auth-session.service';
+import type { AuthConfig } from './auth.config';
+import { AuthSession } from './entities/auth-session.entity';
+import { SessionLedger } from './session.ledger';
+import { MemorySessionStore } from './session.store';
+
+const SECRET = 'unit-test-jwt-secret-0123456789abcdef';
+const config: AuthConfig = {
+  jwtSecret: SECRET,
+  accessTtlS: 900,
+  refreshTtlS: 30 * 86_400,
+  keyPrefix: 'auth:',
+  signingRequired: false,
+  maxSessionsPerAccount: 3,
+};
+
+let directory: string;
+let dataSource: DataSource;
+let ledger: SessionLedger;
+const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+
+beforeAll(async () => {
+  directory = mkdtempSync(join(tmpdir(), 'auth-session-spec-'));
+  dataSource = await new DataSource(
+    { ...buildDataSourceOptions(loadDatabaseConfig({ DATA_DIR: directory }), { entities: [AuthSession], migrations, migrationsRun: true }), logging: false },
+  ).initialize();
+  ledger = new SessionLedger(dataSource.getRepository(AuthSession), new TransactionRunner(dataSource));
+});
+
+afterAll(async () => {
+  await dataSource?.destroy();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+afterEach(() => {
+  jest.useRealTimers();
+  warnings.mockClear();
+});
+
+/** A service as the app builds it: @nestjs/jwt with a KeyObject, algorithm pinned; a fresh live-session store. */
+function createService(overrides: Partial<AuthConfig> = {}) {
+  const jwtService = new JwtService({
+    secret: createSecretKey(Buffer.from(SECRET, 'utf8')) as unknown as string,
+    signOptions: { algorithm: 'HS256' },
+    verifyOptions: { algorithms: ['HS256'] },
+  });
+  const store = new MemorySessionStore();
+  const service = new AuthSessionService(jwtService, ledger, store, { ...config, ...overrides });
+  return { service, store };
+}
+
+let nextSubject = 1000;
+const user = (id = (nextSubject += 1)) => ({ kind: 'user' as const, id, role: 'user' as const });
+
+/** The error code an AppError carries (a failed expectation otherwise). */
+async function codeOf(promise: Promise<unknown>): Promise<number> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof AppError) return error.code;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** The stored row of the session a refresh token names. */
+const stored = (refreshToken: string) => dataSource.getRepository(AuthSession).findOneBy({ id: sessionIdOfRefreshToken(refreshToken) as string });
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+describe('AuthSessionService: access tokens', () => {
+  let service: AuthSessionService;
+  let tokens: IssuedTokens;
+  let claims: Record<string, unknown>;
+  beforeAll(async () => {
+    service = createService().service;
+    tokens = await service.issue(user(7));
+    claims = jwt.decode(tokens.accessToken) as Record<string, unknown>;
+  });
+
+  it('issues HS256 tokens with sub, role, sid, jti, typ, iat and exp, and authenticates them', async () => {
+    expect(jwt.decode(tokens.accessToken, { complete: true })?.header).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(claims).toEqual({
+      sub: '7',
+      role: 'user',
+      sid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      jti: expect.any(String),
+      typ: 'user',
+      iat: expect.any(Number),
+      exp: (claims.iat as number) + 900,
+    });
+    expect(tokens).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, signKey: expect.any(String) });
+    expect(await service.authenticate(tokens.accessToken)).toEqual({ kind: 'user', id: 7, role: 'user', sessionId: claims.sid });
+  });
+
+  it('refuses a tampered payload (2002)', async () => {
+    const [header, , signature] = tokens.accessToken.split('.');
+    expect(await codeOf(service.authenticate(`${header}.${b64({ ...claims, role: 'admin' })}.${signature}`))).toBe(2002);
+    expect(await codeOf(service.authenticate(`${header}.${b64({ ...claims, sub: '8' })}.${signature}`))).toBe(2002);
+  });
+
+  it('refuses alg "none", with or without a signature part (2002)', async () => {
+    const unsigned = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}`;
+    expect(await codeOf(service.authenticate(`${unsigned}.`))).toBe(2002);
+    expect(await codeOf(service.authenticate(`${unsigned}.${tokens.accessToken.split('.')[2]}`))).toBe(2002);
+  });
+
+  it('refuses HS/RS confusion: a token HMAC-signed with an RSA public key as the secret (2002)', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const { iat: _iat, exp: _exp, ...bare } = claims;
+    expect(await codeOf(service.authenticate(jwt.sign(bare, pem, { algorithm: 'HS256', expiresIn: 60 })))).toBe(2002);
+    // and a genuine RS256 token: another algorithm than the pinned one
+    expect(await codeOf(service.authenticate(jwt.sign(bare, privateKey, { algorithm: 'RS256', expiresIn: 60 })))).toBe(2002);
+  });
+
+  it('refuses other HMAC algorithms and other secrets, even with valid claims (2002)', async () => {
+    const { iat: _iat, exp: _exp, ...bare } = claims;
+    expect(await codeOf(service.authenticate(jwt.sign(bare, SECRET, { algorithm: 'HS512', expiresIn: 60 })))).toBe(2002);
+    expect(await codeOf(service.authenticate(jwt.sign(bare, `${SECRET}x`, { algorithm: 'HS256', expiresIn: 60 })))).toBe(2002);
+    expect(await codeOf(service.authenticate('not.a.jwt'))).toBe(2002);
+  });
+
+  it('refuses well-signed tokens whose claims are not ours (2002)', async () => {
+    const { iat: _iat, exp: _exp, ...bare } = claims;
+    for (const odd of [{ sub: 'abc' }, { sid: 42 }, { typ: 'robot' }]) {
+      expect(await codeOf(service.authenticate(jwt.sign({ ...bare, ...odd }, SECRET, { algorithm: 'HS256', expiresIn: 60 })))).toBe(2002);
+    }
+  });
+
+  it('refuses expired tokens with 2003, also after a verified copy was cached', async () => {
+    const { iat: _iat, exp: _exp, ...bare } = claims;
+    const expired = jwt.sign({ ...bare, exp: Math.floor(Date.now() / 1000) - 1 }, SECRET, { algorithm: 'HS256' });
+    expect(await codeOf(service.authenticate(expired))).toBe(2003);
+
+    const { service: fresh } = createService();
+    const session = await fresh.issue(user());
+    expect((await fresh.authenticate(session.accessToken)).kind).toBe('user');
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval', 'queueMicrotask', 'performance', 'hrtime'] });
+    jest.setSystemTime(Date.now() + 901_000);
+    expect(await codeOf(fresh.authenticate(session.accessToken))).toBe(2003);
+  });
+});
+
+describe('AuthSessionService: refresh rotation', () => {
+  it('mints 64-character refresh tokens that name their session', () => {
+    const sessionId = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    const token = mintRefreshToken(sessionId);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(sessionIdOfRefreshToken(token)).toBe(sessionId);
+    expect(mintRefreshToken(sessionId)).not.toBe(token);
+    expect(sessionIdOfRefreshToken(token.slice(1))).toBeNull();
+    expect(sessionIdOfRefreshToken(`${token.slice(0, 63)}+`)).toBeNull();
+  });
+
+  it('stores only the sha256 of the refresh token, never the token', async () => {
+    const { service } = createService();
+    const tokens = await service.issue(user(), { ip: '203.0.113.9', userAgent: 'x'.repeat(300) });
+    const row = await stored(tokens.refreshToken);
+    expect(row?.refreshHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(row?.refreshHash).not.toContain(tokens.refreshToken);
+    expect(row).toMatchObject({ ip: '203.0.113.9', generation: 0, revokedAt: null });
+    expect(row?.userAgent).toHaveLength(255);
+  });
+
+  it('rotates: a new pair, the same session and signKey, the old refresh token retired', async () => {
+    const { service } = createService();
+    const first = await service.issue(user());
+    const second = await service.refresh(first.refreshToken);
+    expect(second.refreshToken).not.toBe(first.refreshToken);
+    expect(second.signKey).toBe(first.signKey);
+    expect(sessionIdOfRefreshToken(second.refreshToken)).toBe(sessionIdOfRefreshToken(first.refreshToken));
+    expect((await service.authenticate(second.accessToken)).sessionId).toBe(sessionIdOfRefreshToken(first.refreshToken));
+    const third = await service.refresh(second.refreshToken);
+    expect((await stored(third.refreshToken))?.generation).toBe(2);
+  });
+
+  it('treats a retired token as theft: 2006, the whole session ends, the newest tokens too', async () => {
+    const { service } = createService();
+    const first = await service.issue(user());
+    const second = await service.refresh(first.refreshToken);
+    expect(await codeOf(service.refresh(first.refreshToken))).toBe(2006);
+    expect(await codeOf(service.refresh(second.refreshToken))).toBe(2005);
+    expect(await codeOf(service.authenticate(second.accessToken))).toBe(2004);
+    expect(await codeOf(service.authenticate(first.accessToken))).toBe(2004);
+    expect(await stored(first.refreshToken)).toMatchObject({ revokeReason: 'reuse' });
+    // logged for security review: the session, never a token
+    expect(warnings).toHaveBeenCalledWith({ sessionId: sessionIdOfRefreshToken(first.refreshToken) }, expect.stringContaining('replayed'));
+    expect(JSON.stringify(warnings.mock.calls)).not.toContain(first.refreshToken);
+  });
+
+  it('lets exactly one of two concurrent refreshes with one token win; the other counts as a replay', async () => {
+    const { service } = createService();
+    for (let round = 0; round < 5; round += 1) {
+      const tokens = await service.issue(user());
+      const outcomes = await Promise.allSettled([service.refresh(tokens.refreshToken), service.refresh(tokens.refreshToken)]);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect((rejected?.reason as AppError).code).toBe(2006);
+    }
+  });
+
+  it('answers 2005 for unknown, malformed, ended and expired sessions, without ending anything', async () => {
+    const { service } = createService();
+    const live = await service.issue(user());
+    expect(await codeOf(service.refresh(mintRefreshToken('00000000-0000-4000-8000-000000000000')))).toBe(2005);
+    expect(await codeOf(service.refresh('A'.repeat(43)))).toBe(2005);
+    expect((await service.authenticate(live.accessToken)).kind).toBe('user');
+
+    const loggedOut = await service.issue(user());
+    await service.revoke(sessionIdOfRefreshToken(loggedOut.refreshToken) as string);
+    expect(await codeOf(service.refresh(loggedOut.refreshToken))).toBe(2005);
+    expect(await stored(loggedOut.refreshToken)).toMatchObject({ revokeReason: 'logout' });
+
+    const { service: shortLived } = createService({ refreshTtlS: 60 });
+    const expiring = await shortLived.issue(user());
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval', 'queueMicrotask', 'performance', 'hrtime'] });
+    jest.setSystemTime(Date.now() + 61_000);
+    expect(await codeOf(shortLived.refresh(expiring.refreshToken))).toBe(2005);
+  });
+
+  it('rebuilds a lost live record from the row at the next refresh, with a new signKey and no WeChat key', async () => {
+    const { service, store } = createService();
+    const tokens = await service.issue({ ...user(), wechatSessionKey: 'wx-session-key' });
+    const sessionId = sessionIdOfRefreshToken(tokens.refreshToken) as string;
+    // what a Redis restart without persistence does (no tombstone: the session did not end)
+    (store as unknown as { sessions: Map<string, unknown> }).sessions.delete(sessionId);
+    expect(await codeOf(service.authenticate(tokens.accessToken))).toBe(2004);
+
+    const next = await service.refresh(tokens.refreshToken);
+    expect(next.signKey).not.toBe(tokens.signKey);
+    expect((await service.authenticate(next.accessToken)).sessionId).toBe(sessionId);
+    expect(await service.wechatSessionKey(sessionId)).toBeNull();
+  });
+});
+
+describe('AuthSessionService: ending sessions', () => {
+  it('logout ends one session at once; the account keeps its others', async () => {
+    const { service } = createService();
+    const subject = user();
+    const [phone, tablet] = [await service.issue(subject), await service.issue(subject)];
+    await service.revoke((await service.authenticate(phone.accessToken)).sessionId);
+    expect(await codeOf(service.authenticate(phone.accessToken))).toBe(2004);
+    expect((await service.authenticate(tablet.accessToken)).id).toBe(subject.id);
+  });
+
+  it('revokeAllFor ends every session of one account, and only of that kind and id', async () => {
+    const { service } = createService();
+    const id = (nextSubject += 1);
+    const mine = [await service.issue(user(id)), await service.issue(user(id))];
+    const sameIdAdmin = await service.issue({ kind: 'admin', id, role: 'admin' });
+    const other = await service.issue(user());
+    expect(await service.revokeAllFor('user', id)).toBe(2);
+    for (const tokens of mine) {
+      expect(await codeOf(service.authenticate(tokens.accessToken))).toBe(2004);
+      expect(await codeOf(service.refresh(tokens.refreshToken))).toBe(2005);
+    }
+    expect((await service.authenticate(sameIdAdmin.accessToken)).kind).toBe('admin');
+    expect((await service.authenticate(other.accessToken)).kind).toBe('user');
+    expect(await service.revokeAllFor('user', id)).toBe(0);
+  });
+
+  it('ends the oldest sessions beyond maxSessionsPerAccount', async () => {
+    const { service } = createService({ maxSessionsPerAccount: 2 });
+    const subject = user();
+    const sessions = [];
+    for (let i = 0; i < 4; i += 1) {
+      sessions.push(await service.issue(subject));
+      // sign-ins in the same millisecond would have no defined order: space them out
+      await dataSource.query("UPDATE auth_sessions SET created_at = datetime(created_at, '-10 seconds') WHERE subject_id = ?", [subject.id]);
+    }
+    const alive = [];
+    for (const tokens of sessions) alive.push(await service.authenticate(tokens.accessToken).then(() => true, () => false));
+    expect(alive).toEqual([false, false, true, true]);
+    expect(await stored(sessions[0].refreshToken)).toMatchObject({ revokeReason: 'evicted' });
+  });
+
+  it('ends a new session when its confirmation fails (account disabled meanwhile)', async () => {
+    const { service } = createService();
+    const subject = user();
+    const disabled = new AppError({ code: 2010, status: 403, message: 'disabled' });
+    expect(await codeOf(service.issue(subject, {}, { confirm: () => Promise.reject(disabled) }))).toBe(2010);
+    const rows = await dataSource.getRepository(AuthSession).find({ where: { subjectId: subject.id } });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ revokeReason: 'revoked', revokedAt: expect.any(Date) });
+  });
+
+  it('fails closed with 503 (1008) when the live-session store cannot answer', async () => {
+    const { service, store } = createService();
+    const tokens = await service.issue(user());
+    jest.spyOn(store, 'isAlive').mockRejectedValue(new Error('connect ECONNREFUSED'));
+    expect(await codeOf(service.authenticate(tokens.accessToken))).toBe(1008);
+  });
+
+  it('keeps a fresh random signKey and the WeChat session_key per session, server-side', async () => {
+    const { service } = createService();
+    const a = await service.issue({ ...user(), wechatSessionKey: randomBytes(16).toString('base64') });
+    const b = await service.issue(user());
+    expect(a.signKey).not.toBe(b.signKey);
+    expect(JSON.stringify(a)).not.toMatch(/wechat|session_?key/i);
+    const sessionId = sessionIdOfRefreshToken(a.refreshToken) as string;
+    expect(await service.wechatSessionKey(sessionId)).toEqual(expect.any(String));
+  });
+});

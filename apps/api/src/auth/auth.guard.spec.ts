@@ -1,0 +1,146 @@
+import { jest } from '@jest/globals';
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AppError, Public, Roles } from '@app/http';
+import type { AuthSessionService } from './auth-session.service';
+import type { AuthConfig } from './auth.config';
+import { AuthError } from './auth.errors';
+import { AuthGuard } from './auth.guard';
+import type { Principal } from './principal';
+import { Signed } from './signed-request';
+
+class ExampleController {
+  @Public()
+  ping(): void {}
+
+  me(): void {}
+
+  @Roles('admin', 'operator')
+  dashboard(): void {}
+
+  @Signed()
+  placeOrder(): void {}
+}
+
+@Public()
+class PublicController {
+  health(): void {}
+}
+
+@Roles('admin')
+class AdminController {
+  list(): void {}
+}
+
+const config = (overrides: Partial<AuthConfig> = {}): AuthConfig => ({
+  jwtSecret: null,
+  accessTtlS: 900,
+  refreshTtlS: 86_400,
+  keyPrefix: 'auth:',
+  signingRequired: false,
+  maxSessionsPerAccount: 10,
+  ...overrides,
+});
+
+const alice: Principal = { kind: 'user', id: 7, role: 'user', sessionId: 'sid-alice' };
+const root: Principal = { kind: 'admin', id: 1, role: 'admin', sessionId: 'sid-root' };
+
+function setup(principal: Principal | AppError = alice, authConfig = config()) {
+  const authenticate = jest.fn(async (_token: string): Promise<Principal> => {
+    if (principal instanceof AppError) throw principal;
+    return principal;
+  });
+  const verifySignedRequest = jest.fn(async (): Promise<void> => undefined);
+  const sessions = { authenticate, verifySignedRequest } as unknown as AuthSessionService;
+  return { guard: new AuthGuard(new Reflector(), sessions, authConfig), authenticate, verifySignedRequest };
+}
+
+type Request = { headers: Record<string, string>; user?: Principal };
+
+function context(controller: new () => object, method: string, request: Request, type = 'http'): ExecutionContext {
+  const handler = (controller.prototype as Record<string, unknown>)[method] as () => void;
+  return {
+    getType: () => type,
+    getHandler: () => handler,
+    getClass: () => controller,
+    switchToHttp: () => ({ getRequest: () => request }),
+  } as unknown as ExecutionContext;
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<number> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof AppError) return error.code;
+    throw error;
+  }
+  throw new Error('expected the guard to refuse');
+}
+
+describe('AuthGuard', () => {
+  it('lets @Public() routes and controllers through without a token, and checks nothing', async () => {
+    const { guard, authenticate } = setup();
+    expect(await guard.canActivate(context(ExampleController, 'ping', { headers: {} }))).toBe(true);
+    expect(await guard.canActivate(context(PublicController, 'health', { headers: {} }))).toBe(true);
+    expect(authenticate).not.toHaveBeenCalled();
+  });
+
+  it('answers 2001 without an Authorization header and 2002 for another scheme or an empty token', async () => {
+    const { guard, authenticate } = setup();
+    expect(await codeOf(guard.canActivate(context(ExampleController, 'me', { headers: {} })))).toBe(2001);
+    expect(await codeOf(guard.canActivate(context(ExampleController, 'me', { headers: { authorization: 'Basic dXNlcjpwYXNz' } })))).toBe(2002);
+    expect(await codeOf(guard.canActivate(context(ExampleController, 'me', { headers: { authorization: 'Bearer' } })))).toBe(2002);
+    expect(authenticate).not.toHaveBeenCalled();
+  });
+
+  it('sets request.user to the principal of a valid bearer token', async () => {
+    const { guard, authenticate } = setup();
+    const request: Request = { headers: { authorization: 'bearer token-1' } };
+    expect(await guard.canActivate(context(ExampleController, 'me', request))).toBe(true);
+    expect(authenticate).toHaveBeenCalledWith('token-1');
+    expect(request.user).toEqual(alice);
+  });
+
+  it("passes on the token check's own error (invalid, expired, session ended)", async () => {
+    for (const definition of [AuthError.InvalidToken, AuthError.TokenExpired, AuthError.SessionEnded]) {
+      const { guard } = setup(new AppError(definition));
+      const request: Request = { headers: { authorization: 'Bearer t' } };
+      expect(await codeOf(guard.canActivate(context(ExampleController, 'me', request)))).toBe(definition.code);
+      expect(request.user).toBeUndefined();
+    }
+  });
+
+  it('answers 403 (2007) when @Roles() on the method or the class does not include the role', async () => {
+    const user = setup(alice);
+    expect(await codeOf(user.guard.canActivate(context(ExampleController, 'dashboard', { headers: { authorization: 'Bearer t' } })))).toBe(2007);
+    expect(await codeOf(user.guard.canActivate(context(AdminController, 'list', { headers: { authorization: 'Bearer t' } })))).toBe(2007);
+
+    const admin = setup(root);
+    expect(await admin.guard.canActivate(context(ExampleController, 'dashboard', { headers: { authorization: 'Bearer t' } }))).toBe(true);
+    expect(await admin.guard.canActivate(context(AdminController, 'list', { headers: { authorization: 'Bearer t' } }))).toBe(true);
+    const operator = setup({ ...root, role: 'operator' });
+    expect(await operator.guard.canActivate(context(ExampleController, 'dashboard', { headers: { authorization: 'Bearer t' } }))).toBe(true);
+    expect(await codeOf(operator.guard.canActivate(context(AdminController, 'list', { headers: { authorization: 'Bearer t' } })))).toBe(2007);
+  });
+
+  it('checks the request signature on @Signed() routes, or on every signed-in route when required', async () => {
+    const perRoute = setup();
+    await perRoute.guard.canActivate(context(ExampleController, 'me', { headers: { authorization: 'Bearer t' } }));
+    expect(perRoute.verifySignedRequest).not.toHaveBeenCalled();
+    const request: Request = { headers: { authorization: 'Bearer t' } };
+    await perRoute.guard.canActivate(context(ExampleController, 'placeOrder', request));
+    expect(perRoute.verifySignedRequest).toHaveBeenCalledWith(request, alice.sessionId);
+
+    const everywhere = setup(alice, config({ signingRequired: true }));
+    await everywhere.guard.canActivate(context(ExampleController, 'me', { headers: { authorization: 'Bearer t' } }));
+    expect(everywhere.verifySignedRequest).toHaveBeenCalledTimes(1);
+    await everywhere.guard.canActivate(context(ExampleController, 'ping', { headers: {} }));
+    expect(everywhere.verifySignedRequest).toHaveBeenCalledTimes(1);
+  });
+
+  it('leaves non-HTTP contexts alone', async () => {
+    const { guard, authenticate } = setup();
+    expect(await guard.canActivate(context(ExampleController, 'me', { headers: {} }, 'ws'))).toBe(true);
+    expect(authenticate).not.toHaveBeenCalled();
+  });
+});
