@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { type AcceptHandles, addAcceptHandles } from './accept-handles';
 import { HttpConfig } from './http.config';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 
@@ -20,9 +22,23 @@ export function createFastifyAdapter(config: HttpConfig): FastifyAdapter {
     logger: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
-  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+  const instance = adapter.getInstance();
+  instance.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
+  });
+  let acceptHandles: AcceptHandles | undefined;
+  instance.addHook('onListen', (done) => {
+    acceptHandles = addAcceptHandles(instance.server, config.acceptHandles, {
+      backlog: config.backlog,
+      // the server works without them, only slower to take in a burst of new connections
+      onError: (error) => new Logger('Http').warn({ err: error }, 'extra accept handles unavailable'),
+    });
+    done();
+  });
+  // before Fastify closes its own handle, so no new connection arrives while draining
+  instance.addHook('preClose', async () => {
+    await acceptHandles?.close();
   });
   return adapter;
 }

@@ -30,6 +30,13 @@ class HttpEnv {
   HTTP_BACKLOG?: number;
 
   @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(64)
+  HTTP_ACCEPT_HANDLES?: number;
+
+  @IsOptional()
   @ToList()
   @IsIP(undefined, { each: true, message: 'TRUSTED_PROXIES must be a comma-separated list of IP addresses' })
   TRUSTED_PROXIES?: string[];
@@ -43,6 +50,8 @@ export interface HttpConfig {
   requestTimeoutMs: number;
   /** Accept queue length: a burst of 1,000 new connections waits here instead of being reset. */
   backlog: number;
+  /** Extra descriptors polled for new connections, so a burst is accepted within a few turns (0 = off). */
+  acceptHandles: number;
   /** Peers whose X-Forwarded-For is believed; empty = use the socket address. */
   trustedProxies: string[];
 }
@@ -54,6 +63,7 @@ export function loadHttpConfig(env: NodeJS.ProcessEnv): HttpConfig {
     keepAliveTimeoutMs: parsed.HTTP_KEEP_ALIVE_TIMEOUT_MS ?? 72_000,
     requestTimeoutMs: parsed.HTTP_REQUEST_TIMEOUT_MS ?? 30_000,
     backlog: parsed.HTTP_BACKLOG ?? 4096,
+    acceptHandles: parsed.HTTP_ACCEPT_HANDLES ?? 16,
     trustedProxies: parsed.TRUSTED_PROXIES ?? [],
   };
 }

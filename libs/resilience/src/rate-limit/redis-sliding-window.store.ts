@@ -18,7 +18,7 @@ interface PendingCheck {
 
 /** Bounds one script run, so a huge burst cannot hold Redis for long in a single call. */
 const MAX_GROUPS_PER_CALL = 256;
-/** Bounds one ZADD (Lua unpacks its arguments onto a limited stack). */
+/** Bounds one group, so a group's count stays a small integer in a member name. */
 const MAX_CHECKS_PER_GROUP = 500;
 
 /** Checks of one turn on the same key with the same settings, decided together. */
@@ -99,7 +99,7 @@ export class RedisSlidingWindowStore implements SlidingWindowStore {
     for (const group of groups) {
       const logKey = `${this.keyPrefix}${group.key}`;
       this.sequence = (this.sequence + 1) % 1_000_000_000;
-      keys.push(logKey, `${logKey}:blocked`);
+      keys.push(logKey, `${logKey}:blocked`, `${logKey}:total`);
       args.push(group.windowMs, group.limit, group.blockMs, group.checks.length, `${this.instanceTag}:${this.sequence}`);
     }
     this.scriptCalls += 1;

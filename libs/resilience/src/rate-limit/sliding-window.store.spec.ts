@@ -93,6 +93,38 @@ describe('RedisSlidingWindowStore batching (real server)', () => {
     expect(later.blockedForMs).toBeGreaterThan(0);
   });
 
+  it('keeps one log entry per batch, and a batch leaves the window as all its requests', async () => {
+    const prefix = `test:rl:${randomBytes(4).toString('hex')}:`;
+    const store = new RedisSlidingWindowStore(sharedRedis(), prefix);
+    const first = await Promise.all(Array.from({ length: 3 }, () => store.hit('slide-batches', 400, 5, 0)));
+    await sleep(250);
+    const second = await Promise.all(Array.from({ length: 3 }, () => store.hit('slide-batches', 400, 5, 0)));
+    expect(first.every((d) => d.allowed)).toBe(true);
+    expect(second.map((d) => d.allowed)).toEqual([true, true, false]);
+    expect(await sharedRedis().zcard(`${prefix}slide-batches`)).toBe(2);
+    expect(await sharedRedis().get(`${prefix}slide-batches:total`)).toBe('5');
+
+    await sleep(200); // the first batch (3 requests) has left the window, the second (2) has not
+    const third = await Promise.all(Array.from({ length: 4 }, () => store.hit('slide-batches', 400, 5, 0)));
+    expect(third.map((d) => d.allowed)).toEqual([true, true, true, false]);
+    expect(third[0].count).toBe(3);
+  });
+
+  it('recounts from the log when the running total is gone, and counts an empty log as 0', async () => {
+    const prefix = `test:rl:${randomBytes(4).toString('hex')}:`;
+    const store = new RedisSlidingWindowStore(sharedRedis(), prefix);
+    await Promise.all(Array.from({ length: 3 }, () => store.hit('evicted', 10_000, 4, 0)));
+
+    await sharedRedis().del(`${prefix}evicted:total`);
+    const afterTotalLost = await Promise.all(Array.from({ length: 2 }, () => store.hit('evicted', 10_000, 4, 0)));
+    expect(afterTotalLost.map((d) => d.allowed)).toEqual([true, false]);
+    expect(afterTotalLost[0].count).toBe(4);
+
+    await sharedRedis().del(`${prefix}evicted`);
+    const afterLogLost = await store.hit('evicted', 10_000, 4, 0);
+    expect(afterLogLost).toMatchObject({ allowed: true, count: 1 });
+  });
+
   it('fails every check of a batch when Redis is unreachable, so the guard can fail open', async () => {
     const offline = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
     const store = new RedisSlidingWindowStore(offline, 'test:rl:offline:');
