@@ -29,11 +29,22 @@ export interface RequestObservability {
  */
 export function installRequestObservability(fastify: FastifyInstance, { logger, histogram }: RequestObservability): void {
   if (!logger && !histogram) return;
+  // One bound series per method, route template and status: labelling on every request
+  // would hash the label object each time. Bounded by routes x methods x statuses.
+  const series = new Map<string, ReturnType<Histogram<'method' | 'route' | 'status'>['labels']>>();
+  const seriesFor = (method: string, route: string, status: number) => {
+    const key = `${method} ${status} ${route}`;
+    let bound = series.get(key);
+    if (!bound && histogram) {
+      bound = histogram.labels({ method, route, status: String(status) });
+      series.set(key, bound);
+    }
+    return bound;
+  };
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
     const status = reply.statusCode;
-    const seconds = reply.elapsedTime / 1000;
-    histogram?.observe({ method: request.method, route, status: String(status) }, seconds);
+    if (histogram) seriesFor(request.method, route, status)?.observe(reply.elapsedTime / 1000);
     if (logger) {
       const level = QUIET_PREFIXES.some((prefix) => request.url.startsWith(prefix))
         ? 'debug'

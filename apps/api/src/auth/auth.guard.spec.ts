@@ -67,9 +67,9 @@ function context(controller: new () => object, method: string, request: Request,
   } as unknown as ExecutionContext;
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<number> {
+async function codeOf(outcome: unknown): Promise<number> {
   try {
-    await promise;
+    await outcome;
   } catch (error) {
     if (error instanceof AppError) return error.code;
     throw error;

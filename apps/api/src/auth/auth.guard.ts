@@ -27,11 +27,15 @@ export class AuthGuard implements CanActivate {
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  // synchronous for public routes: Nest awaits only what is a promise, and every route pays it
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const rule = this.ruleFor(context);
     if (rule.isPublic) return true;
+    return this.authenticate(context, rule);
+  }
 
+  private async authenticate(context: ExecutionContext, rule: AccessRule): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
     const header = request.headers.authorization;
     if (!header) throw new AppError(AuthError.Unauthenticated);

@@ -20,6 +20,10 @@ import { RateLimitConfig } from './rate-limit.config';
 
 export const RATE_LIMIT_REQUESTS_TOTAL = 'rate_limit_requests_total';
 
+type BoundCounter = ReturnType<Counter<'result'>['labels']>;
+/** One settled promise for every request that needs no check (the base guard's signature is async). */
+const PASS = Promise.resolve(true);
+
 interface AuthenticatedRequest extends FastifyRequest {
   /** Set by the API's auth guard, which runs first; `kind` keeps user and admin ids apart. */
   user?: { id?: string | number; kind?: string };
@@ -65,19 +69,28 @@ export class RateLimitGuard extends ThrottlerGuard {
     @Inject(getStorageToken()) storage: ThrottlerStorage,
     reflector: Reflector,
     configService: ConfigService,
-    @InjectMetric(RATE_LIMIT_REQUESTS_TOTAL) private readonly decisions: Counter<'result'>,
+    @InjectMetric(RATE_LIMIT_REQUESTS_TOTAL) decisions: Counter<'result'>,
   ) {
     super(options, storage, reflector);
     this.config = configService.getOrThrow<RateLimitConfig>('rateLimit');
+    // bound once: labelling per request hashes the label object each time
+    this.allowed = decisions.labels({ result: 'allowed' });
+    this.limited = decisions.labels({ result: 'limited' });
+    this.storeErrors = decisions.labels({ result: 'store_error' });
   }
+
+  private readonly allowed: BoundCounter;
+  private readonly limited: BoundCounter;
+  private readonly storeErrors: BoundCounter;
 
   /**
    * The base guard re-reads six metadata keys per named throttler, awaits each value and hashes
    * the key with sha256 on every request; here a route's limits are resolved once (per handler)
-   * and the request does only the store call. Values given as functions keep the base path.
+   * and the request does only the store call, with no async frame of its own when a route has
+   * one limit (the usual case). Values given as functions keep the base path.
    */
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.isExempt(context)) return true;
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.isExempt(context)) return PASS;
     const handler = context.getHandler();
     let plan = this.plans.get(handler);
     if (plan === undefined) {
@@ -85,12 +98,20 @@ export class RateLimitGuard extends ThrottlerGuard {
       this.plans.set(handler, plan);
     }
     if (plan === 'dynamic') return super.canActivate(context);
-    for (const route of plan) {
-      const request = context.switchToHttp().getRequest<FastifyRequest>();
-      const tracker = route.keyBy === 'ip' ? `ip:${request.ip}` : await this.getTracker(request as unknown as Record<string, unknown>);
-      await this.decide(context, `${route.routeId}:${tracker}`, route.limit, route.ttl, route.blockDuration, route.throttlerName);
-    }
+    if (plan.length === 0) return PASS;
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    if (plan.length === 1) return this.decideRoute(context, request, plan[0]);
+    return this.decideRoutes(context, request, plan);
+  }
+
+  private async decideRoutes(context: ExecutionContext, request: FastifyRequest, plan: RouteLimit[]): Promise<boolean> {
+    for (const route of plan) await this.decideRoute(context, request, route);
     return true;
+  }
+
+  private decideRoute(context: ExecutionContext, request: FastifyRequest, route: RouteLimit): Promise<boolean> {
+    const tracker = route.keyBy === 'ip' ? `ip:${request.ip}` : this.trackerFor(request);
+    return this.decide(context, `${route.routeId}:${tracker}`, route.limit, route.ttl, route.blockDuration, route.throttlerName);
   }
 
   private readonly plans = new WeakMap<object, RoutePlan>();
@@ -127,9 +148,13 @@ export class RateLimitGuard extends ThrottlerGuard {
     return this.isExempt(context);
   }
 
-  protected override async getTracker(request: Record<string, unknown>): Promise<string> {
-    const user = (request as unknown as AuthenticatedRequest).user;
-    return user?.id !== undefined ? `${user.kind ?? 'user'}:${user.id}` : `ip:${(request as unknown as FastifyRequest).ip}`;
+  protected override getTracker(request: Record<string, unknown>): Promise<string> {
+    return Promise.resolve(this.trackerFor(request as unknown as FastifyRequest));
+  }
+
+  private trackerFor(request: FastifyRequest): string {
+    const user = (request as AuthenticatedRequest).user;
+    return user?.id !== undefined ? `${user.kind ?? 'user'}:${user.id}` : `ip:${request.ip}`;
   }
 
   /** The base guard's per-request path, used for routes with per-request (function) values. */
@@ -140,40 +165,40 @@ export class RateLimitGuard extends ThrottlerGuard {
       context.getHandler(),
       context.getClass(),
     ]);
-    const tracker = keyBy === 'ip' ? `ip:${request.ip}` : await this.getTracker(request as unknown as Record<string, unknown>);
+    const tracker = keyBy === 'ip' ? `ip:${request.ip}` : this.trackerFor(request);
     const name = throttler.name ?? 'default';
-    await this.decide(context, generateKey(context, tracker, name), limit, ttl, blockDuration, name);
-    return true;
+    return this.decide(context, generateKey(context, tracker, name), limit, ttl, blockDuration, name);
   }
 
-  /** Counts the request; sets the RateLimit-* headers; throws 429 when over; fails open. */
-  private async decide(
+  /** Counts the request; sets the RateLimit-* headers; rejects with 429 when over; fails open. */
+  private decide(
     context: ExecutionContext,
     key: string,
     limit: number,
     ttl: number,
     blockDuration: number,
     throttlerName: string,
-  ): Promise<void> {
-    let record;
-    try {
-      record = await this.storageService.increment(key, ttl, limit, blockDuration, throttlerName);
-    } catch (error) {
-      this.decisions.inc({ result: 'store_error' });
-      this.logFailOpen(error);
-      return;
-    }
-
-    const reply = context.switchToHttp().getResponse<FastifyReply>();
-    void reply.header('RateLimit-Limit', limit);
-    void reply.header('RateLimit-Remaining', Math.max(0, limit - record.totalHits));
-    void reply.header('RateLimit-Reset', record.timeToExpire);
-    if (record.isBlocked) {
-      this.decisions.inc({ result: 'limited' });
-      void reply.header('Retry-After', Math.max(1, record.timeToBlockExpire));
-      throw new AppError(ResilienceError.RateLimited);
-    }
-    this.decisions.inc({ result: 'allowed' });
+  ): Promise<boolean> {
+    return this.storageService.increment(key, ttl, limit, blockDuration, throttlerName).then(
+      (record) => {
+        const reply = context.switchToHttp().getResponse<FastifyReply>();
+        void reply.header('ratelimit-limit', limit);
+        void reply.header('ratelimit-remaining', Math.max(0, limit - record.totalHits));
+        void reply.header('ratelimit-reset', record.timeToExpire);
+        if (record.isBlocked) {
+          this.limited.inc();
+          void reply.header('retry-after', Math.max(1, record.timeToBlockExpire));
+          throw new AppError(ResilienceError.RateLimited);
+        }
+        this.allowed.inc();
+        return true;
+      },
+      (error: unknown) => {
+        this.storeErrors.inc();
+        this.logFailOpen(error);
+        return true;
+      },
+    );
   }
 
   // one line per 10 s while the store is down, not one per request
