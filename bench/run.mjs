@@ -93,11 +93,6 @@ const TARGETS = {
   },
 };
 
-/** The V8 flags `npm start` gives the API (package.json config.apiNodeFlags): the bench runs what ships. */
-const API_NODE_FLAGS = String(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).config?.apiNodeFlags ?? '')
-  .split(/\s+/)
-  .filter(Boolean);
-
 const BASELINE_100 = 'baseline: bare fastify ping @100';
 const BASELINE_1000 = 'baseline ping @1000';
 const BASELINE_REDIS_GET = 'baseline: bare fastify redis.get item @100';
@@ -537,8 +532,7 @@ async function startServer(scenario, ctx, logName) {
   const fd = fs.openSync(logPath, 'w');
   try {
     const startedAt = performance.now();
-    const nodeFlags = scenario.target === 'api' ? API_NODE_FLAGS : [];
-    const handle = launch(...pinned(0, process.execPath, [...nodeFlags, target.script(ctx)]), {
+    const handle = launch(...pinned(0, process.execPath, [target.script(ctx)]), {
       cwd: ctx.distDir ?? ROOT,
       env,
       stdio: ['ignore', fd, fd],

@@ -71,3 +71,31 @@ describe('request logs (JSON, production profile)', () => {
     for (const secret of ['tok-secret-1', 'hdr-secret-2', 'pw-secret-3']) expect(rawOutput).not.toContain(secret);
   });
 });
+
+describe('request log buffering (production profile)', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('writes a buffered line out while the service idles, without waiting for more traffic or a stop', async () => {
+    const running = await startApp(productionEnv(database.name, { LOG_LEVEL: 'info' }));
+    try {
+      await request(`${running.baseUrl}/api/v1/ping`, { headers: { 'x-request-id': 'lonely-request-1' } });
+      // one short line is far below the 12 KB buffer; only the periodic flush can write it
+      const deadline = Date.now() + 3000;
+      while (!running.child.output().includes('lonely-request-1') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(running.child.output()).toContain('"requestId":"lonely-request-1"');
+      expect(running.child.process.exitCode).toBeNull();
+    } finally {
+      await running.close();
+    }
+  });
+});

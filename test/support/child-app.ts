@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { resolve } from 'node:path';
 import { EnvOverrides } from './environment';
@@ -7,13 +7,6 @@ import { EnvOverrides } from './environment';
 /** What `npm start` runs: the bundled API with its code cache (scripts/bundle-api.mjs). */
 export const BUILT_MAIN = resolve('dist/api/main.js');
 export const BUILT_MIGRATE_CLI = resolve('dist/apps/api/src/cli/migrate.js');
-/** The V8 flags `npm start` passes (package.json config.apiNodeFlags): tests run what ships. */
-const API_NODE_FLAGS = String(
-  (JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { config?: { apiNodeFlags?: string } }).config
-    ?.apiNodeFlags ?? '',
-)
-  .split(/\s+/)
-  .filter(Boolean);
 
 // Every service process a test file starts; test/setup/stop-children.ts kills the ones a
 // failed hook left behind, so a test failure never leaves Jest waiting on a live child.
@@ -65,7 +58,7 @@ export async function spawnApp(env: EnvOverrides, timeoutMs = 20_000): Promise<C
   if (!existsSync(BUILT_MAIN)) throw new Error(`${BUILT_MAIN} is missing: run "npm run build" (npm test does it first)`);
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...API_NODE_FLAGS, BUILT_MAIN], {
+  const child = spawn(process.execPath, [BUILT_MAIN], {
     env: childEnvironment({ HOST: '127.0.0.1', ...env, PORT: String(port) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -96,7 +89,7 @@ export async function runUntilExit(
   env: EnvOverrides,
   timeoutMs = 20_000,
 ): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [...API_NODE_FLAGS, BUILT_MAIN], {
+  const child = spawn(process.execPath, [BUILT_MAIN], {
     env: childEnvironment({ PORT: '0', HOST: '127.0.0.1', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

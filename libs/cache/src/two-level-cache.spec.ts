@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { TcpProxy } from '../../../test/support/tcp-proxy';
 import { CacheConfig, loadCacheConfig } from './cache.config';
 import { CacheLayer, CacheMetrics, CacheResult } from './cache.observability';
+import { jsonTextOf } from '../../http/src/json-text';
 import { TwoLevelCache } from './two-level-cache';
 
 const REDIS_URL = new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -262,6 +263,17 @@ describe('TwoLevelCache on a real Redis', () => {
     expect(loaded).toEqual({ at: '1970-01-01T00:00:00.000Z', tags: ['a'] });
     expect(hit).toBe(loaded);
     expect(Object.isFrozen(hit) && Object.isFrozen(hit?.tags)).toBe(true);
+  });
+
+  it('hands out values whose JSON text the envelope can send as is, from memory as from Redis', async () => {
+    const prefix = newPrefix();
+    const a = await startCache(prefix);
+    const b = await startCache(prefix);
+    const fromLoader = await a.cache.getOrLoad('texted', async () => ({ name: '奶茶', n: 1.5 }));
+    const fromMemory = await a.cache.getOrLoad('texted', async () => null);
+    const fromRedis = await b.cache.getOrLoad('texted', async () => null);
+
+    for (const value of [fromLoader, fromMemory, fromRedis]) expect(jsonTextOf(value)).toBe('{"name":"奶茶","n":1.5}');
   });
 
   it('prewarms hot keys and reports the ones that failed', async () => {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
+import { rememberJsonText } from '@app/http';
 import type { CacheConfig } from './cache.config';
 import type { CacheLayer, CacheLogger, CacheMetrics, CacheResult } from './cache.observability';
 import { RedisCacheLayer } from './redis-cache-layer';
@@ -155,7 +156,7 @@ export class TwoLevelCache {
       try {
         const read = await this.shared.read(key);
         if (read.json !== null) {
-          const value = deepFreeze(JSON.parse(read.json) as T | null);
+          const value = frozenFromJson<T>(read.json);
           this.record('redis', 'hit');
           this.storeLocal(key, flight, value, read.json, isEmpty(value) ? this.config.nullTtlMs : ttlMs);
           return value;
@@ -170,7 +171,7 @@ export class TwoLevelCache {
     }
 
     const json = JSON.stringify((await loader()) ?? null);
-    const value = deepFreeze(JSON.parse(json) as T | null);
+    const value = frozenFromJson<T>(json);
     const redisTtlMs = this.jittered(isEmpty(value) ? this.config.nullTtlMs : ttlMs);
     if (this.shared && seenVersion !== null) {
       try {
@@ -192,7 +193,7 @@ export class TwoLevelCache {
       this.dropLocal(key);
     } else if (value) {
       // no Redis: the local level is the whole cache
-      this.local.set(key, { value: deepFreeze(JSON.parse(value.json)), bytes: Buffer.byteLength(value.json) }, { ttl: value.ttlMs });
+      this.local.set(key, { value: frozenFromJson(value.json), bytes: Buffer.byteLength(value.json) }, { ttl: value.ttlMs });
     }
   }
 
@@ -245,6 +246,13 @@ export class TwoLevelCache {
 
 function isEmpty(value: unknown): boolean {
   return value === null || value === undefined || (Array.isArray(value) && value.length === 0);
+}
+
+/** The shared, immutable value for a JSON text; the envelope can send the text as is. */
+function frozenFromJson<T>(json: string): T | null {
+  const value = deepFreeze(JSON.parse(json) as T | null);
+  rememberJsonText(value, json);
+  return value;
 }
 
 function deepFreeze<T>(value: T): T {

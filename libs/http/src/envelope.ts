@@ -1,6 +1,7 @@
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { definitionForStatus } from './error-status';
+import { jsonTextOf } from './json-text';
 
 /** The shape of every JSON body the API sends: `code` 0 is success. */
 export interface Envelope<T> {
@@ -38,7 +39,10 @@ export interface EnvelopeOptions {
  * chain cost about a quarter of the throughput of a trivial route here. Errors arrive
  * already enveloped (as strings) from AllExceptionsFilter; an object sent with an error
  * status by anything else (Fastify's 503 while closing) is turned into an error envelope.
+ * A payload whose JSON text is already known (see json-text.ts) is spliced in, not serialized.
  */
+const sendAsIs = (payload: unknown): string => payload as string;
+
 export function installEnvelope(fastify: FastifyInstance, options: EnvelopeOptions): void {
   const isRaw = (request: FastifyRequest): boolean =>
     request.routeOptions.config?.rawResponse === true ||
@@ -46,7 +50,13 @@ export function installEnvelope(fastify: FastifyInstance, options: EnvelopeOptio
 
   fastify.addHook('preSerialization', (request, reply, payload, done) => {
     if (isRaw(request)) return done(null, payload);
-    if (reply.statusCode < 400) return done(null, successEnvelope(payload, request.id));
+    if (reply.statusCode < 400) {
+      const text = request.routeOptions.schema?.response ? undefined : jsonTextOf(payload);
+      if (text === undefined) return done(null, successEnvelope(payload, request.id));
+      // same bytes as serializing successEnvelope(payload): the text is the payload's JSON
+      reply.serializer(sendAsIs);
+      return done(null, `{"code":0,"message":"ok","data":${text},"requestId":${JSON.stringify(request.id)}}`);
+    }
     const definition = definitionForStatus(reply.statusCode);
     const message = (payload as { message?: unknown } | null)?.message;
     const body: Envelope<null> = {

@@ -4,6 +4,7 @@ export { CommonError } from './common.errors';
 export { installEnvelope, RawResponse, successEnvelope, type Envelope, type EnvelopeOptions } from './envelope';
 export { definitionForStatus } from './error-status';
 export { createFastifyAdapter } from './fastify-adapter';
+export { jsonTextOf, rememberJsonText } from './json-text';
 export { httpConfig, loadHttpConfig, type HttpConfig } from './http.config';
 export { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 export { createValidationPipe } from './validation';

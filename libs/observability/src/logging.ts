@@ -18,7 +18,6 @@ const LOG_BUFFER_BYTES = 12 * 1024;
 const LOG_FLUSH_INTERVAL_MS = 200;
 
 let jsonDestination: pino.DestinationStream & { flushSync?: () => void } = process.stdout;
-let flushTimer: NodeJS.Timeout | null = null;
 
 export function flushLogs(): void {
   try {
@@ -45,9 +44,7 @@ export function buildLoggerParams(config: ObservabilityConfig): Params {
       : undefined,
   };
   if (config.logPretty) return { forRoutes: [], pinoHttp: options };
-  jsonDestination = pino.destination({ dest: 1, minLength: LOG_BUFFER_BYTES, sync: true });
-  if (flushTimer) clearInterval(flushTimer);
-  flushTimer = setInterval(flushLogs, LOG_FLUSH_INTERVAL_MS);
-  flushTimer.unref();
+  // periodicFlush writes what is buffered without fsync (flushSync would fsync a file each time)
+  jsonDestination = pino.destination({ dest: 1, minLength: LOG_BUFFER_BYTES, sync: true, periodicFlush: LOG_FLUSH_INTERVAL_MS });
   return { forRoutes: [], pinoHttp: [options, jsonDestination] };
 }
