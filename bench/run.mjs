@@ -35,6 +35,8 @@ const config = {
     .map((part) => part.trim().toLowerCase())
     .filter(Boolean),
   skipBuild: process.env.BENCH_SKIP_BUILD === '1',
+  /** Extra node/V8 flags for the API process only, for tuning experiments (npm start passes none). */
+  apiNodeFlags: (process.env.BENCH_API_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
 };
 
 /** Above this share of core 0 taken by other work, a row's numbers are flagged. */
@@ -266,6 +268,7 @@ async function main() {
       pinning: pinning ? 'server on core 0, wrk on core 1' : 'off',
       database: ctx.dbName,
       filters: config.filters,
+      apiNodeFlags: config.apiNodeFlags,
     },
     startup: [],
     rows: [],
@@ -532,7 +535,8 @@ async function startServer(scenario, ctx, logName) {
   const fd = fs.openSync(logPath, 'w');
   try {
     const startedAt = performance.now();
-    const handle = launch(...pinned(0, process.execPath, [target.script(ctx)]), {
+    const nodeFlags = scenario.target === 'api' ? config.apiNodeFlags : [];
+    const handle = launch(...pinned(0, process.execPath, [...nodeFlags, target.script(ctx)]), {
       cwd: ctx.distDir ?? ROOT,
       env,
       stdio: ['ignore', fd, fd],
@@ -844,7 +848,8 @@ function printReport(report) {
   const c = report.config;
   console.log(
     `\nwrk -t1, ${c.durationS}s measured after ${c.warmupS}s warm-up, --timeout ${c.wrkTimeout}; ` +
-      `pinning: ${c.pinning}; ${report.machine.cpuModel} x${report.machine.cpus}, node ${report.machine.node}\n`,
+      `pinning: ${c.pinning}; ${report.machine.cpuModel} x${report.machine.cpus}, node ${report.machine.node}` +
+      `${c.apiNodeFlags.length > 0 ? `; API node flags: ${c.apiNodeFlags.join(' ')}` : ''}\n`,
   );
   if (report.rows.length > 0) {
     printTable(

@@ -5,15 +5,20 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions, loadDatabaseConfig, TransactionRunner } from '@app/database';
 import { migrations } from '../apps/api/src/migrations';
+import { AdminAccount } from '../apps/api/src/admin/entities/admin-account.entity';
+import { AuditLog } from '../apps/api/src/admin/entities/audit-log.entity';
 import { AuthSession } from '../apps/api/src/auth/entities/auth-session.entity';
 import { User } from '../apps/api/src/user/entities/user.entity';
 import { BUILT_MIGRATE_CLI } from './support/child-app';
 import { productionEnv } from './support/environment';
 import { createTestDatabase, TestDatabase } from './support/test-database';
 
+// every entity the API registers: the schema checks below compare all of them with the migrations
+const ALL_ENTITIES = [User, AuthSession, AdminAccount, AuditLog];
+
 function mysqlDataSource(databaseName: string, migrationsRun: boolean): DataSource {
   const config = loadDatabaseConfig(productionEnv(databaseName) as NodeJS.ProcessEnv);
-  return new DataSource(buildDataSourceOptions(config, { entities: [User, AuthSession], migrations, migrationsRun }));
+  return new DataSource(buildDataSourceOptions(config, { entities: ALL_ENTITIES, migrations, migrationsRun }));
 }
 
 describe('database layer on real MariaDB', () => {
@@ -151,7 +156,7 @@ describe('database layer on the embedded SQLite file', () => {
     const config = loadDatabaseConfig({ DATA_DIR: directory });
     expect(config.type).toBe('sqlite');
     dataSource = await new DataSource(
-      buildDataSourceOptions(config, { entities: [User, AuthSession], migrations, migrationsRun: true }),
+      buildDataSourceOptions(config, { entities: ALL_ENTITIES, migrations, migrationsRun: true }),
     ).initialize();
   });
 

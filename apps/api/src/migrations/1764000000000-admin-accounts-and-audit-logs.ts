@@ -36,7 +36,8 @@ export class AdminAccountsAndAuditLogs1764000000000 implements MigrationInterfac
         name: 'audit_logs',
         columns: [
           id,
-          { name: 'actor_id', type: 'int' },
+          // SQLite spells it integer (same affinity as int; TypeORM's schema diff tells them apart)
+          { name: 'actor_id', type: mysql ? 'int' : 'integer' },
           { name: 'actor_username', type: 'varchar', length: '64' },
           { name: 'action', type: 'varchar', length: '64' },
           { name: 'target_type', type: 'varchar', length: '32' },
