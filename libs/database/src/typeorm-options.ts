@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions, MixedList } from 'typeorm';
 import type { DatabaseConfig } from './database.config';
+import { DatabaseLogger } from './database-logger';
 
 type MigrationList = MixedList<string | (new () => unknown)>;
 
@@ -25,6 +26,7 @@ export function buildDataSourceOptions(config: DatabaseConfig, parts: DataSource
     // Schema changes go through reviewed migrations only, in every profile.
     synchronize: false,
     logging: config.logQueries ? ('all' as const) : (['error', 'warn', 'migration'] as const).slice(),
+    logger: new DatabaseLogger({ logQueries: config.logQueries }),
   };
   if (config.type === 'sqlite') {
     mkdirSync(dirname(config.path), { recursive: true });

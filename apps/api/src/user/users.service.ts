@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { TwoLevelCache } from '@app/cache';
+import { isUniqueViolation } from '@app/database';
 import { AppError } from '@app/http';
 import type { UpdateMeDto } from './dto/update-me.dto';
 import { User } from './entities/user.entity';
@@ -19,12 +20,6 @@ export interface UserProfile {
 const PROFILE_TTL_MS = 10 * 60_000;
 
 /** MySQL/MariaDB and SQLite report a unique-index violation differently. */
-function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof QueryFailedError)) return false;
-  const driverError = error.driverError as { code?: string; errno?: number } | undefined;
-  return driverError?.code === 'ER_DUP_ENTRY' || driverError?.errno === 1062 || /UNIQUE constraint failed/.test(error.message);
-}
-
 @Injectable()
 export class UsersService {
   constructor(
