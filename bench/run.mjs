@@ -75,6 +75,8 @@ const TARGETS = {
       // the project's WeChat emulator, started by the bench (logins in the auth rows)
       WECHAT_API_BASE: ctx.wechatApiBase ?? 'http://127.0.0.1:9',
       RATE_LIMIT_LOGIN_PER_MINUTE: '1000000',
+      // as `npm start` / `npm run start:prod` run it (ADR 0014)
+      MALLOC_ARENA_MAX: '2',
     }),
   },
   baseline: {
