@@ -2,7 +2,7 @@ import { QueryFailedError } from 'typeorm';
 import { DatabaseLogger, type DatabaseLogSink, isUniqueViolation } from './database-logger';
 
 function recordingSink() {
-  const lines: { level: string; details: object; message: string }[] = [];
+  const lines: { level: string; details: object | string; message?: string }[] = [];
   const sink: DatabaseLogSink = {
     debug: (details, message) => lines.push({ level: 'debug', details, message }),
     log: (details, message) => lines.push({ level: 'log', details, message }),
@@ -47,6 +47,17 @@ describe('DatabaseLogger', () => {
     const { sink, lines } = recordingSink();
     new DatabaseLogger({ logQueries: false }, sink).logQuerySlow(2500, 'SELECT * FROM orders', SECRET_PARAMETERS);
     expect(lines).toEqual([{ level: 'warn', details: { durationMs: 2500, query: 'SELECT * FROM orders' }, message: 'slow query' }]);
+  });
+
+  it('passes migration and schema messages as plain text', () => {
+    const { sink, lines } = recordingSink();
+    const logger = new DatabaseLogger({ logQueries: false }, sink);
+    logger.logMigration('Migration X has been executed successfully.');
+    logger.log('warn', 'pool is draining');
+    expect(lines).toEqual([
+      { level: 'log', details: 'Migration X has been executed successfully.', message: undefined },
+      { level: 'warn', details: 'pool is draining', message: undefined },
+    ]);
   });
 
   it('recognises duplicate keys from MySQL/MariaDB and SQLite only', () => {

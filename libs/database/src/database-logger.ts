@@ -3,10 +3,10 @@ import { QueryFailedError, type Logger as TypeOrmLogger } from 'typeorm';
 
 /** What the database logger writes to: Nest's Logger (JSON through pino in production), or a test sink. */
 export interface DatabaseLogSink {
-  debug(details: object, message: string): void;
-  log(details: object, message: string): void;
-  warn(details: object, message: string): void;
-  error(details: object, message: string): void;
+  debug(details: object | string, message?: string): void;
+  log(details: object | string, message?: string): void;
+  warn(details: object | string, message?: string): void;
+  error(details: object | string, message?: string): void;
 }
 
 /** A duplicate key: callers that insert-if-absent expect and handle it (e.g. concurrent first logins). */
@@ -52,17 +52,18 @@ export class DatabaseLogger implements TypeOrmLogger {
     this.sink.warn({ durationMs: time, query, ...(this.options.logQueries ? { parameters } : {}) }, 'slow query');
   }
 
+  // plain messages go as the only argument: Nest's console logger would print an empty object
   logSchemaBuild(message: string): void {
-    this.sink.debug({}, message);
+    this.sink.debug(message);
   }
 
   logMigration(message: string): void {
-    this.sink.log({}, message);
+    this.sink.log(message);
   }
 
   log(level: 'log' | 'info' | 'warn', message: unknown): void {
     const text = typeof message === 'string' ? message : JSON.stringify(message);
-    if (level === 'warn') this.sink.warn({}, text);
-    else this.sink.log({}, text);
+    if (level === 'warn') this.sink.warn(text);
+    else this.sink.log(text);
   }
 }
