@@ -9,6 +9,7 @@ import jwt from 'jsonwebtoken';
 import { DataSource } from 'typeorm';
 import { AppError } from '@app/http';
 import { buildDataSourceOptions, loadDatabaseConfig, TransactionRunner } from '@app/database';
+import { appErrorCodeOf } from '@app/http/testing/app-error-code';
 import { migrations } from '../migrations';
 import { AuthSessionService, mintRefreshToken, sessionIdOfRefreshToken, type IssuedTokens } from './auth-session.service';
 import type { AuthConfig } from './auth.config';
@@ -65,16 +66,6 @@ let nextSubject = 1000;
 const user = (id = (nextSubject += 1)) => ({ kind: 'user' as const, id, role: 'user' as const });
 
 /** The error code an AppError carries (a failed expectation otherwise). */
-async function codeOf(promise: Promise<unknown>): Promise<number> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error.code;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
-
 /** The stored row of the session a refresh token names. */
 const stored = (refreshToken: string) => dataSource.getRepository(AuthSession).findOneBy({ id: sessionIdOfRefreshToken(refreshToken) as string });
 
@@ -107,50 +98,50 @@ describe('AuthSessionService: access tokens', () => {
 
   it('refuses a tampered payload (2002)', async () => {
     const [header, , signature] = tokens.accessToken.split('.');
-    expect(await codeOf(service.authenticate(`${header}.${b64({ ...claims, role: 'admin' })}.${signature}`))).toBe(2002);
-    expect(await codeOf(service.authenticate(`${header}.${b64({ ...claims, sub: '8' })}.${signature}`))).toBe(2002);
+    expect(await appErrorCodeOf(service.authenticate(`${header}.${b64({ ...claims, role: 'admin' })}.${signature}`))).toBe(2002);
+    expect(await appErrorCodeOf(service.authenticate(`${header}.${b64({ ...claims, sub: '8' })}.${signature}`))).toBe(2002);
   });
 
   it('refuses alg "none", with or without a signature part (2002)', async () => {
     const unsigned = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}`;
-    expect(await codeOf(service.authenticate(`${unsigned}.`))).toBe(2002);
-    expect(await codeOf(service.authenticate(`${unsigned}.${tokens.accessToken.split('.')[2]}`))).toBe(2002);
+    expect(await appErrorCodeOf(service.authenticate(`${unsigned}.`))).toBe(2002);
+    expect(await appErrorCodeOf(service.authenticate(`${unsigned}.${tokens.accessToken.split('.')[2]}`))).toBe(2002);
   });
 
   it('refuses HS/RS confusion: a token HMAC-signed with an RSA public key as the secret (2002)', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const { iat: _iat, exp: _exp, ...bare } = claims;
-    expect(await codeOf(service.authenticate(jwt.sign(bare, pem, { algorithm: 'HS256', expiresIn: 60 })))).toBe(2002);
+    expect(await appErrorCodeOf(service.authenticate(jwt.sign(bare, pem, { algorithm: 'HS256', expiresIn: 60 })))).toBe(2002);
     // and a genuine RS256 token: another algorithm than the pinned one
-    expect(await codeOf(service.authenticate(jwt.sign(bare, privateKey, { algorithm: 'RS256', expiresIn: 60 })))).toBe(2002);
+    expect(await appErrorCodeOf(service.authenticate(jwt.sign(bare, privateKey, { algorithm: 'RS256', expiresIn: 60 })))).toBe(2002);
   });
 
   it('refuses other HMAC algorithms and other secrets, even with valid claims (2002)', async () => {
     const { iat: _iat, exp: _exp, ...bare } = claims;
-    expect(await codeOf(service.authenticate(jwt.sign(bare, SECRET, { algorithm: 'HS512', expiresIn: 60 })))).toBe(2002);
-    expect(await codeOf(service.authenticate(jwt.sign(bare, `${SECRET}x`, { algorithm: 'HS256', expiresIn: 60 })))).toBe(2002);
-    expect(await codeOf(service.authenticate('not.a.jwt'))).toBe(2002);
+    expect(await appErrorCodeOf(service.authenticate(jwt.sign(bare, SECRET, { algorithm: 'HS512', expiresIn: 60 })))).toBe(2002);
+    expect(await appErrorCodeOf(service.authenticate(jwt.sign(bare, `${SECRET}x`, { algorithm: 'HS256', expiresIn: 60 })))).toBe(2002);
+    expect(await appErrorCodeOf(service.authenticate('not.a.jwt'))).toBe(2002);
   });
 
   it('refuses well-signed tokens whose claims are not ours (2002)', async () => {
     const { iat: _iat, exp: _exp, ...bare } = claims;
     for (const odd of [{ sub: 'abc' }, { sid: 42 }, { typ: 'robot' }]) {
-      expect(await codeOf(service.authenticate(jwt.sign({ ...bare, ...odd }, SECRET, { algorithm: 'HS256', expiresIn: 60 })))).toBe(2002);
+      expect(await appErrorCodeOf(service.authenticate(jwt.sign({ ...bare, ...odd }, SECRET, { algorithm: 'HS256', expiresIn: 60 })))).toBe(2002);
     }
   });
 
   it('refuses expired tokens with 2003, also after a verified copy was cached', async () => {
     const { iat: _iat, exp: _exp, ...bare } = claims;
     const expired = jwt.sign({ ...bare, exp: Math.floor(Date.now() / 1000) - 1 }, SECRET, { algorithm: 'HS256' });
-    expect(await codeOf(service.authenticate(expired))).toBe(2003);
+    expect(await appErrorCodeOf(service.authenticate(expired))).toBe(2003);
 
     const { service: fresh } = createService();
     const session = await fresh.issue(user());
     expect((await fresh.authenticate(session.accessToken)).kind).toBe('user');
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval', 'queueMicrotask', 'performance', 'hrtime'] });
     jest.setSystemTime(Date.now() + 901_000);
-    expect(await codeOf(fresh.authenticate(session.accessToken))).toBe(2003);
+    expect(await appErrorCodeOf(fresh.authenticate(session.accessToken))).toBe(2003);
   });
 });
 
@@ -191,10 +182,10 @@ describe('AuthSessionService: refresh rotation', () => {
     const { service } = createService();
     const first = await service.issue(user());
     const second = await service.refresh(first.refreshToken);
-    expect(await codeOf(service.refresh(first.refreshToken))).toBe(2006);
-    expect(await codeOf(service.refresh(second.refreshToken))).toBe(2005);
-    expect(await codeOf(service.authenticate(second.accessToken))).toBe(2004);
-    expect(await codeOf(service.authenticate(first.accessToken))).toBe(2004);
+    expect(await appErrorCodeOf(service.refresh(first.refreshToken))).toBe(2006);
+    expect(await appErrorCodeOf(service.refresh(second.refreshToken))).toBe(2005);
+    expect(await appErrorCodeOf(service.authenticate(second.accessToken))).toBe(2004);
+    expect(await appErrorCodeOf(service.authenticate(first.accessToken))).toBe(2004);
     expect(await stored(first.refreshToken)).toMatchObject({ revokeReason: 'reuse' });
     // logged for security review: the session, never a token
     expect(warnings).toHaveBeenCalledWith({ sessionId: sessionIdOfRefreshToken(first.refreshToken) }, expect.stringContaining('replayed'));
@@ -215,20 +206,20 @@ describe('AuthSessionService: refresh rotation', () => {
   it('answers 2005 for unknown, malformed, ended and expired sessions, without ending anything', async () => {
     const { service } = createService();
     const live = await service.issue(user());
-    expect(await codeOf(service.refresh(mintRefreshToken('00000000-0000-4000-8000-000000000000')))).toBe(2005);
-    expect(await codeOf(service.refresh('A'.repeat(43)))).toBe(2005);
+    expect(await appErrorCodeOf(service.refresh(mintRefreshToken('00000000-0000-4000-8000-000000000000')))).toBe(2005);
+    expect(await appErrorCodeOf(service.refresh('A'.repeat(43)))).toBe(2005);
     expect((await service.authenticate(live.accessToken)).kind).toBe('user');
 
     const loggedOut = await service.issue(user());
     await service.revoke(sessionIdOfRefreshToken(loggedOut.refreshToken) as string);
-    expect(await codeOf(service.refresh(loggedOut.refreshToken))).toBe(2005);
+    expect(await appErrorCodeOf(service.refresh(loggedOut.refreshToken))).toBe(2005);
     expect(await stored(loggedOut.refreshToken)).toMatchObject({ revokeReason: 'logout' });
 
     const { service: shortLived } = createService({ refreshTtlS: 60 });
     const expiring = await shortLived.issue(user());
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval', 'queueMicrotask', 'performance', 'hrtime'] });
     jest.setSystemTime(Date.now() + 61_000);
-    expect(await codeOf(shortLived.refresh(expiring.refreshToken))).toBe(2005);
+    expect(await appErrorCodeOf(shortLived.refresh(expiring.refreshToken))).toBe(2005);
   });
 
   it('rebuilds a lost live record from the row at the next refresh, with a new signKey and no WeChat key', async () => {
@@ -237,7 +228,7 @@ describe('AuthSessionService: refresh rotation', () => {
     const sessionId = sessionIdOfRefreshToken(tokens.refreshToken) as string;
     // what a Redis restart without persistence does (no tombstone: the session did not end)
     (store as unknown as { sessions: Map<string, unknown> }).sessions.delete(sessionId);
-    expect(await codeOf(service.authenticate(tokens.accessToken))).toBe(2004);
+    expect(await appErrorCodeOf(service.authenticate(tokens.accessToken))).toBe(2004);
 
     const next = await service.refresh(tokens.refreshToken);
     expect(next.signKey).not.toBe(tokens.signKey);
@@ -252,7 +243,7 @@ describe('AuthSessionService: ending sessions', () => {
     const subject = user();
     const [phone, tablet] = [await service.issue(subject), await service.issue(subject)];
     await service.revoke((await service.authenticate(phone.accessToken)).sessionId);
-    expect(await codeOf(service.authenticate(phone.accessToken))).toBe(2004);
+    expect(await appErrorCodeOf(service.authenticate(phone.accessToken))).toBe(2004);
     expect((await service.authenticate(tablet.accessToken)).id).toBe(subject.id);
   });
 
@@ -264,8 +255,8 @@ describe('AuthSessionService: ending sessions', () => {
     const other = await service.issue(user());
     expect(await service.revokeAllFor('user', id)).toBe(2);
     for (const tokens of mine) {
-      expect(await codeOf(service.authenticate(tokens.accessToken))).toBe(2004);
-      expect(await codeOf(service.refresh(tokens.refreshToken))).toBe(2005);
+      expect(await appErrorCodeOf(service.authenticate(tokens.accessToken))).toBe(2004);
+      expect(await appErrorCodeOf(service.refresh(tokens.refreshToken))).toBe(2005);
     }
     expect((await service.authenticate(sameIdAdmin.accessToken)).kind).toBe('admin');
     expect((await service.authenticate(other.accessToken)).kind).toBe('user');
@@ -291,7 +282,7 @@ describe('AuthSessionService: ending sessions', () => {
     const { service } = createService();
     const subject = user();
     const disabled = new AppError({ code: 2010, status: 403, message: 'disabled' });
-    expect(await codeOf(service.issue(subject, {}, { confirm: () => Promise.reject(disabled) }))).toBe(2010);
+    expect(await appErrorCodeOf(service.issue(subject, {}, { confirm: () => Promise.reject(disabled) }))).toBe(2010);
     const rows = await dataSource.getRepository(AuthSession).find({ where: { subjectId: subject.id } });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ revokeReason: 'revoked', revokedAt: expect.any(Date) });
@@ -301,7 +292,7 @@ describe('AuthSessionService: ending sessions', () => {
     const { service, store } = createService();
     const tokens = await service.issue(user());
     jest.spyOn(store, 'isAlive').mockRejectedValue(new Error('connect ECONNREFUSED'));
-    expect(await codeOf(service.authenticate(tokens.accessToken))).toBe(1008);
+    expect(await appErrorCodeOf(service.authenticate(tokens.accessToken))).toBe(1008);
   });
 
   it('keeps a fresh random signKey and the WeChat session_key per session, server-side', async () => {

@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AppError, Public, Roles } from '@app/http';
+import { appErrorCodeOf } from '@app/http/testing/app-error-code';
 import type { AuthSessionService } from './auth-session.service';
 import type { AuthConfig } from './auth.config';
 import { AuthError } from './auth.errors';
@@ -67,16 +68,6 @@ function context(controller: new () => object, method: string, request: Request,
   } as unknown as ExecutionContext;
 }
 
-async function codeOf(outcome: unknown): Promise<number> {
-  try {
-    await outcome;
-  } catch (error) {
-    if (error instanceof AppError) return error.code;
-    throw error;
-  }
-  throw new Error('expected the guard to refuse');
-}
-
 describe('AuthGuard', () => {
   it('lets @Public() routes and controllers through without a token, and checks nothing', async () => {
     const { guard, authenticate } = setup();
@@ -87,9 +78,9 @@ describe('AuthGuard', () => {
 
   it('answers 2001 without an Authorization header and 2002 for another scheme or an empty token', async () => {
     const { guard, authenticate } = setup();
-    expect(await codeOf(guard.canActivate(context(ExampleController, 'me', { headers: {} })))).toBe(2001);
-    expect(await codeOf(guard.canActivate(context(ExampleController, 'me', { headers: { authorization: 'Basic dXNlcjpwYXNz' } })))).toBe(2002);
-    expect(await codeOf(guard.canActivate(context(ExampleController, 'me', { headers: { authorization: 'Bearer' } })))).toBe(2002);
+    expect(await appErrorCodeOf(guard.canActivate(context(ExampleController, 'me', { headers: {} })))).toBe(2001);
+    expect(await appErrorCodeOf(guard.canActivate(context(ExampleController, 'me', { headers: { authorization: 'Basic dXNlcjpwYXNz' } })))).toBe(2002);
+    expect(await appErrorCodeOf(guard.canActivate(context(ExampleController, 'me', { headers: { authorization: 'Bearer' } })))).toBe(2002);
     expect(authenticate).not.toHaveBeenCalled();
   });
 
@@ -105,22 +96,22 @@ describe('AuthGuard', () => {
     for (const definition of [AuthError.InvalidToken, AuthError.TokenExpired, AuthError.SessionEnded]) {
       const { guard } = setup(new AppError(definition));
       const request: Request = { headers: { authorization: 'Bearer t' } };
-      expect(await codeOf(guard.canActivate(context(ExampleController, 'me', request)))).toBe(definition.code);
+      expect(await appErrorCodeOf(guard.canActivate(context(ExampleController, 'me', request)))).toBe(definition.code);
       expect(request.user).toBeUndefined();
     }
   });
 
   it('answers 403 (2007) when @Roles() on the method or the class does not include the role', async () => {
     const user = setup(alice);
-    expect(await codeOf(user.guard.canActivate(context(ExampleController, 'dashboard', { headers: { authorization: 'Bearer t' } })))).toBe(2007);
-    expect(await codeOf(user.guard.canActivate(context(AdminController, 'list', { headers: { authorization: 'Bearer t' } })))).toBe(2007);
+    expect(await appErrorCodeOf(user.guard.canActivate(context(ExampleController, 'dashboard', { headers: { authorization: 'Bearer t' } })))).toBe(2007);
+    expect(await appErrorCodeOf(user.guard.canActivate(context(AdminController, 'list', { headers: { authorization: 'Bearer t' } })))).toBe(2007);
 
     const admin = setup(root);
     expect(await admin.guard.canActivate(context(ExampleController, 'dashboard', { headers: { authorization: 'Bearer t' } }))).toBe(true);
     expect(await admin.guard.canActivate(context(AdminController, 'list', { headers: { authorization: 'Bearer t' } }))).toBe(true);
     const operator = setup({ ...root, role: 'operator' });
     expect(await operator.guard.canActivate(context(ExampleController, 'dashboard', { headers: { authorization: 'Bearer t' } }))).toBe(true);
-    expect(await codeOf(operator.guard.canActivate(context(AdminController, 'list', { headers: { authorization: 'Bearer t' } })))).toBe(2007);
+    expect(await appErrorCodeOf(operator.guard.canActivate(context(AdminController, 'list', { headers: { authorization: 'Bearer t' } })))).toBe(2007);
   });
 
   it('checks the request signature on @Signed() routes, or on every signed-in route when required', async () => {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { AppError } from '@app/http';
 import { buildDataSourceOptions, loadDatabaseConfig } from '@app/database';
+import { appErrorCodeOf } from '@app/http/testing/app-error-code';
 import { loadCacheConfig } from '../../../../libs/cache/src/cache.config';
 import { TwoLevelCache } from '../../../../libs/cache/src/two-level-cache';
 import { migrations } from '../migrations';
@@ -39,16 +39,6 @@ afterAll(async () => {
 
 let sequence = 0;
 const openid = () => `o-spec-${(sequence += 1)}-${Date.now()}`;
-
-async function codeOf(promise: Promise<unknown>): Promise<number> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error.code;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('UsersService.findOrCreateByOpenid', () => {
   it('creates the user on first sight, then finds the same one', async () => {
@@ -87,7 +77,7 @@ describe('UsersService profile', () => {
       phone: null,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
-    expect(await codeOf(users.profile(987_654))).toBe(3001);
+    expect(await appErrorCodeOf(users.profile(987_654))).toBe(3001);
   });
 
   it('changes only nickname and avatar, and drops the cached profile so the change shows at once', async () => {
@@ -110,7 +100,7 @@ describe('UsersService profile', () => {
     const before = await dataSource.getRepository(User).findOneByOrFail({ id: user.id });
     expect(await users.updateProfile(user.id, {})).toMatchObject({ id: user.id });
     expect((await dataSource.getRepository(User).findOneByOrFail({ id: user.id })).updatedAt).toEqual(before.updatedAt);
-    expect(await codeOf(users.updateProfile(987_654, { nickname: 'x' }))).toBe(3001);
+    expect(await appErrorCodeOf(users.updateProfile(987_654, { nickname: 'x' }))).toBe(3001);
   });
 
   it("binds the phone to the caller's own row and shows it in the profile", async () => {
@@ -118,6 +108,6 @@ describe('UsersService profile', () => {
     await users.profile(user.id);
     expect(await users.bindPhone(user.id, '13800001234')).toMatchObject({ id: user.id, phone: '13800001234' });
     expect((await users.findById(other.id))?.phone).toBeNull();
-    expect(await codeOf(users.bindPhone(987_654, '13800001234'))).toBe(3001);
+    expect(await appErrorCodeOf(users.bindPhone(987_654, '13800001234'))).toBe(3001);
   });
 });
