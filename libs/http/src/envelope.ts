@@ -33,6 +33,9 @@ export interface EnvelopeOptions {
   rawPathPrefixes: string[];
 }
 
+// a serializer for a payload the preSerialization hook has already turned into the JSON text
+const sendAsIs = (payload: unknown): string => payload as string;
+
 /**
  * Wraps handler results in `{ code: 0, message: 'ok', data, requestId }` as Fastify
  * serializes them. A Fastify hook instead of a Nest interceptor: the interceptor's rxjs
@@ -41,8 +44,6 @@ export interface EnvelopeOptions {
  * status by anything else (Fastify's 503 while closing) is turned into an error envelope.
  * A payload whose JSON text is already known (see json-text.ts) is spliced in, not serialized.
  */
-const sendAsIs = (payload: unknown): string => payload as string;
-
 export function installEnvelope(fastify: FastifyInstance, options: EnvelopeOptions): void {
   const isRaw = (request: FastifyRequest): boolean =>
     request.routeOptions.config?.rawResponse === true ||

@@ -32,10 +32,10 @@ export function installRequestObservability(fastify: FastifyInstance, { logger, 
   // One bound series per method, route template and status: labelling on every request
   // would hash the label object each time. Bounded by routes x methods x statuses.
   const series = new Map<string, ReturnType<Histogram<'method' | 'route' | 'status'>['labels']>>();
-  const seriesFor = (method: string, route: string, status: number) => {
+  const seriesFor = (histogram: Histogram<'method' | 'route' | 'status'>, method: string, route: string, status: number) => {
     const key = `${method} ${status} ${route}`;
     let bound = series.get(key);
-    if (!bound && histogram) {
+    if (!bound) {
       bound = histogram.labels({ method, route, status: String(status) });
       series.set(key, bound);
     }
@@ -44,7 +44,7 @@ export function installRequestObservability(fastify: FastifyInstance, { logger, 
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
     const status = reply.statusCode;
-    if (histogram) seriesFor(request.method, route, status)?.observe(reply.elapsedTime / 1000);
+    if (histogram) seriesFor(histogram, request.method, route, status).observe(reply.elapsedTime / 1000);
     if (logger) {
       const level = QUIET_PREFIXES.some((prefix) => request.url.startsWith(prefix))
         ? 'debug'
