@@ -21,6 +21,10 @@ export function createFastifyAdapter(config: HttpConfig): FastifyAdapter {
     // Nest logs through nestjs-pino; Fastify's own logger would log every request twice
     logger: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // No Nest middleware anywhere (per-request work is Fastify hooks, decision 0005), so no
+    // @fastify/middie: its onRequest hook ran on every request for nothing. A middleware
+    // added later fails the boot loudly (fastify.use is missing) rather than costing silently.
+    skipMiddie: true,
   });
   const instance = adapter.getInstance();
   instance.addHook('onRequest', (request, reply, done) => {
