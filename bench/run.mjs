@@ -25,6 +25,7 @@ const CACHE_ITEM = '/api/v1/diagnostics/cache/items/1';
 
 const config = {
   durationS: intEnv('BENCH_DURATION', 10, 1, 300),
+  rounds: intEnv('BENCH_ROUNDS', 5, 1, 30),
   warmupS: intEnv('BENCH_WARMUP', 3, 0, 60),
   startupRuns: intEnv('BENCH_STARTUP_RUNS', 3, 1, 20),
   wrkTimeout: '5s',
@@ -35,9 +36,14 @@ const config = {
     .map((part) => part.trim().toLowerCase())
     .filter(Boolean),
   skipBuild: process.env.BENCH_SKIP_BUILD === '1',
-  /** Extra node/V8 flags for the API process only, for tuning experiments (npm start passes none). */
-  apiNodeFlags: (process.env.BENCH_API_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
+  /** The API's node/V8 flags as `npm start` passes them (package.json config), then any extra ones for experiments. */
+  apiNodeFlags: `${packageApiNodeFlags()} ${process.env.BENCH_API_NODE_FLAGS ?? ''}`.split(/\s+/).filter(Boolean),
 };
+
+function packageApiNodeFlags() {
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  return manifest.config?.apiNodeFlags ?? '';
+}
 
 /** Above this share of core 0 taken by other work, a row's numbers are flagged. */
 const NOISY_CORE_PCT = 5;
@@ -267,6 +273,7 @@ async function main() {
       startupRuns: config.startupRuns,
       wrkTimeout: config.wrkTimeout,
       wrkThreads: 1,
+      rounds: config.rounds,
       pinning: pinning ? 'server on core 0, wrk on core 1' : 'off',
       database: ctx.dbName,
       filters: config.filters,
@@ -291,9 +298,9 @@ async function main() {
       if (aborting) break;
       report.startup.push(await measureStartup(scenario, ctx));
     }
-    for (const scenario of selected) {
+    for (const group of groupScenarios(selected)) {
       if (aborting) break;
-      report.rows.push(await measureLoad(scenario, ctx));
+      report.rows.push(...(await measureGroup(group, ctx)));
     }
   } finally {
     await releaseAll();
@@ -367,49 +374,136 @@ async function bootOnce(scenario, ctx, logName) {
   }
 }
 
-async function measureLoad(scenario, ctx) {
-  const row = {
-    name: scenario.name,
-    target: scenario.target,
-    path: scenario.path,
-    connections: scenario.connections,
-    env: scenario.env,
-    baselineName: scenario.baselineName ?? null,
-    targets: scenario.targets ?? {},
-    status: 'ok',
-  };
-  log(`${scenario.name}: ${config.warmupS}s warm-up + ${config.durationS}s measured, ${scenario.connections} connections`);
-  let server;
-  try {
-    server = await startServer(scenario, ctx, slug(scenario.name));
-    row.log = path.relative(ROOT, server.logPath);
-    row.startupMs = round(await waitReady(server), 1);
-    row.pid = server.pid;
-    row.serverCpus = verifyNodePid(server.pid);
-    const prepared = scenario.prepare ? await scenario.prepare(server, ctx) : {};
-    if (scenario.verify) await scenario.verify(server, scenario.path, prepared);
-
-    const load = { port: server.port, path: scenario.path, connections: scenario.connections, headers: prepared.headers };
-    const drive = scenario.driver ? (options) => runAuthLoad(scenario.driver, options) : runWrk;
-    if (config.warmupS > 0) await drive({ ...load, durationS: config.warmupS });
-    const cacheBefore = scenario.cacheStats ? await cacheCounters(server) : null;
-    const before = cpuSample(server.pid);
-    const result = await drive({ ...load, durationS: config.durationS });
-    assertAlive(server);
-    Object.assign(row, summarizeWrk(result), memoryOf(server.pid), cpuShares(before, cpuSample(server.pid)));
-    if (cacheBefore) row.cache = cacheHitRatios(cacheBefore, await cacheCounters(server));
-    log(
-      `  ${row.reqPerSec} req/s, p50 ${row.latencyMs.p50} ms, p99 ${row.latencyMs.p99} ms, ` +
-        `errors ${row.errors.total}, timeouts ${row.timeouts}, RSS ${row.rssMb} MB`,
-    );
-  } catch (error) {
-    row.status = 'failed';
-    row.error = error.message;
-    log(`  FAILED: ${error.message}`);
-  } finally {
-    if (server) await stopServer(server);
+/**
+ * A baseline and the rows compared against it (or a lone row), measured together: every
+ * server of the group is started, verified and warmed once, then the measured time is cut
+ * into `rounds` slices that alternate between the servers (B A1 A2, B A1 A2, ...). On a
+ * shared machine whose speed drifts over seconds (seen here: the same server 20k-33k req/s
+ * from one 10 s run to the next), one run of each after the other compares two different
+ * machines; adjacent slices see nearly the same one, and the ratio is the median of the
+ * per-round ratios. Only one server is under load at a time; the others idle.
+ */
+function groupScenarios(selected) {
+  const groups = new Map();
+  for (const scenario of selected) {
+    const key = scenario.baselineName ?? scenario.name;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(scenario);
   }
-  return row;
+  return [...groups.values()];
+}
+
+async function measureGroup(scenarios, ctx) {
+  const sliceS = Math.max(1, Math.ceil(config.durationS / config.rounds));
+  const members = scenarios.map((scenario) => ({
+    scenario,
+    server: null,
+    prepared: {},
+    slices: [],
+    row: {
+      name: scenario.name,
+      target: scenario.target,
+      path: scenario.path,
+      connections: scenario.connections,
+      env: scenario.env,
+      baselineName: scenario.baselineName ?? null,
+      targets: scenario.targets ?? {},
+      status: 'ok',
+    },
+  }));
+  const fail = (member, error) => {
+    member.row.status = 'failed';
+    member.row.error = error.message;
+    log(`  ${member.row.name} FAILED: ${error.message}`);
+  };
+  const live = () => members.filter((member) => member.row.status === 'ok');
+  const loadOf = (member, durationS) => ({
+    port: member.server.port,
+    path: member.scenario.path,
+    connections: member.scenario.connections,
+    headers: member.prepared.headers,
+    durationS,
+  });
+  const drive = (member, durationS) =>
+    member.scenario.driver ? runAuthLoad(member.scenario.driver, loadOf(member, durationS)) : runWrk(loadOf(member, durationS));
+
+  log(
+    `${scenarios.map((s) => s.name).join(' | ')}: ${config.warmupS}s warm-up each, then ${config.rounds} rounds of ${sliceS}s slices, ` +
+      `${scenarios[0].connections} connections`,
+  );
+  try {
+    for (const member of members) {
+      const { scenario, row } = member;
+      try {
+        member.server = await startServer(scenario, ctx, slug(scenario.name));
+        row.log = path.relative(ROOT, member.server.logPath);
+        row.startupMs = round(await waitReady(member.server), 1);
+        row.pid = member.server.pid;
+        row.serverCpus = verifyNodePid(member.server.pid);
+        member.prepared = scenario.prepare ? await scenario.prepare(member.server, ctx) : {};
+        if (scenario.verify) await scenario.verify(member.server, scenario.path, member.prepared);
+        if (config.warmupS > 0) await drive(member, config.warmupS);
+        if (scenario.cacheStats) member.cacheBefore = await cacheCounters(member.server);
+      } catch (error) {
+        fail(member, error);
+      }
+    }
+    for (let round = 0; round < config.rounds && !aborting; round++) {
+      for (const member of live()) {
+        try {
+          const before = cpuSample(member.server.pid);
+          const result = await drive(member, sliceS);
+          assertAlive(member.server);
+          member.slices.push({ ...summarizeWrk(result), ...cpuShares(before, cpuSample(member.server.pid)) });
+        } catch (error) {
+          fail(member, error);
+        }
+      }
+    }
+    for (const member of live()) {
+      const { row, server } = member;
+      Object.assign(row, combineSlices(member.slices), memoryOf(server.pid));
+      if (member.cacheBefore) row.cache = cacheHitRatios(member.cacheBefore, await cacheCounters(server));
+      log(
+        `  ${row.name}: ${row.reqPerSec} req/s (slices ${row.sliceReqPerSec.join(', ')}), p50 ${row.latencyMs.p50} ms, ` +
+          `p99 ${row.latencyMs.p99} ms, errors ${row.errors.total}, timeouts ${row.timeouts}, RSS ${row.rssMb} MB`,
+      );
+    }
+  } finally {
+    await Promise.all(members.filter((member) => member.server).map((member) => stopServer(member.server)));
+  }
+  return members.map((member) => member.row);
+}
+
+/** One row from its slices: medians for rates and latencies, sums for counts, the worst max. */
+function combineSlices(slices) {
+  const med = (pick) => round(median(slices.map(pick)), 2);
+  const sum = (pick) => slices.reduce((total, slice) => total + pick(slice), 0);
+  const shares = slices.filter((slice) => slice.core0OtherPct != null);
+  return {
+    requests: sum((slice) => slice.requests),
+    reqPerSec: round(median(slices.map((slice) => slice.reqPerSec)), 0),
+    sliceReqPerSec: slices.map((slice) => slice.reqPerSec),
+    latencyMs: {
+      p50: med((slice) => slice.latencyMs.p50),
+      p75: med((slice) => slice.latencyMs.p75),
+      p90: med((slice) => slice.latencyMs.p90),
+      p99: med((slice) => slice.latencyMs.p99),
+      p999: med((slice) => slice.latencyMs.p999),
+      max: Math.max(...slices.map((slice) => slice.latencyMs.max)),
+      mean: med((slice) => slice.latencyMs.mean),
+    },
+    errors: {
+      non2xx: sum((slice) => slice.errors.non2xx),
+      connect: sum((slice) => slice.errors.connect),
+      read: sum((slice) => slice.errors.read),
+      write: sum((slice) => slice.errors.write),
+      total: sum((slice) => slice.errors.total),
+    },
+    timeouts: sum((slice) => slice.timeouts),
+    serverCpuPct: shares.length > 0 ? round(sum((slice) => slice.serverCpuPct) / shares.length, 1) : null,
+    core0OtherPct: shares.length > 0 ? round(sum((slice) => slice.core0OtherPct) / shares.length, 1) : null,
+  };
 }
 
 function summarizeWrk(result) {
@@ -494,7 +588,15 @@ function computeRatios(rows) {
       continue;
     }
     const baseline = rows.find((candidate) => candidate.name === row.baselineName && candidate.status === 'ok');
-    row.ratio = baseline ? round(row.reqPerSec / baseline.reqPerSec, 3) : null;
+    if (!baseline) {
+      row.ratio = null;
+      continue;
+    }
+    // slice i of both ran in the same round, seconds apart: their ratio is the fair one
+    const a = row.sliceReqPerSec;
+    const b = baseline.sliceReqPerSec;
+    row.sliceRatios = a.length === b.length ? a.map((value, i) => round(value / b[i], 3)) : null;
+    row.ratio = round(row.sliceRatios ? median(row.sliceRatios) : row.reqPerSec / baseline.reqPerSec, 3);
   }
 }
 
@@ -849,7 +951,7 @@ function printReport(report) {
   const fmt = (value, digits = 0) => (value == null ? '-' : Number(value).toFixed(digits));
   const c = report.config;
   console.log(
-    `\nwrk -t1, ${c.durationS}s measured after ${c.warmupS}s warm-up, --timeout ${c.wrkTimeout}; ` +
+    `\nwrk -t1, ${c.durationS}s measured per row in ${c.rounds} interleaved rounds after ${c.warmupS}s warm-up, --timeout ${c.wrkTimeout}; ` +
       `pinning: ${c.pinning}; ${report.machine.cpuModel} x${report.machine.cpus}, node ${report.machine.node}` +
       `${c.apiNodeFlags.length > 0 ? `; API node flags: ${c.apiNodeFlags.join(' ')}` : ''}\n`,
   );
@@ -875,7 +977,9 @@ function printReport(report) {
             ],
       ),
     );
-    console.log('errors = non-2xx + connect/read/write socket errors; ratio = req/s / baseline req/s at the same connections');
+    console.log(
+      'req/s, p50, p99 = median over the rounds; errors, timeouts = sums; ratio = median over the rounds of req/s / baseline req/s in the same round',
+    );
     console.log('core0 other % = share of the server\'s core used by anything else during the measured run');
     const noisy = report.rows.filter((row) => row.core0OtherPct > NOISY_CORE_PCT);
     if (noisy.length > 0) {

@@ -5,10 +5,12 @@
  * Loads the single-file bundle of the API with the V8 code cache written at build time, so
  * a new pod skips resolving hundreds of ESM files and most of the parsing and compiling
  * (about 0.5 s of a 1.7 s boot on Node 20, which has no module compile cache; ADR 0011).
- * A cache from another Node/V8 build is rejected by V8 and the bundle compiles normally.
+ * A cache from another Node/V8 build, or written under other V8 flags than this process has
+ * (package.json config.apiNodeFlags), is rejected by V8: the bundle then compiles normally,
+ * about 0.5 s slower, and a line on stderr says so.
  *
- *   node dist/api/main.js                     start the API
- *   node dist/api/main.js --write-code-cache  load the bundle without starting, write the cache
+ *   node <apiNodeFlags> dist/api/main.js                     start the API (what npm start runs)
+ *   node <apiNodeFlags> dist/api/main.js --write-code-cache  load the bundle without starting, write the cache
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -31,6 +33,9 @@ function loadBundle() {
   bundle.filename = bundleFile;
   bundle.paths = Module._nodeModulePaths(__dirname);
   bundle.loaded = true;
+  if (cachedData && script.cachedDataRejected) {
+    process.stderr.write('code cache rejected (another Node build or other V8 flags than at build time): compiling the bundle\n');
+  }
   const compiled = script.runInThisContext();
   compiled.call(bundle.exports, bundle.exports, Module.createRequire(bundleFile), bundle, bundleFile, __dirname);
   return { exports: bundle.exports, script };

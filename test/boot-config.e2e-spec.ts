@@ -21,6 +21,14 @@ describe('configuration is validated at boot', () => {
     expectRefusal(await runUntilExit({ NODE_ENV: 'production' }), 'DB_HOST', 'DB_NAME', 'REDIS_URL', 'DB_PASSWORD');
   });
 
+  it('loads the bundle with its build-time V8 code cache under the node flags npm start uses', async () => {
+    // V8 rejects a cache written under other flags (package.json config.apiNodeFlags); the launcher says so
+    const result = await runUntilExit({ NODE_ENV: 'production' });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('DB_HOST');
+    expect(result.output).not.toContain('code cache rejected');
+  });
+
   it('refuses the production profile without the token secret and WeChat credentials', async () => {
     expectRefusal(
       await runUntilExit({ ...productionEnv('unused'), AUTH_JWT_SECRET: undefined, WECHAT_APP_ID: undefined, WECHAT_APP_SECRET: undefined }),

@@ -1,11 +1,17 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { resolve } from 'node:path';
 import { EnvOverrides } from './environment';
 
 /** What `npm start` runs: the bundled API with its code cache (scripts/bundle-api.mjs). */
 export const BUILT_MAIN = resolve('dist/api/main.js');
+/** The node/V8 flags `npm start` runs the API with (package.json config.apiNodeFlags), so tests run it the same way. */
+const API_NODE_FLAGS: string[] = (
+  (JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { config?: { apiNodeFlags?: string } }).config?.apiNodeFlags ?? ''
+)
+  .split(/\s+/)
+  .filter(Boolean);
 export const BUILT_MIGRATE_CLI = resolve('dist/apps/api/src/cli/migrate.js');
 
 // Every service process a test file starts; test/setup/stop-children.ts kills the ones a
@@ -59,7 +65,7 @@ export async function spawnApp(env: EnvOverrides, timeoutMs = 20_000): Promise<C
   if (!existsSync(BUILT_MAIN)) throw new Error(`${BUILT_MAIN} is missing: run "npm run build" (npm test does it first)`);
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [BUILT_MAIN], {
+  const child = spawn(process.execPath, [...API_NODE_FLAGS, BUILT_MAIN], {
     env: childEnvironment({ HOST: '127.0.0.1', ...env, PORT: String(port) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -90,7 +96,7 @@ export async function runUntilExit(
   env: EnvOverrides,
   timeoutMs = 20_000,
 ): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [BUILT_MAIN], {
+  const child = spawn(process.execPath, [...API_NODE_FLAGS, BUILT_MAIN], {
     env: childEnvironment({ PORT: '0', HOST: '127.0.0.1', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

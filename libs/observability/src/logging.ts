@@ -1,6 +1,6 @@
 import pino from 'pino';
 import type { Params } from 'nestjs-pino';
-import { LineBatcher } from './line-batcher';
+import { LineBatcher, type LineSink } from './line-batcher';
 import { REDACT_PATHS, REDACTED } from './log-redaction';
 import { ObservabilityConfig } from './observability.config';
 
@@ -15,7 +15,7 @@ import { ObservabilityConfig } from './observability.config';
  * crash loses at most that much), and shutdown flushes the rest (flushLogs).
  */
 // one write syscall per ~40 request lines; a batch is handed on once it reaches this size
-const LOG_BATCH_CHARS = 12 * 1024;
+const LOG_BATCH_BYTES = 12 * 1024;
 const LOG_FLUSH_INTERVAL_MS = 200;
 
 let jsonDestination: pino.DestinationStream & { flushSync?: () => void } = process.stdout;
@@ -45,9 +45,11 @@ export function buildLoggerParams(config: ObservabilityConfig): Params {
       : undefined,
   };
   if (config.logPretty) return { forRoutes: [], pinoHttp: options };
-  // sonic-boom unbuffered: the batcher hands it whole batches (its own buffering costs O(buffer) per line)
-  jsonDestination = new LineBatcher(pino.destination({ dest: 1, minLength: 0, sync: true }), {
-    batchChars: LOG_BATCH_CHARS,
+  // sonic-boom unbuffered, taking bytes: the batcher encodes lines and hands it whole batches
+  const sonic = pino.destination({ dest: 1, minLength: 0, sync: true, contentMode: 'buffer' });
+  // sonic-boom's typings describe only its utf8 mode; in buffer mode write() takes Buffers
+  jsonDestination = new LineBatcher(sonic as unknown as LineSink, {
+    batchBytes: LOG_BATCH_BYTES,
     flushIntervalMs: LOG_FLUSH_INTERVAL_MS,
   });
   return { forRoutes: [], pinoHttp: [options, jsonDestination] };
