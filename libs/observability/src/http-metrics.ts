@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
 import { sanitizeUrl } from './log-redaction';
+import { RequestLinePattern, RequestLineWriter } from './request-log-line';
 
 export const HTTP_SERVER_REQUESTS_SECONDS = 'http_server_requests_seconds';
 
@@ -13,6 +14,11 @@ export const UNMATCHED_ROUTE = 'unmatched';
 
 // probes and scrapes arrive every few seconds: keep them out of info-level logs
 const QUIET_PREFIXES = ['/health/', '/metrics'];
+
+interface ResponseOutcome {
+  series: ReturnType<Histogram<'method' | 'route' | 'status'>['labels']> | null;
+  line: RequestLinePattern;
+}
 
 export interface RequestObservability {
   /** One structured line per answered request; null when HTTP_LOG_ENABLED=false. */
@@ -29,40 +35,36 @@ export interface RequestObservability {
  */
 export function installRequestObservability(fastify: FastifyInstance, { logger, histogram }: RequestObservability): void {
   if (!logger && !histogram) return;
-  // One bound series per method, route template and status: labelling on every request
-  // would hash the label object each time. Bounded by routes x methods x statuses.
-  const series = new Map<string, ReturnType<Histogram<'method' | 'route' | 'status'>['labels']>>();
-  const seriesFor = (histogram: Histogram<'method' | 'route' | 'status'>, method: string, route: string, status: number) => {
+  const lines = logger ? new RequestLineWriter(logger) : null;
+  // What is the same for every request of a method, route template and status, built once: the
+  // bound histogram series (labelling per request would hash the label object each time) and
+  // the constant parts of the log line. Bounded by routes x methods x statuses.
+  const outcomes = new Map<string, ResponseOutcome>();
+  const outcomeFor = (method: string, route: string, status: number): ResponseOutcome => {
     const key = `${method} ${status} ${route}`;
-    let bound = series.get(key);
-    if (!bound) {
-      bound = histogram.labels({ method, route, status: String(status) });
-      series.set(key, bound);
+    let outcome = outcomes.get(key);
+    if (!outcome) {
+      outcome = {
+        series: histogram?.labels({ method, route, status: String(status) }) ?? null,
+        line: RequestLineWriter.pattern(method, route, status),
+      };
+      outcomes.set(key, outcome);
     }
-    return bound;
+    return outcome;
   };
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
     const status = reply.statusCode;
-    if (histogram) seriesFor(histogram, request.method, route, status).observe(reply.elapsedTime / 1000);
-    if (logger) {
+    const outcome = outcomeFor(request.method, route, status);
+    outcome.series?.observe(reply.elapsedTime / 1000);
+    if (lines) {
       const level = QUIET_PREFIXES.some((prefix) => request.url.startsWith(prefix))
         ? 'debug'
         : status >= 500
           ? 'error'
           : 'info';
-      if (logger.isLevelEnabled(level)) {
-        logger[level](
-          {
-            requestId: request.id,
-            method: request.method,
-            url: sanitizeUrl(request.url),
-            route,
-            status,
-            durationMs: Math.round(reply.elapsedTime * 100) / 100,
-          },
-          `${request.method} ${route} ${status}`,
-        );
+      if (lines.isLevelEnabled(level)) {
+        lines.write(level, outcome.line, request.id, sanitizeUrl(request.url), Math.round(reply.elapsedTime * 100) / 100);
       }
     }
     done();

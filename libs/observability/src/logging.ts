@@ -34,16 +34,7 @@ export function flushLogs(): void {
  * here, so request lines are written by a Fastify hook instead (installRequestObservability).
  */
 export function buildLoggerParams(config: ObservabilityConfig): Params {
-  const options = {
-    level: config.logLevel,
-    redact: { paths: REDACT_PATHS, censor: REDACTED },
-    transport: config.logPretty
-      ? {
-          target: 'pino-pretty',
-          options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
-        }
-      : undefined,
-  };
+  const options = loggerOptions(config);
   if (config.logPretty) return { forRoutes: [], pinoHttp: options };
   // sonic-boom unbuffered, taking bytes: the batcher encodes lines and hands it whole batches
   const sonic = pino.destination({ dest: 1, minLength: 0, sync: true, contentMode: 'buffer' });
@@ -53,4 +44,18 @@ export function buildLoggerParams(config: ObservabilityConfig): Params {
     flushIntervalMs: LOG_FLUSH_INTERVAL_MS,
   });
   return { forRoutes: [], pinoHttp: [options, jsonDestination] };
+}
+
+/** The pino options of the application logger (the request-line spec builds a logger from them too). */
+export function loggerOptions(config: ObservabilityConfig): pino.LoggerOptions {
+  return {
+    level: config.logLevel,
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    transport: config.logPretty
+      ? {
+          target: 'pino-pretty',
+          options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+        }
+      : undefined,
+  };
 }
