@@ -2,6 +2,7 @@ import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { definitionForStatus } from './error-status';
 import { jsonTextOf } from './json-text';
+import { routeOf } from './route-of';
 
 /** The shape of every JSON body the API sends: `code` 0 is success. */
 export interface Envelope<T> {
@@ -46,13 +47,13 @@ const sendAsIs = (payload: unknown): string => payload as string;
  */
 export function installEnvelope(fastify: FastifyInstance, options: EnvelopeOptions): void {
   const isRaw = (request: FastifyRequest): boolean =>
-    request.routeOptions.config?.rawResponse === true ||
+    routeOf(request).config?.rawResponse === true ||
     options.rawPathPrefixes.some((prefix) => request.url.startsWith(prefix));
 
   fastify.addHook('preSerialization', (request, reply, payload, done) => {
     if (isRaw(request)) return done(null, payload);
     if (reply.statusCode < 400) {
-      const text = request.routeOptions.schema?.response ? undefined : jsonTextOf(payload);
+      const text = routeOf(request).schema?.response ? undefined : jsonTextOf(payload);
       if (text === undefined) return done(null, successEnvelope(payload, request.id));
       // same bytes as serializing successEnvelope(payload): the text is the payload's JSON
       reply.serializer(sendAsIs);

@@ -19,3 +19,4 @@ export {
 export { IdempotencyError, type IdempotentOptions } from './idempotency/idempotency.types';
 export { Idempotent } from './idempotency/idempotent.decorator';
 export { Public, PUBLIC_ROUTE, REQUIRED_ROLES, Roles, type Role } from './route-access';
+export { routeOf } from './route-of';

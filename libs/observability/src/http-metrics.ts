@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { routeOf } from '@app/http';
 import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
 import { sanitizeUrl } from './log-redaction';
@@ -53,7 +54,7 @@ export function installRequestObservability(fastify: FastifyInstance, { logger, 
     return outcome;
   };
   fastify.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+    const route = routeOf(request).url ?? UNMATCHED_ROUTE;
     const status = reply.statusCode;
     const outcome = outcomeFor(request.method, route, status);
     outcome.series?.observe(reply.elapsedTime / 1000);

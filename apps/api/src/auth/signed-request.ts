@@ -3,6 +3,7 @@ import { Transform } from 'node:stream';
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { routeOf } from '@app/http';
 
 export const SIGNED_ROUTE = 'access:signed';
 export const SIGNATURE_WINDOW_MS = 5 * 60_000;
@@ -35,7 +36,7 @@ const EMPTY_BODY_SHA256 = createHash('sha256').update('').digest('hex');
  */
 export function installBodyHashing(fastify: FastifyInstance, options: { everyRoute: boolean }): void {
   fastify.addHook('preParsing', (request, _reply, payload, done) => {
-    if (!options.everyRoute && request.routeOptions.config?.signed !== true) return done(null, payload);
+    if (!options.everyRoute && routeOf(request).config?.signed !== true) return done(null, payload);
     const hash = createHash('sha256');
     const tap = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
