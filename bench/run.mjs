@@ -25,7 +25,7 @@ const CACHE_ITEM = '/api/v1/diagnostics/cache/items/1';
 
 const config = {
   durationS: intEnv('BENCH_DURATION', 10, 1, 300),
-  rounds: intEnv('BENCH_ROUNDS', 5, 1, 30),
+  rounds: intEnv('BENCH_ROUNDS', 10, 1, 30),
   warmupS: intEnv('BENCH_WARMUP', 3, 0, 60),
   startupRuns: intEnv('BENCH_STARTUP_RUNS', 3, 1, 20),
   wrkTimeout: '5s',
@@ -485,21 +485,10 @@ function combineSlices(slices) {
     reqPerSec: round(median(slices.map((slice) => slice.reqPerSec)), 0),
     sliceReqPerSec: slices.map((slice) => slice.reqPerSec),
     latencyMs: {
-      p50: med((slice) => slice.latencyMs.p50),
-      p75: med((slice) => slice.latencyMs.p75),
-      p90: med((slice) => slice.latencyMs.p90),
-      p99: med((slice) => slice.latencyMs.p99),
-      p999: med((slice) => slice.latencyMs.p999),
+      ...Object.fromEntries(['p50', 'p75', 'p90', 'p99', 'p999', 'mean'].map((key) => [key, med((slice) => slice.latencyMs[key])])),
       max: Math.max(...slices.map((slice) => slice.latencyMs.max)),
-      mean: med((slice) => slice.latencyMs.mean),
     },
-    errors: {
-      non2xx: sum((slice) => slice.errors.non2xx),
-      connect: sum((slice) => slice.errors.connect),
-      read: sum((slice) => slice.errors.read),
-      write: sum((slice) => slice.errors.write),
-      total: sum((slice) => slice.errors.total),
-    },
+    errors: Object.fromEntries(['non2xx', 'connect', 'read', 'write', 'total'].map((key) => [key, sum((slice) => slice.errors[key])])),
     timeouts: sum((slice) => slice.timeouts),
     serverCpuPct: shares.length > 0 ? round(sum((slice) => slice.serverCpuPct) / shares.length, 1) : null,
     core0OtherPct: shares.length > 0 ? round(sum((slice) => slice.core0OtherPct) / shares.length, 1) : null,

@@ -16,6 +16,7 @@ import { resolveError } from '../all-exceptions.filter';
 import { AppError } from '../app-error';
 import { CommonError } from '../common.errors';
 import { successEnvelope } from '../envelope';
+import { routeOf } from '../route-of';
 import { IDEMPOTENCY_OPTIONS, IdempotencyError, ReplayedResponse, type IdempotentOptions } from './idempotency.types';
 import type { IdempotencyStore } from './idempotency.store';
 
@@ -69,7 +70,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (typeof header !== 'string' || !VALID_KEY.test(header)) throw new AppError(IdempotencyError.KeyInvalid);
 
     const scope = request.user?.id !== undefined ? `user:${request.user.id}` : `ip:${request.ip}`;
-    const route = `${request.method} ${request.routeOptions.url ?? request.url}`;
+    const route = `${request.method} ${routeOf(request).url ?? request.url}`;
     const key = `${scope}:${createHash('sha256').update(route).digest('hex').slice(0, 16)}:${header}`;
     const fingerprint = createHash('sha256').update(`${route}\n${request.url}\n${canonical(request.body)}`).digest('hex');
     const lockTtlMs = options.lockTtlMs ?? 60_000;
