@@ -22,6 +22,8 @@ const LOOPBACK = '127.0.0.1';
 const PING = '/api/v1/ping';
 // diagnostics route (ENABLE_TEST_ROUTES) serving a ~1 KB item through TwoLevelCache
 const CACHE_ITEM = '/api/v1/diagnostics/cache/items/1';
+// diagnostics route (ENABLE_TEST_ROUTES) calling DIAGNOSTICS_UPSTREAM_URL through the 'diagnostics-upstream' breaker
+const CIRCUIT_ROUTE = '/api/v1/diagnostics/upstream';
 
 const config = {
   durationS: intEnv('BENCH_DURATION', 10, 1, 300),
@@ -199,6 +201,26 @@ const scenarios = [
     verify: verifyUserMe,
     targets: { minRatio: 0.7, maxErrors: 0, maxTimeouts: 0 },
   },
+  {
+    // issue 4: an open circuit answers 503/7001 at once, without calling or waiting for the dependency
+    name: 'api open circuit fail-fast @1',
+    target: 'api',
+    env: (ctx) => ({
+      ENABLE_TEST_ROUTES: 'true',
+      RATE_LIMIT_ENABLED: 'false',
+      DIAGNOSTICS_UPSTREAM_URL: ctx.failingUpstream,
+      CIRCUIT_VOLUME_THRESHOLD: '4',
+      // stays open for the whole row: no half-open trial in the middle of the measurement
+      CIRCUIT_RESET_TIMEOUT_MS: '600000',
+    }),
+    path: CIRCUIT_ROUTE,
+    connections: 1,
+    prepare: openCircuit,
+    verify: verifyOpenCircuit,
+    // every answer is the 503 being measured
+    expectedStatus: 503,
+    targets: { maxP50Ms: 5 },
+  },
   { name: 'api POST /auth/wechat/login via emulator @50', target: 'api', env: {}, path: '/api/v1/auth/wechat/login', connections: 50, driver: 'login' },
   { name: 'api POST /auth/refresh (rotating) @50', target: 'api', env: {}, path: '/api/v1/auth/refresh', connections: 50, driver: 'refresh' },
 ];
@@ -233,6 +255,31 @@ async function verifyUserMe(server, urlPath, prepared) {
   }
 }
 
+/** Drives the diagnostics upstream route into failures until its breaker opens. */
+async function openCircuit(server) {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const response = await httpGet(server.port, CIRCUIT_ROUTE, 5000);
+    if (response.status === 503 && JSON.parse(response.body).code === 7001) return {};
+  }
+  throw new Error(`${CIRCUIT_ROUTE}: the circuit did not open after 20 failing calls`);
+}
+
+async function verifyOpenCircuit(server, urlPath) {
+  const response = await httpGet(server.port, urlPath, 2000);
+  const body = JSON.parse(response.body);
+  if (response.status !== 503 || body.code !== 7001) {
+    throw new Error(`GET ${urlPath}: expected 503/7001 from the open circuit, got ${response.status} ${response.body.slice(0, 200)}`);
+  }
+}
+
+/** The dependency the open-circuit row fails against: every call is a 500. */
+async function startFailingUpstream() {
+  const server = http.createServer((_request, response) => response.writeHead(500).end('upstream down'));
+  await new Promise((resolve) => server.listen(0, LOOPBACK, resolve));
+  acquired.failingUpstream = server;
+  return `http://${LOOPBACK}:${server.address().port}`;
+}
+
 /** Boot-time scenarios: spawn to first 200 on the target's readiness path. */
 const startupScenarios = [
   { name: 'startup: api (production profile)', target: 'api', env: {}, targets: { maxStartupMs: 1500 } },
@@ -244,7 +291,7 @@ const startupScenarios = [
 /** Every child still running (servers and wrk), so any exit path can kill them. */
 const running = new Set();
 /** What exists only for this run and must go on every exit path. */
-const acquired = { database: null, snapshotDir: null, emulator: null };
+const acquired = { database: null, snapshotDir: null, emulator: null, failingUpstream: null };
 let aborting = false;
 const pinning = os.availableParallelism() >= 2 && commandExists('taskset');
 
@@ -288,6 +335,7 @@ async function main() {
     acquired.snapshotDir = snapshotDist();
     ctx.distDir = path.join(acquired.snapshotDir, 'dist');
     ctx.wechatApiBase = await startWechatEmulator(ctx);
+    ctx.failingUpstream = await startFailingUpstream();
     for (const target of new Set([...selected, ...selectedStartup].map((s) => s.target))) {
       const script = TARGETS[target].script(ctx);
       if (!fs.existsSync(script)) throw new Error(`missing ${script}`);
@@ -405,7 +453,7 @@ async function measureGroup(scenarios, ctx) {
       target: scenario.target,
       path: scenario.path,
       connections: scenario.connections,
-      env: scenario.env,
+      env: typeof scenario.env === 'function' ? scenario.env(ctx) : scenario.env,
       baselineName: scenario.baselineName ?? null,
       targets: scenario.targets ?? {},
       status: 'ok',
@@ -454,7 +502,7 @@ async function measureGroup(scenarios, ctx) {
           const before = cpuSample(member.server.pid);
           const result = await drive(member, sliceS);
           assertAlive(member.server);
-          member.slices.push({ ...summarizeWrk(result), ...cpuShares(before, cpuSample(member.server.pid)) });
+          member.slices.push({ ...summarizeWrk(result, member.scenario.expectedStatus), ...cpuShares(before, cpuSample(member.server.pid)) });
         } catch (error) {
           fail(member, error);
         }
@@ -495,8 +543,14 @@ function combineSlices(slices) {
   };
 }
 
-function summarizeWrk(result) {
-  const { connect, read, write, status, timeout } = result.errors;
+/**
+ * `expectedStatus` >= 400: a row whose answer under test is an error status (the open circuit's
+ * 503, checked before the load by the row's verify step); wrk counts those as non-2xx, so they are
+ * not errors there.
+ */
+function summarizeWrk(result, expectedStatus) {
+  const { connect, read, write, timeout } = result.errors;
+  const status = expectedStatus >= 400 ? 0 : result.errors.status;
   const us = result.latencyUs;
   const ms = (value) => round(value / 1000, 2);
   return {
@@ -601,6 +655,7 @@ function evaluateTargets(report) {
     if (t.maxErrors != null) add(row, 'errors', ran ? row.errors.total : null, `<= ${t.maxErrors}`, (v) => v <= t.maxErrors);
     if (t.maxTimeouts != null) add(row, 'timeouts', ran ? row.timeouts : null, `<= ${t.maxTimeouts}`, (v) => v <= t.maxTimeouts);
     if (t.maxRssMb != null) add(row, 'RSS MB', ran ? row.rssMb : null, `<= ${t.maxRssMb}`, (v) => v <= t.maxRssMb);
+    if (t.maxP50Ms != null) add(row, 'p50 ms', ran ? row.latencyMs.p50 : null, `<= ${t.maxP50Ms}`, (v) => v <= t.maxP50Ms);
   }
   for (const row of report.startup) {
     const t = row.targets;
@@ -623,7 +678,8 @@ async function startServer(scenario, ctx, logName) {
   const target = TARGETS[scenario.target];
   const port = await freePort();
   const logPath = path.join(LOG_DIR, `${logName}.log`);
-  const env = { ...baseEnv(), ...target.env(ctx), ...scenario.env, PORT: String(port), HOST: LOOPBACK };
+  const scenarioEnv = typeof scenario.env === 'function' ? scenario.env(ctx) : scenario.env;
+  const env = { ...baseEnv(), ...target.env(ctx), ...scenarioEnv, PORT: String(port), HOST: LOOPBACK };
   // stdout/stderr go straight to a file descriptor: no pipe through this process, no TTY.
   const fd = fs.openSync(logPath, 'w');
   try {
@@ -711,6 +767,8 @@ async function startWechatEmulator(ctx) {
 async function releaseAll() {
   await acquired.emulator?.close();
   acquired.emulator = null;
+  await new Promise((resolve) => (acquired.failingUpstream ? acquired.failingUpstream.close(resolve) : resolve()));
+  acquired.failingUpstream = null;
   await stopAll();
   const { database, snapshotDir } = acquired;
   acquired.database = null;

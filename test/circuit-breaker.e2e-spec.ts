@@ -65,7 +65,6 @@ function promtoolProblems(exposition: string): string[] {
   return problems.split('\n').filter((line) => line.includes('circuit'));
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 describe('circuit breaker (real upstream over HTTP, built app)', () => {
   let database: TestDatabase;
@@ -141,6 +140,11 @@ describe('circuit breaker (real upstream over HTTP, built app)', () => {
     expect(await get('')).toMatchObject({ status: 502, body: { code: 7003 } });
     expect(await stateOf(name)).toBe(2);
 
+    // Open means no call reaches the dependency and none waits for it: the upstream now answers
+    // only after three call timeouts, so a refusal that waited for it (or for the breaker's
+    // timeout) would take over CALL_TIMEOUT_MS. How fast the refusal is (well under 5 ms) is
+    // measured by `npm run bench` (open-circuit row), not asserted against this machine's clock.
+    upstream.set(200, CALL_TIMEOUT_MS * 3);
     const hitsWhileOpen = upstream.hits;
     const durations: number[] = [];
     for (let i = 0; i < 7; i += 1) {
@@ -155,7 +159,7 @@ describe('circuit breaker (real upstream over HTTP, built app)', () => {
         requestId: expect.any(String),
       });
     }
-    expect(median(durations)).toBeLessThan(5);
+    expect(Math.max(...durations)).toBeLessThan(CALL_TIMEOUT_MS);
     expect(upstream.hits).toBe(hitsWhileOpen);
 
     // a feature with a fallback answers from it while the circuit is open
