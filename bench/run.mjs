@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createSigner } from 'fast-jwt';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
+import { apiNodeFlags } from '../scripts/api-node-flags.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH_DIR, '..');
@@ -39,13 +40,8 @@ const config = {
     .filter(Boolean),
   skipBuild: process.env.BENCH_SKIP_BUILD === '1',
   /** The API's node/V8 flags as `npm start` passes them (package.json config), then any extra ones for experiments. */
-  apiNodeFlags: `${packageApiNodeFlags()} ${process.env.BENCH_API_NODE_FLAGS ?? ''}`.split(/\s+/).filter(Boolean),
+  apiNodeFlags: [...apiNodeFlags(ROOT), ...(process.env.BENCH_API_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)],
 };
-
-function packageApiNodeFlags() {
-  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-  return manifest.config?.apiNodeFlags ?? '';
-}
 
 /** Above this share of core 0 taken by other work, a row's numbers are flagged. */
 const NOISY_CORE_PCT = 5;

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { apiNodeFlags } from './api-node-flags.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'dist/api');
@@ -81,9 +82,7 @@ fs.copyFileSync(path.join(root, 'scripts/api-launcher.cjs'), path.join(outDir, '
 const inputs = Object.keys(result.metafile.inputs).length;
 const sizeMb = (fs.statSync(bundleFile).size / 1024 / 1024).toFixed(1);
 // V8 rejects a code cache written under other V8 flags: write it with the flags npm start uses
-const { config: packageConfig } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-const apiNodeFlags = (packageConfig?.apiNodeFlags ?? '').split(/\s+/).filter(Boolean);
-const cache = spawnSync(process.execPath, [...apiNodeFlags, path.join(outDir, 'main.js'), '--write-code-cache'], {
+const cache = spawnSync(process.execPath, [...apiNodeFlags(root), path.join(outDir, 'main.js'), '--write-code-cache'], {
   cwd: root,
   encoding: 'utf8',
   // loading must not need configuration: nothing is validated or connected until startServer()
