@@ -133,6 +133,16 @@ const scenarios = [
     targets: { maxRssMb: 150 },
   },
   {
+    // what the end-of-turn write batching (decision 0016) contributes, everything else on
+    name: 'api ping write batching off @100',
+    target: 'api',
+    env: { HTTP_WRITE_BATCHING: 'false' },
+    path: PING,
+    connections: 100,
+    baselineName: BASELINE_100,
+    verify: verifyPing,
+  },
+  {
     name: 'api ping metrics off @100',
     target: 'api',
     env: { METRICS_ENABLED: 'false' },
@@ -176,6 +186,16 @@ const scenarios = [
     verify: verifyCacheItem,
     cacheStats: true,
     targets: { minRatio: 1.0, maxErrors: 0, maxTimeouts: 0, maxRssMb: 150 },
+  },
+  {
+    name: 'api cached item, limiter off, write batching off @100',
+    target: 'api',
+    env: { ...CACHED_ITEM_ENV, RATE_LIMIT_ENABLED: 'false', HTTP_WRITE_BATCHING: 'false' },
+    path: CACHE_ITEM,
+    connections: 100,
+    baselineName: BASELINE_REDIS_GET,
+    verify: verifyCacheItem,
+    cacheStats: true,
   },
   {
     name: BASELINE_USERS_ME,

@@ -1,6 +1,6 @@
 import { registerAs } from '@nestjs/config';
-import { IsInt, IsIP, IsOptional, Max, Min } from 'class-validator';
-import { parseEnv, ToInteger, ToList } from '@app/config';
+import { IsBoolean, IsInt, IsIP, IsOptional, Max, Min } from 'class-validator';
+import { parseEnv, ToBoolean, ToInteger, ToList } from '@app/config';
 
 class HttpEnv {
   @IsOptional()
@@ -37,6 +37,11 @@ class HttpEnv {
   HTTP_ACCEPT_HANDLES?: number;
 
   @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  HTTP_WRITE_BATCHING?: boolean;
+
+  @IsOptional()
   @ToList()
   @IsIP(undefined, { each: true, message: 'TRUSTED_PROXIES must be a comma-separated list of IP addresses' })
   TRUSTED_PROXIES?: string[];
@@ -52,6 +57,8 @@ export interface HttpConfig {
   backlog: number;
   /** Extra descriptors polled for new connections, so a burst is accepted within a few turns (0 = off). */
   acceptHandles: number;
+  /** Responses produced in one event-loop turn are written together at its end (decision 0016). */
+  writeBatching: boolean;
   /** Peers whose X-Forwarded-For is believed; empty = use the socket address. */
   trustedProxies: string[];
 }
@@ -64,6 +71,7 @@ export function loadHttpConfig(env: NodeJS.ProcessEnv): HttpConfig {
     requestTimeoutMs: parsed.HTTP_REQUEST_TIMEOUT_MS ?? 30_000,
     backlog: parsed.HTTP_BACKLOG ?? 4096,
     acceptHandles: parsed.HTTP_ACCEPT_HANDLES ?? 16,
+    writeBatching: parsed.HTTP_WRITE_BATCHING ?? true,
     trustedProxies: parsed.TRUSTED_PROXIES ?? [],
   };
 }
