@@ -14,7 +14,6 @@ import {
   createFastifyAdapter,
   createValidationPipe,
   installEnvelope,
-  installTurnBatchedWrites,
   loadHttpConfig,
 } from '@app/http';
 import {
@@ -57,13 +56,12 @@ export async function createApp(): Promise<NestFastifyApplication> {
   const embeddedWechat = await startEmbeddedWechatEmulator(env);
   // Read before Nest starts: the adapter and the module list depend on them.
   const bootConfig = loadAppConfig(env);
-  const httpConfig = loadHttpConfig(env);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({
       testRoutesEnabled: bootConfig.testRoutesEnabled,
       rateLimitEnabled: loadRateLimitConfig(env).enabled,
     }),
-    createFastifyAdapter(httpConfig),
+    createFastifyAdapter(loadHttpConfig(env)),
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(AppLogger));
@@ -85,8 +83,6 @@ export async function createApp(): Promise<NestFastifyApplication> {
       ? app.get<Histogram<'method' | 'route' | 'status'>>(getToken(HTTP_SERVER_REQUESTS_SECONDS))
       : null,
   });
-  // after every other onSend hook: only the socket write waits for the end of the turn
-  if (httpConfig.writeBatching) installTurnBatchedWrites(app.getHttpAdapter().getInstance());
   if (appConfig.docsEnabled) {
     const document = SwaggerModule.createDocument(
       app,

@@ -3,6 +3,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { type AcceptHandles, addAcceptHandles } from './accept-handles';
 import { HttpConfig } from './http.config';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
+import { batchSocketWrites } from './turn-batched-writes';
 
 /**
  * The Fastify instance behind Nest, with the limits a public API needs. Fastify rather
@@ -31,6 +32,7 @@ export function createFastifyAdapter(config: HttpConfig): FastifyAdapter {
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
+  if (config.writeBatching) batchSocketWrites(instance.server);
   let acceptHandles: AcceptHandles | undefined;
   instance.addHook('onListen', (done) => {
     acceptHandles = addAcceptHandles(instance.server, config.acceptHandles, {

@@ -20,4 +20,3 @@ export { IdempotencyError, type IdempotentOptions } from './idempotency/idempote
 export { Idempotent } from './idempotency/idempotent.decorator';
 export { Public, PUBLIC_ROUTE, REQUIRED_ROLES, Roles, type Role } from './route-access';
 export { routeOf } from './route-of';
-export { installTurnBatchedWrites, TurnBatch } from './turn-batched-writes';

@@ -1,5 +1,6 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { Logger } from '@nestjs/common';
-import type { FastifyInstance } from 'fastify';
 
 /**
  * Runs deferred callbacks together at the end of the current event-loop turn (one
@@ -19,7 +20,7 @@ export class TurnBatch {
     const batch = this.pending;
     this.pending = [];
     for (const callback of batch) {
-      // one throwing callback must not leave the rest of the turn's responses unwritten
+      // one throwing callback must not leave the rest of the turn's writes undone
       try {
         callback();
       } catch (error) {
@@ -30,19 +31,44 @@ export class TurnBatch {
 }
 
 /**
- * Holds every response's write until the end of the event-loop turn in which it was produced,
- * so the turn's responses leave in one burst of writes instead of one at a time between
+ * Holds each socket write of the server's connections until the end of the event-loop turn,
+ * so the responses of a turn leave in one burst of writes instead of one at a time between
  * requests. Why (docs/decisions/0016): a write to a peer on the same host (loopback, a pod's
  * veth to a node-local proxy) delivers the segment and wakes the peer inside the write call;
  * waking a peer that went back to sleep after the previous response is the expensive part,
- * and back-to-back writes find it awake. The response is complete when held; only the socket
- * write waits, for the rest of the turn (the requests already read in it).
- * Registered last, so every other onSend hook has already shaped the payload.
+ * and back-to-back writes find it awake.
+ *
+ * Only the kernel write waits: it wraps the socket's stream implementation (`_write`/`_writev`,
+ * the methods a Writable is built from), so for Node and Fastify the response is ended as
+ * before (`reply.sent` is true, a second send is refused), and the socket reports the write
+ * done, emits 'drain' and lets `end()` shut down only once the bytes went out, which keeps
+ * backpressure and ordering intact (a Writable has one write of a socket outstanding at a time).
+ * A socket destroyed in the meantime writes what it holds first: Node counts a connection whose
+ * response has ended as idle, and `closeIdleConnections()` (graceful shutdown) would otherwise
+ * cut a response that was complete.
  */
-export function installTurnBatchedWrites(fastify: FastifyInstance): void {
+export function batchSocketWrites(server: Server): void {
   const logger = new Logger('Http');
-  const batch = new TurnBatch((error) => logger.error({ err: error }, 'writing a held response failed'));
-  fastify.addHook('onSend', (_request, _reply, payload, done) => {
-    batch.defer(() => done(null, payload));
+  const batch = new TurnBatch((error) => logger.error({ err: error }, 'a held socket write failed'));
+  server.on('connection', (socket: Socket) => {
+    const write = socket._write;
+    const writev = socket._writev;
+    const destroy = socket.destroy;
+    let held: (() => void) | null = null;
+    const release = (): void => {
+      const heldWrite = held;
+      held = null;
+      heldWrite?.();
+    };
+    const hold = (heldWrite: () => void): void => {
+      held = heldWrite;
+      batch.defer(release);
+    };
+    socket._write = (chunk, encoding, callback) => hold(() => write.call(socket, chunk, encoding, callback));
+    if (writev) socket._writev = (chunks, callback) => hold(() => writev.call(socket, chunks, callback));
+    socket.destroy = function (this: Socket, error?: Error) {
+      release();
+      return destroy.call(this, error);
+    };
   });
 }
