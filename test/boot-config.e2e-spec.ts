@@ -45,6 +45,7 @@ describe('configuration is validated at boot', () => {
       'DB_PORT must be an integer',
     );
     expectRefusal(await runUntilExit({ BODY_LIMIT_BYTES: 'lots' }), 'BODY_LIMIT_BYTES');
+    expectRefusal(await runUntilExit({ HTTP_WRITE_BATCHING: 'sometimes' }), 'HTTP_WRITE_BATCHING');
     expectRefusal(await runUntilExit({ REDIS_URL: 'localhost:6379', DB_HOST: 'x' }), 'REDIS_URL must start with redis://');
   });
 

@@ -55,6 +55,17 @@ describe('a burst of new connections (real child process)', () => {
     expect(await app.exited).toEqual({ code: 0, signal: null });
   });
 
+  it('serves a burst with HTTP_WRITE_BATCHING=false too (each response written as it is produced)', async () => {
+    const app = await spawnApp(productionEnv(database.name, { HTTP_WRITE_BATCHING: 'false', RATE_LIMIT_ENABLED: 'false' }));
+    try {
+      const statuses = await Promise.all(Array.from({ length: 100 }, () => pingOnNewConnection(app.baseUrl)));
+      expect(statuses.filter((status) => status === 200)).toHaveLength(100);
+    } finally {
+      app.process.kill('SIGTERM');
+    }
+    expect(await app.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('listens on its own socket alone when HTTP_ACCEPT_HANDLES=0', async () => {
     const app = await spawnApp(productionEnv(database.name, { HTTP_ACCEPT_HANDLES: '0' }));
     try {
