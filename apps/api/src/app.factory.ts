@@ -5,7 +5,6 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { getToken } from '@willsoto/nestjs-prometheus';
 import { PinoLogger } from 'nestjs-pino';
-import type { Histogram } from 'prom-client';
 import { loadCacheConfig } from '@app/cache';
 import { AppConfig, loadAppConfig, loadDotEnvFile, validateAll } from '@app/config';
 import { DatabaseConfig, loadDatabaseConfig } from '@app/database';
@@ -19,6 +18,7 @@ import {
 import {
   AppLogger,
   HTTP_SERVER_REQUESTS_SECONDS,
+  type HttpHistogram,
   installRequestObservability,
   loadObservabilityConfig,
   ObservabilityConfig,
@@ -80,7 +80,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
   installRequestObservability(app.getHttpAdapter().getInstance(), {
     logger: observability.httpLogEnabled ? PinoLogger.root : null,
     histogram: observability.metricsEnabled
-      ? app.get<Histogram<'method' | 'route' | 'status'>>(getToken(HTTP_SERVER_REQUESTS_SECONDS))
+      ? app.get<HttpHistogram>(getToken(HTTP_SERVER_REQUESTS_SECONDS))
       : null,
   });
   if (appConfig.docsEnabled) {

@@ -4,20 +4,9 @@ import { getToken, makeCounterProvider } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 import { RedisService } from '@app/redis';
 import { CacheConfig } from './cache.config';
-import { CACHE_REQUESTS_TOTAL, CACHE_SERIES, CacheLayer, CacheMetrics, CacheResult } from './cache.observability';
+import { CACHE_REQUESTS_TOTAL } from './cache.observability';
+import { flushCacheMetrics, prometheusCacheMetrics } from './prometheus-cache-metrics';
 import { TwoLevelCache } from './two-level-cache';
-
-/** Label children resolved once: a cache hit should not hash label sets. */
-function prometheusCacheMetrics(counter: Counter<'layer' | 'result'>): CacheMetrics {
-  const children: Partial<Record<CacheLayer, Partial<Record<CacheResult, Counter.Internal>>>> = {};
-  for (const [layer, result] of CACHE_SERIES) {
-    const child = counter.labels({ layer, result });
-    // every series exists from the start, so rates and ratios work before the first miss
-    child.inc(0);
-    (children[layer] ??= {})[result] = child;
-  }
-  return { record: (layer, result) => children[layer]?.[result]?.inc() };
-}
 
 /**
  * Provides TwoLevelCache to every feature: Redis-backed with pub/sub invalidation in
@@ -30,6 +19,9 @@ function prometheusCacheMetrics(counter: Counter<'layer' | 'result'>): CacheMetr
       name: CACHE_REQUESTS_TOTAL,
       help: 'Cache lookups by layer (local, redis) and result (hit, miss, error: Redis failed, loader used)',
       labelNames: ['layer', 'result'],
+      collect() {
+        flushCacheMetrics(this);
+      },
     }),
     {
       provide: TwoLevelCache,

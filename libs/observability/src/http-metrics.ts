@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { routeOf } from '@app/http';
 import type { Logger } from 'pino';
-import type { Histogram } from 'prom-client';
 import { sanitizeUrl } from './log-redaction';
 import { RequestLinePattern, RequestLineWriter } from './request-log-line';
+import type { HistogramSeries, SeriesHistogram } from './series-histogram';
 
 export const HTTP_SERVER_REQUESTS_SECONDS = 'http_server_requests_seconds';
 
@@ -16,16 +16,21 @@ export const UNMATCHED_ROUTE = 'unmatched';
 // probes and scrapes arrive every few seconds: keep them out of info-level logs
 const QUIET_PREFIXES = ['/health/', '/metrics'];
 
+export type HttpHistogram = SeriesHistogram<'method' | 'route' | 'status'>;
+
 interface ResponseOutcome {
-  series: ReturnType<Histogram<'method' | 'route' | 'status'>['labels']> | null;
+  series: HistogramSeries | null;
   line: RequestLinePattern;
 }
+
+// the key of requests that matched no route (Fastify gives their options no config object)
+const UNMATCHED_KEY = {};
 
 export interface RequestObservability {
   /** One structured line per answered request; null when HTTP_LOG_ENABLED=false. */
   logger: Logger | null;
   /** http_server_requests_seconds; null when METRICS_ENABLED=false. */
-  histogram: Histogram<'method' | 'route' | 'status'> | null;
+  histogram: HttpHistogram | null;
 }
 
 /**
@@ -37,26 +42,31 @@ export interface RequestObservability {
 export function installRequestObservability(fastify: FastifyInstance, { logger, histogram }: RequestObservability): void {
   if (!logger && !histogram) return;
   const lines = logger ? new RequestLineWriter(logger) : null;
-  // What is the same for every request of a method, route template and status, built once: the
-  // bound histogram series (labelling per request would hash the label object each time) and
-  // the constant parts of the log line. Bounded by routes x methods x statuses.
-  const outcomes = new Map<string, ResponseOutcome>();
-  const outcomeFor = (method: string, route: string, status: number): ResponseOutcome => {
-    const key = `${method} ${status} ${route}`;
-    let outcome = outcomes.get(key);
+  // What is the same for every request of a route, method and status, built once: the histogram
+  // series and the constant parts of the log line. Found by the route's own config object (one
+  // per registered route), then method and status, so the lookup builds no key string per
+  // request. Bounded by routes x methods x statuses.
+  const outcomes = new WeakMap<object, Map<string, Map<number, ResponseOutcome>>>();
+  const outcomeFor = (routeKey: object, method: string, route: string, status: number): ResponseOutcome => {
+    let byMethod = outcomes.get(routeKey);
+    if (!byMethod) outcomes.set(routeKey, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    let outcome = byStatus.get(status);
     if (!outcome) {
       outcome = {
         series: histogram?.labels({ method, route, status: String(status) }) ?? null,
         line: RequestLineWriter.pattern(method, route, status),
       };
-      outcomes.set(key, outcome);
+      byStatus.set(status, outcome);
     }
     return outcome;
   };
   fastify.addHook('onResponse', (request, reply, done) => {
-    const route = routeOf(request).url ?? UNMATCHED_ROUTE;
+    const options = routeOf(request);
+    const route = options.url ?? UNMATCHED_ROUTE;
     const status = reply.statusCode;
-    const outcome = outcomeFor(request.method, route, status);
+    const outcome = outcomeFor(options.url === undefined ? UNMATCHED_KEY : (options.config ?? UNMATCHED_KEY), request.method, route, status);
     outcome.series?.observe(reply.elapsedTime / 1000);
     if (lines) {
       const level = QUIET_PREFIXES.some((prefix) => request.url.startsWith(prefix))

@@ -2,6 +2,7 @@ export { HealthController } from './health.controller';
 export {
   HTTP_LATENCY_BUCKETS,
   HTTP_SERVER_REQUESTS_SECONDS,
+  type HttpHistogram,
   installRequestObservability,
   UNMATCHED_ROUTE,
   type RequestObservability,
@@ -12,3 +13,4 @@ export { loadObservabilityConfig, observabilityConfig, type ObservabilityConfig 
 export { ObservabilityModule } from './observability.module';
 export { ReadinessState } from './readiness.state';
 export { AppLogger } from './app-logger';
+export { HistogramSeries, SeriesHistogram } from './series-histogram';
