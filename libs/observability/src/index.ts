@@ -14,3 +14,4 @@ export { ObservabilityModule } from './observability.module';
 export { ReadinessState } from './readiness.state';
 export { AppLogger } from './app-logger';
 export { HistogramSeries, SeriesHistogram } from './series-histogram';
+export { flushTallies, tallyCounter } from './counter-tally';

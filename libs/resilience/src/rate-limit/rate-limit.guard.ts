@@ -14,13 +14,13 @@ import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import { AppError } from '@app/http';
+import { tallyCounter } from '@app/observability';
 import { ResilienceError } from '../resilience.errors';
 import { RATE_LIMIT_KEY_BY, RateLimitKeyBy } from './rate-limit.decorators';
 import { RateLimitConfig } from './rate-limit.config';
 
 export const RATE_LIMIT_REQUESTS_TOTAL = 'rate_limit_requests_total';
 
-type BoundCounter = ReturnType<Counter<'result'>['labels']>;
 /** One settled promise for every request that needs no check (the base guard's signature is async). */
 const PASS = Promise.resolve(true);
 
@@ -73,15 +73,15 @@ export class RateLimitGuard extends ThrottlerGuard {
   ) {
     super(options, storage, reflector);
     this.config = configService.getOrThrow<RateLimitConfig>('rateLimit');
-    // bound once: labelling per request hashes the label object each time
-    this.allowed = decisions.labels({ result: 'allowed' });
-    this.limited = decisions.labels({ result: 'limited' });
-    this.storeErrors = decisions.labels({ result: 'store_error' });
+    // counted in plain numbers, handed to prom-client on each scrape (decision 0018)
+    this.allowed = tallyCounter(decisions, { result: 'allowed' });
+    this.limited = tallyCounter(decisions, { result: 'limited' });
+    this.storeErrors = tallyCounter(decisions, { result: 'store_error' });
   }
 
-  private readonly allowed: BoundCounter;
-  private readonly limited: BoundCounter;
-  private readonly storeErrors: BoundCounter;
+  private readonly allowed: () => void;
+  private readonly limited: () => void;
+  private readonly storeErrors: () => void;
 
   /**
    * The base guard re-reads six metadata keys per named throttler, awaits each value and hashes
@@ -186,15 +186,15 @@ export class RateLimitGuard extends ThrottlerGuard {
         void reply.header('ratelimit-remaining', Math.max(0, limit - record.totalHits));
         void reply.header('ratelimit-reset', record.timeToExpire);
         if (record.isBlocked) {
-          this.limited.inc();
+          this.limited();
           void reply.header('retry-after', Math.max(1, record.timeToBlockExpire));
           throw new AppError(ResilienceError.RateLimited);
         }
-        this.allowed.inc();
+        this.allowed();
         return true;
       },
       (error: unknown) => {
-        this.storeErrors.inc();
+        this.storeErrors();
         this.logFailOpen(error);
         return true;
       },

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { makeCounterProvider } from '@willsoto/nestjs-prometheus';
+import { flushTallies } from '@app/observability';
 import { RedisService } from '@app/redis';
 import { MemorySlidingWindowStore } from './memory-sliding-window.store';
 import { RateLimitConfig } from './rate-limit.config';
@@ -40,6 +41,10 @@ export class RateLimitModule {
           name: RATE_LIMIT_REQUESTS_TOTAL,
           help: 'Rate-limit decisions: allowed, limited, or store_error (request let through)',
           labelNames: ['result'],
+          // the guard counts through tallyCounter (decision 0018)
+          collect() {
+            flushTallies(this);
+          },
         }),
         { provide: APP_GUARD, useClass: RateLimitGuard },
       ],

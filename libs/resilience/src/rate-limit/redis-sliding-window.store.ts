@@ -75,14 +75,20 @@ export class RedisSlidingWindowStore implements SlidingWindowStore {
 
   private flush(): void {
     this.flushScheduled = false;
-    const groups = new Map<string, CheckGroup>();
+    // by key first (a route and caller), then settings: no key string is built per check
+    const groupsByKey = new Map<string, CheckGroup[]>();
     const ordered: CheckGroup[] = [];
     for (const check of this.pending) {
-      const id = `${check.windowMs}|${check.limit}|${check.blockMs}|${check.key}`;
-      let group = groups.get(id);
+      let sameKey = groupsByKey.get(check.key);
+      if (!sameKey) groupsByKey.set(check.key, (sameKey = []));
+      let group = sameKey.find(
+        (candidate) =>
+          candidate.windowMs === check.windowMs && candidate.limit === check.limit && candidate.blockMs === check.blockMs,
+      );
       if (!group || group.checks.length >= MAX_CHECKS_PER_GROUP) {
+        if (group) sameKey.splice(sameKey.indexOf(group), 1);
         group = { key: check.key, windowMs: check.windowMs, limit: check.limit, blockMs: check.blockMs, checks: [] };
-        groups.set(id, group);
+        sameKey.push(group);
         ordered.push(group);
       }
       group.checks.push(check);

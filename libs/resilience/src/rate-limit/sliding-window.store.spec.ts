@@ -79,6 +79,28 @@ describe('RedisSlidingWindowStore batching (real server)', () => {
     expect(store.scriptCalls).toBe(2);
   });
 
+  it('decides checks of one key with different settings in one turn as separate groups, in one call', async () => {
+    const store = new RedisSlidingWindowStore(sharedRedis(), `test:rl:${randomBytes(4).toString('hex')}:`);
+    const decisions = await Promise.all([
+      store.hit('mixed', 10_000, 1, 0),
+      store.hit('mixed', 60_000, 3, 0),
+      store.hit('mixed', 10_000, 1, 0),
+      store.hit('mixed', 60_000, 3, 0),
+    ]);
+    expect(store.scriptCalls).toBe(1);
+    // limit 1: the first passes, the second is refused; limit 3 (same log): both pass
+    expect(decisions.map((d) => d.allowed)).toEqual([true, true, false, true]);
+  });
+
+  it('splits a very large turn on one key into groups and still counts exactly', async () => {
+    const store = new RedisSlidingWindowStore(sharedRedis(), `test:rl:${randomBytes(4).toString('hex')}:`);
+    const decisions = await Promise.all(Array.from({ length: 1_200 }, () => store.hit('huge', 10_000, 700, 0)));
+    expect(store.scriptCalls).toBe(1);
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(700);
+    expect(decisions.slice(0, 700).every((d) => d.allowed)).toBe(true);
+    expect(decisions.slice(0, 700).map((d) => d.count)).toEqual(Array.from({ length: 700 }, (_, i) => i + 1));
+  });
+
   it('sets the block for a group that went over the limit, and later turns see it', async () => {
     const store = new RedisSlidingWindowStore(sharedRedis(), `test:rl:${randomBytes(4).toString('hex')}:`);
     const decisions = await Promise.all(Array.from({ length: 3 }, () => store.hit('grouped-block', 100, 1, 500)));
