@@ -87,3 +87,23 @@ describe.each([
     expect(await store.claimNonce('s-2', 'nonce-a', 60_000)).toBe(true);
   });
 });
+
+describe('RedisSessionStore liveness batching (real server)', () => {
+  it('answers a turn larger than one script call, each check for its own session', async () => {
+    const store = new RedisSessionStore(sharedRedis(), `test:auth:${randomBytes(4).toString('hex')}:`);
+    const sessions = Array.from({ length: 40 }, () => live());
+    for (const session of sessions) await store.put(session, 60_000);
+    // 1,200 checks in one turn (three script calls): every 30th asks for a session that never existed
+    const ids = Array.from({ length: 1_200 }, (_, i) => (i % 30 === 0 ? `missing-${i}` : sessions[i % 40].sessionId));
+    const answers = await Promise.all(ids.map((id) => store.isAlive(id)));
+    expect(answers).toEqual(ids.map((id) => !id.startsWith('missing-')));
+  });
+
+  it('rejects every check of the turn when Redis is unreachable (the caller decides what that means)', async () => {
+    const unreachable = new Redis('redis://127.0.0.1:9', { maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
+    const store = new RedisSessionStore(unreachable, 'test:auth:down:');
+    const results = await Promise.allSettled([store.isAlive('a'), store.isAlive('b')]);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    unreachable.disconnect();
+  });
+});
