@@ -112,7 +112,11 @@ export class RedisCacheLayer {
     }
   }
 
-  /** Subscribes and keeps the subscription across reconnects; resolves once listening. */
+  /**
+   * Subscribes and keeps the subscription across reconnects; resolves once listening and once the
+   * command connection is ready too (the two connect separately: a read right after start must
+   * not skip Redis because only the subscriber was up).
+   */
   async listen(timeoutMs: number): Promise<void> {
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
@@ -130,7 +134,9 @@ export class RedisCacheLayer {
     };
     this.subscriber.on('ready', () => void subscribeWhenReady());
     if (this.subscriber.status === 'ready') await subscribeWhenReady();
-    await this.waitUntilListening(timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    await this.waitUntil(() => this.listeningNow, deadline, `cache invalidation channel not subscribed within ${timeoutMs} ms`);
+    await this.waitUntil(() => this.available, deadline, `cache Redis connection not ready within ${timeoutMs} ms`);
   }
 
   private setListening(listening: boolean): void {
@@ -139,10 +145,9 @@ export class RedisCacheLayer {
     this.events.onListeningChange(listening);
   }
 
-  private async waitUntilListening(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.listeningNow) {
-      if (Date.now() > deadline) throw new Error(`cache invalidation channel not subscribed within ${timeoutMs} ms`);
+  private async waitUntil(condition: () => boolean, deadline: number, failure: string): Promise<void> {
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(failure);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }

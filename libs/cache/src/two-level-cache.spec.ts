@@ -172,6 +172,34 @@ describe('TwoLevelCache on a real Redis', () => {
     expect(loader.calls).toBe(1);
   });
 
+  it('is started only once its command connection is ready too, so the first read asks Redis', async () => {
+    const metrics = new CountingMetrics();
+    const config = { ...loadCacheConfig({}), keyPrefix: newPrefix() };
+    const subscriber = connect();
+    // the command connection comes up 150 ms after the subscriber: start() must wait for it
+    const redis = new Redis({ host: REDIS_URL.hostname, port: Number(REDIS_URL.port || 6379), enableOfflineQueue: false, lazyConnect: true });
+    clients.push(redis);
+    const cache = new TwoLevelCache({ config, redis, subscriber, metrics });
+    let started = false;
+    const starting = cache.start(2_000).then(() => (started = true));
+    await sleep(150);
+    expect(started).toBe(false);
+    await redis.connect();
+    await starting;
+
+    const loader = countingLoader(() => ({ id: 7 }), 0);
+    expect(await cache.getOrLoad('first-read', loader)).toEqual({ id: 7 });
+    expect([metrics.get('redis:miss'), metrics.get('redis:error')]).toEqual([1, 0]);
+  });
+
+  it('refuses to start when the command connection does not come up in time', async () => {
+    const config = { ...loadCacheConfig({}), keyPrefix: newPrefix() };
+    const redis = new Redis({ host: REDIS_URL.hostname, port: Number(REDIS_URL.port || 6379), enableOfflineQueue: false, lazyConnect: true });
+    clients.push(redis);
+    const cache = new TwoLevelCache({ config, redis, subscriber: connect(), metrics: new CountingMetrics() });
+    await expect(cache.start(200)).rejects.toThrow(/connection not ready within 200 ms/);
+  });
+
   it('caches null and empty results with the short null TTL (cache penetration)', async () => {
     const prefix = newPrefix();
     const { cache } = await startCache(prefix, { nullTtlMs: 300, ttlJitter: 0, defaultTtlMs: 60_000 });
