@@ -23,7 +23,7 @@ interface ResponseOutcome {
   line: RequestLinePattern;
 }
 
-// the key of requests that matched no route (Fastify gives their options no config object)
+// the one key of every request that matched no route: they all share the 'unmatched' label
 const UNMATCHED_KEY = {};
 
 export interface RequestObservability {
