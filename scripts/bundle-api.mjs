@@ -70,6 +70,15 @@ const result = await build({
   logLevel: 'warning',
   metafile: true,
 });
+// The list of bundled sources, for the test that the production bundle holds no development
+// tools (test/production-bundle.e2e-spec.ts); the build itself refuses an emulator file.
+const inputs = Object.keys(result.metafile.inputs);
+const devOnly = inputs.filter((input) => input.includes('apps/wechat-emulator/'));
+if (devOnly.length > 0) {
+  throw new Error(`the WeChat emulator must not be bundled into the API (load it at run time): ${devOnly.join(', ')}`);
+}
+fs.writeFileSync(path.join(outDir, 'server.bundle.inputs.json'), `${JSON.stringify(inputs, null, 1)}\n`);
+
 // esbuild leaves non-ASCII inside regular-expression literals (validator's locale alphabets);
 // \uXXXX means the same there and in strings, and keeps the file one-byte for V8.
 const source = fs
@@ -79,7 +88,6 @@ fs.writeFileSync(bundleFile, source);
 fs.rmSync(`${bundleFile}.v8cache`, { force: true });
 fs.copyFileSync(path.join(root, 'scripts/api-launcher.cjs'), path.join(outDir, 'main.js'));
 
-const inputs = Object.keys(result.metafile.inputs).length;
 const sizeMb = (fs.statSync(bundleFile).size / 1024 / 1024).toFixed(1);
 // V8 rejects a code cache written under other V8 flags: write it with the flags npm start uses
 const cache = spawnSync(process.execPath, [...apiNodeFlags(root), path.join(outDir, 'main.js'), '--write-code-cache'], {
@@ -92,4 +100,4 @@ if (cache.status !== 0) {
   process.stderr.write(cache.stdout + cache.stderr);
   throw new Error('writing the code cache failed: the bundle does not load');
 }
-process.stdout.write(`bundle-api: ${inputs} files -> dist/api/server.bundle.js (${sizeMb} MB), ${cache.stdout.trim()}\n`);
+process.stdout.write(`bundle-api: ${inputs.length} files -> dist/api/server.bundle.js (${sizeMb} MB), ${cache.stdout.trim()}\n`);

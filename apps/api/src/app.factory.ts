@@ -5,13 +5,13 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { getToken } from '@willsoto/nestjs-prometheus';
 import { PinoLogger } from 'nestjs-pino';
-import { loadCacheConfig } from '@app/cache';
 import { AppConfig, loadAppConfig, loadDotEnvFile, validateAll } from '@app/config';
-import { DatabaseConfig, loadDatabaseConfig } from '@app/database';
+import { DatabaseConfig } from '@app/database';
 import {
   AllExceptionsFilter,
   createFastifyAdapter,
   createValidationPipe,
+  installBodyHashing,
   installEnvelope,
   loadHttpConfig,
 } from '@app/http';
@@ -20,15 +20,12 @@ import {
   HTTP_SERVER_REQUESTS_SECONDS,
   type HttpHistogram,
   installRequestObservability,
-  loadObservabilityConfig,
   ObservabilityConfig,
 } from '@app/observability';
-import { loadRedisConfig } from '@app/redis';
-import { loadCircuitBreakerConfig, loadRateLimitConfig } from '@app/resilience';
-import { loadWechatConfig } from '@app/wechat';
+import { loadRateLimitConfig } from '@app/resilience';
 import { AppModule } from './app.module';
-import { type AuthConfig, loadAuthConfig } from './auth/auth.config';
-import { installBodyHashing } from './auth/signed-request';
+import { type AuthConfig } from './auth';
+import { configurations } from './configurations';
 import { startEmbeddedWechatEmulator } from './embedded-wechat';
 
 export const API_PREFIX = 'api/v1';
@@ -41,18 +38,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
   loadDotEnvFile();
   // Every variable is checked before anything connects, and all problems are reported together.
   const env = process.env;
-  validateAll([
-    () => loadAppConfig(env),
-    () => loadHttpConfig(env),
-    () => loadDatabaseConfig(env),
-    () => loadRedisConfig(env),
-    () => loadCacheConfig(env),
-    () => loadObservabilityConfig(env),
-    () => loadRateLimitConfig(env),
-    () => loadCircuitBreakerConfig(env),
-    () => loadAuthConfig(env),
-    () => loadWechatConfig(env),
-  ]);
+  validateAll(configurations.map((namespace) => () => namespace.loadFrom(env)));
   const embeddedWechat = await startEmbeddedWechatEmulator(env);
   // Read before Nest starts: the adapter and the module list depend on them.
   const bootConfig = loadAppConfig(env);

@@ -1,20 +1,19 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { cacheConfig, TwoLevelCacheModule } from '@app/cache';
-import { appConfig } from '@app/config';
-import { databaseConfig, DatabaseModule } from '@app/database';
-import { httpConfig, IdempotencyModule } from '@app/http';
-import { observabilityConfig, ObservabilityModule } from '@app/observability';
-import { redisConfig, RedisModule } from '@app/redis';
-import { circuitBreakerConfig, CircuitBreakerModule, rateLimitConfig, RateLimitModule } from '@app/resilience';
-import { wechatConfig, WechatModule } from '@app/wechat';
-import { authConfig } from './auth/auth.config';
-import { AdminModule } from './admin/admin.module';
-import { AuthModule } from './auth/auth.module';
-import { DiagnosticsModule } from './diagnostics/diagnostics.module';
+import { TwoLevelCacheModule } from '@app/cache';
+import { DatabaseModule } from '@app/database';
+import { IdempotencyModule } from '@app/http';
+import { ObservabilityModule } from '@app/observability';
+import { RedisModule } from '@app/redis';
+import { CircuitBreakerModule, RateLimitModule } from '@app/resilience';
+import { WechatModule } from '@app/wechat';
+import { AdminModule } from './admin';
+import { AuthModule } from './auth';
+import { configurations } from './configurations';
+import { DiagnosticsModule } from './diagnostics';
 import { migrations } from './migrations';
-import { PingModule } from './ping/ping.module';
-import { UserModule } from './user/user.module';
+import { PingModule } from './ping';
+import { UserModule } from './user';
 
 export interface AppModuleOptions {
   testRoutesEnabled: boolean;
@@ -32,18 +31,7 @@ export class AppModule {
           cache: true,
           // createApp() has loaded .env already, before validating the whole environment
           ignoreEnvFile: true,
-          load: [
-            appConfig,
-            httpConfig,
-            databaseConfig,
-            redisConfig,
-            observabilityConfig,
-            rateLimitConfig,
-            circuitBreakerConfig,
-            cacheConfig,
-            authConfig,
-            wechatConfig,
-          ],
+          load: [...configurations],
         }),
         ObservabilityModule.forRoot(),
         DatabaseModule.forRoot({ migrations }),

@@ -4,7 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import { AppConfig, ConfigValidationError } from '@app/config';
 import { HttpConfig } from '@app/http';
 import { createApp } from './app.factory';
-import { installGracefulShutdown } from './lifecycle/graceful-shutdown';
+import { installGracefulShutdown } from './lifecycle';
 
 /**
  * Boots the API and listens. Kept apart from main.ts (which only calls it) so the

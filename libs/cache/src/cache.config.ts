@@ -1,7 +1,6 @@
-import { registerAs } from '@nestjs/config';
 import { Transform } from 'class-transformer';
 import { IsInt, IsNumber, IsOptional, Matches, Max, Min } from 'class-validator';
-import { parseEnv, ToInteger } from '@app/config';
+import { defineConfig, parseEnv, ToInteger } from '@app/config';
 
 // a non-numeric string stays a string so @IsNumber names the variable
 const ToNumber = (): PropertyDecorator =>
@@ -88,4 +87,4 @@ export function loadCacheConfig(env: NodeJS.ProcessEnv): CacheConfig {
   };
 }
 
-export const cacheConfig = registerAs('cache', () => loadCacheConfig(process.env));
+export const cacheConfig = defineConfig('cache', loadCacheConfig);

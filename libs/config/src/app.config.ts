@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { registerAs } from '@nestjs/config';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { defineConfig } from './define-config';
 import { ConfigValidationError, parseEnv, ToBoolean, ToInteger } from './env-parsing';
 import { resolveProfile, RuntimeProfile } from './profile';
 
@@ -87,4 +87,4 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   };
 }
 
-export const appConfig = registerAs('app', () => loadAppConfig(process.env));
+export const appConfig = defineConfig('app', loadAppConfig);

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import { registerAs } from '@nestjs/config';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, ValidateIf } from 'class-validator';
-import { loadAppConfig, parseEnv, resolveProfile, ToBoolean, ToInteger } from '@app/config';
+import { defineConfig, loadAppConfig, parseEnv, resolveProfile, ToBoolean, ToInteger } from '@app/config';
 
 const inProduction = (env: DatabaseEnv): boolean => resolveProfile(env) === 'production';
 const inNodeProduction = (env: DatabaseEnv): boolean => env.NODE_ENV === 'production';
@@ -165,4 +164,4 @@ export function loadDatabaseConfig(env: NodeJS.ProcessEnv): DatabaseConfig {
   };
 }
 
-export const databaseConfig = registerAs('database', () => loadDatabaseConfig(process.env));
+export const databaseConfig = defineConfig('database', loadDatabaseConfig);

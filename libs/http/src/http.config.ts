@@ -1,6 +1,5 @@
-import { registerAs } from '@nestjs/config';
 import { IsBoolean, IsInt, IsIP, IsOptional, Max, Min } from 'class-validator';
-import { parseEnv, ToBoolean, ToInteger, ToList } from '@app/config';
+import { defineConfig, parseEnv, ToBoolean, ToInteger, ToList } from '@app/config';
 
 class HttpEnv {
   @IsOptional()
@@ -76,4 +75,4 @@ export function loadHttpConfig(env: NodeJS.ProcessEnv): HttpConfig {
   };
 }
 
-export const httpConfig = registerAs('http', () => loadHttpConfig(process.env));
+export const httpConfig = defineConfig('http', loadHttpConfig);

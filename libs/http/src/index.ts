@@ -18,5 +18,8 @@ export {
 } from './idempotency/idempotency.store';
 export { IdempotencyError, type IdempotentOptions } from './idempotency/idempotency.types';
 export { Idempotent } from './idempotency/idempotent.decorator';
-export { Public, PUBLIC_ROUTE, REQUIRED_ROLES, Roles, type Role } from './route-access';
 export { routeOf } from './route-of';
+export { AccessError } from './access/access.errors';
+export { type AuthenticatedRequest, CurrentPrincipal, type Principal, requireUser } from './access/principal';
+export { canonicalRequest, checkSignature, installBodyHashing, SIGNATURE_WINDOW_MS, type SignatureHeaders, type SignatureProblem } from './access/request-signing';
+export { Public, PUBLIC_ROUTE, REQUIRED_ROLES, type Role, Roles, Signed, SIGNED_ROUTE } from './access/route-access';

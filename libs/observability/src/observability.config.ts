@@ -1,6 +1,5 @@
-import { registerAs } from '@nestjs/config';
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';
-import { parseEnv, ToBoolean } from '@app/config';
+import { defineConfig, parseEnv, ToBoolean } from '@app/config';
 
 class ObservabilityEnv {
   NODE_ENV?: string;
@@ -46,4 +45,4 @@ export function loadObservabilityConfig(env: NodeJS.ProcessEnv): ObservabilityCo
   };
 }
 
-export const observabilityConfig = registerAs('observability', () => loadObservabilityConfig(process.env));
+export const observabilityConfig = defineConfig('observability', loadObservabilityConfig);

@@ -1,6 +1,5 @@
-import { registerAs } from '@nestjs/config';
 import { IsInt, IsNotEmpty, IsOptional, Matches, Max, Min, ValidateIf } from 'class-validator';
-import { parseEnv, resolveProfile, ToInteger } from '@app/config';
+import { defineConfig, parseEnv, resolveProfile, ToInteger } from '@app/config';
 
 class RedisEnv {
   NODE_ENV?: string;
@@ -42,4 +41,4 @@ export function loadRedisConfig(env: NodeJS.ProcessEnv): RedisConfig {
   };
 }
 
-export const redisConfig = registerAs('redis', () => loadRedisConfig(process.env));
+export const redisConfig = defineConfig('redis', loadRedisConfig);

@@ -23,6 +23,15 @@ export class RedisService implements OnApplicationShutdown {
     return this.client !== null;
   }
 
+  /**
+   * The store implementation for this profile: the Redis-backed one (shared by every instance),
+   * or the in-process stand-in when the embedded profile has no Redis. Every store with both
+   * implementations is chosen here, so the two profiles cannot drift in how they decide.
+   */
+  storeFor<T>(shared: (client: Redis) => T, inProcess: () => T): T {
+    return this.client ? shared(this.client) : inProcess();
+  }
+
   /** A further connection for blocking or subscriber use (pub/sub, queues); closed with the app. */
   duplicate(name: string): Redis {
     if (!this.config.url) throw new Error('Redis is not configured in the embedded profile');

@@ -1,6 +1,5 @@
-import { registerAs } from '@nestjs/config';
 import { IsInt, IsNotEmpty, IsOptional, IsUrl, Max, Min, ValidateIf } from 'class-validator';
-import { parseEnv, resolveProfile, ToInteger } from '@app/config';
+import { defineConfig, parseEnv, resolveProfile, ToInteger } from '@app/config';
 
 const inProduction = (env: WechatEnv): boolean => resolveProfile(env) === 'production';
 
@@ -73,4 +72,4 @@ export function loadWechatConfig(env: NodeJS.ProcessEnv): WechatConfig {
   };
 }
 
-export const wechatConfig = registerAs('wechat', () => loadWechatConfig(process.env));
+export const wechatConfig = defineConfig('wechat', loadWechatConfig);

@@ -2,7 +2,7 @@ import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { RedisService } from '@app/redis';
 import { CircuitBreakerRegistry } from '@app/resilience';
-import { MemoryAccessTokenStore, RedisAccessTokenStore } from './access-token.store';
+import { type AccessTokenStore, MemoryAccessTokenStore, RedisAccessTokenStore } from './access-token.store';
 import { WechatApiClient } from './wechat-api.client';
 import type { WechatConfig } from './wechat.config';
 
@@ -15,9 +15,10 @@ import type { WechatConfig } from './wechat.config';
       inject: [ConfigService, CircuitBreakerRegistry, RedisService],
       useFactory: (configService: ConfigService, breakers: CircuitBreakerRegistry, redis: RedisService) => {
         const config = configService.getOrThrow<WechatConfig>('wechat');
-        const tokens = redis.client
-          ? new RedisAccessTokenStore(redis.client, `wechat:access-token:${config.appId}`)
-          : new MemoryAccessTokenStore();
+        const tokens = redis.storeFor<AccessTokenStore>(
+          (client) => new RedisAccessTokenStore(client, `wechat:access-token:${config.appId}`),
+          () => new MemoryAccessTokenStore(),
+        );
         // the breaker's timeout sits above the HTTP timeouts, which end the call first
         return new WechatApiClient(config, breakers.for('wechat', { timeoutMs: config.timeoutMs + 500 }), tokens);
       },

@@ -2,20 +2,19 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { RedisService } from '@app/redis';
-import type { AuthConfig } from '../auth/auth.config';
-import { AuthModule } from '../auth/auth.module';
-import { User } from '../user/entities/user.entity';
+import { type AuthConfig, AuthModule } from '../auth';
+import { UserModule } from '../user';
 import { AdminAuthService, LOGIN_ATTEMPT_STORE } from './admin-auth.service';
 import { AdminAuthController, AdminController } from './admin.controller';
 import { AdminUsersService } from './admin-users.service';
 import { AuditLogService } from './audit-log.service';
 import { AdminAccount } from './entities/admin-account.entity';
 import { AuditLog } from './entities/audit-log.entity';
-import { MemoryLoginAttemptStore, RedisLoginAttemptStore } from './login-attempts';
+import { type LoginAttemptStore, MemoryLoginAttemptStore, RedisLoginAttemptStore } from './login-attempts';
 
 /** The dashboard: admin accounts and sign-in, user management, the audit log. */
 @Module({
-  imports: [TypeOrmModule.forFeature([AdminAccount, AuditLog, User]), AuthModule],
+  imports: [TypeOrmModule.forFeature([AdminAccount, AuditLog]), AuthModule, UserModule],
   controllers: [AdminAuthController, AdminController],
   providers: [
     AdminAuthService,
@@ -25,9 +24,10 @@ import { MemoryLoginAttemptStore, RedisLoginAttemptStore } from './login-attempt
       provide: LOGIN_ATTEMPT_STORE,
       inject: [RedisService, ConfigService],
       useFactory: (redis: RedisService, config: ConfigService) =>
-        redis.client
-          ? new RedisLoginAttemptStore(redis.client, `${config.getOrThrow<AuthConfig>('auth').keyPrefix}login-fail:`)
-          : new MemoryLoginAttemptStore(),
+        redis.storeFor<LoginAttemptStore>(
+          (client) => new RedisLoginAttemptStore(client, `${config.getOrThrow<AuthConfig>('auth').keyPrefix}login-fail:`),
+          () => new MemoryLoginAttemptStore(),
+        ),
     },
   ],
 })

@@ -3,12 +3,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { LRUCache } from 'lru-cache';
 import type { FastifyRequest } from 'fastify';
-import { AppError, CommonError, type Role } from '@app/http';
+import { AppError, checkSignature, CommonError, type Principal, type Role, SIGNATURE_WINDOW_MS } from '@app/http';
 import type { AuthConfig } from './auth.config';
 import { AuthError } from './auth.errors';
-import type { Principal } from './principal';
 import { SessionLedger } from './session.ledger';
-import { checkSignature, SIGNATURE_WINDOW_MS } from './signed-request';
 import type { LiveSession, SessionStore } from './session.store';
 
 export const SESSION_STORE = Symbol('SESSION_STORE');

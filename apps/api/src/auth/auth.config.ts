@@ -1,6 +1,5 @@
-import { registerAs } from '@nestjs/config';
 import { IsBoolean, IsInt, IsNotEmpty, IsOptional, Matches, Max, MinLength, Min, ValidateIf } from 'class-validator';
-import { parseEnv, resolveProfile, ToBoolean, ToInteger } from '@app/config';
+import { defineConfig, parseEnv, resolveProfile, ToBoolean, ToInteger } from '@app/config';
 
 const inProduction = (env: AuthEnv): boolean => resolveProfile(env) === 'production';
 
@@ -70,4 +69,4 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
   };
 }
 
-export const authConfig = registerAs('auth', () => loadAuthConfig(process.env));
+export const authConfig = defineConfig('auth', loadAuthConfig);

@@ -1,10 +1,9 @@
 import { Body, Controller, Headers, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from '@app/http';
+import { CurrentPrincipal, type Principal, Public, requireUser } from '@app/http';
 import { RateLimitPolicy } from '@app/resilience';
 import { AuthSessionService, type IssuedTokens } from './auth-session.service';
 import { RefreshDto, WechatDecryptDto, WechatLoginDto } from './dto/auth.dto';
-import { CurrentPrincipal, type Principal, requireUser } from './principal';
 import { type LoginResult, WechatLoginService } from './wechat-login.service';
 
 @ApiTags('auth')

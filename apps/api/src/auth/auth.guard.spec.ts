@@ -1,14 +1,12 @@
 import { jest } from '@jest/globals';
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AppError, Public, Roles } from '@app/http';
+import { AppError, type Principal, Public, Roles, Signed } from '@app/http';
 import { appErrorCodeOf } from '@app/http/testing/app-error-code';
 import type { AuthSessionService } from './auth-session.service';
 import type { AuthConfig } from './auth.config';
 import { AuthError } from './auth.errors';
 import { AuthGuard } from './auth.guard';
-import type { Principal } from './principal';
-import { Signed } from './signed-request';
 
 class ExampleController {
   @Public()

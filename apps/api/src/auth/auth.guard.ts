@@ -1,12 +1,9 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
-import { AppError, PUBLIC_ROUTE, REQUIRED_ROLES, type Role } from '@app/http';
+import { AppError, type AuthenticatedRequest, PUBLIC_ROUTE, REQUIRED_ROLES, type Role, SIGNED_ROUTE } from '@app/http';
 import { AUTH_CONFIG, AuthSessionService } from './auth-session.service';
 import type { AuthConfig } from './auth.config';
-import { SIGNED_ROUTE } from './signed-request';
 import { AuthError } from './auth.errors';
-import type { Principal } from './principal';
 
 type AccessRule = { isPublic: boolean; roles: Role[] | null; signed: boolean };
 
@@ -36,7 +33,7 @@ export class AuthGuard implements CanActivate {
   }
 
   private async authenticate(context: ExecutionContext, rule: AccessRule): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization;
     if (!header) throw new AppError(AuthError.Unauthenticated);
     const [scheme, token] = header.split(' ');

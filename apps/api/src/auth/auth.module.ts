@@ -5,7 +5,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { RedisService } from '@app/redis';
-import { UserModule } from '../user/user.module';
+import { UserModule } from '../user';
 import { AUTH_CONFIG, AuthSessionService, SESSION_STORE } from './auth-session.service';
 import type { AuthConfig } from './auth.config';
 import { AuthController } from './auth.controller';
@@ -13,7 +13,7 @@ import { AuthGuard } from './auth.guard';
 import { AuthSession } from './entities/auth-session.entity';
 import { SessionLedger } from './session.ledger';
 import { SessionPruner } from './session-pruner';
-import { MemorySessionStore, RedisSessionStore } from './session.store';
+import { MemorySessionStore, RedisSessionStore, type SessionStore } from './session.store';
 import { WechatLoginService } from './wechat-login.service';
 
 /**
@@ -48,7 +48,7 @@ import { WechatLoginService } from './wechat-login.service';
       provide: SESSION_STORE,
       inject: [RedisService, AUTH_CONFIG],
       useFactory: (redis: RedisService, config: AuthConfig) =>
-        redis.client ? new RedisSessionStore(redis.client, config.keyPrefix) : new MemorySessionStore(),
+        redis.storeFor<SessionStore>((client) => new RedisSessionStore(client, config.keyPrefix), () => new MemorySessionStore()),
     },
     SessionLedger,
     SessionPruner,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppError } from '@app/http';
 import { ConfigService } from '@nestjs/config';
 import { decryptWechatData, verifyRawDataSignature, WechatApiClient, WechatCryptoError, type WechatConfig } from '@app/wechat';
-import { UsersService } from '../user/users.service';
+import { UsersService } from '../user';
 import { AuthSessionService, type IssuedTokens, type SessionClient } from './auth-session.service';
 import { AuthError } from './auth.errors';
 

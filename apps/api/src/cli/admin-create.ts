@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { createInterface } from 'node:readline/promises';
 import { ConfigValidationError } from '@app/config';
-import { hashPassword, MIN_PASSWORD_LENGTH } from '../admin/password-hasher';
+import { hashPassword, MIN_PASSWORD_LENGTH } from '../admin';
 import { cliDataSource } from '../data-source';
 
 const USERNAME = /^[a-z0-9_.-]{3,64}$/;

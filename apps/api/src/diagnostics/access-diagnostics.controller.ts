@@ -1,9 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Roles } from '@app/http';
+import { CurrentPrincipal, type Principal, Roles, Signed } from '@app/http';
 import { RateLimit } from '@app/resilience';
-import { CurrentPrincipal, type Principal } from '../auth/principal';
-import { Signed } from '../auth/signed-request';
 import { EchoDto } from './dto/echo.dto';
 
 /** Signed-in routes for the auth e2e suite (ENABLE_TEST_ROUTES only). */

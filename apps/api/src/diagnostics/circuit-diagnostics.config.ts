@@ -1,6 +1,5 @@
-import { registerAs } from '@nestjs/config';
 import { IsOptional, IsUrl } from 'class-validator';
-import { parseEnv } from '@app/config';
+import { defineConfig, parseEnv } from '@app/config';
 
 class CircuitDiagnosticsEnv {
   @IsOptional()
@@ -17,4 +16,4 @@ export function loadCircuitDiagnosticsConfig(env: NodeJS.ProcessEnv): CircuitDia
   return { upstreamUrl: parseEnv(CircuitDiagnosticsEnv, env).DIAGNOSTICS_UPSTREAM_URL ?? null };
 }
 
-export const circuitDiagnosticsConfig = registerAs('circuitDiagnostics', () => loadCircuitDiagnosticsConfig(process.env));
+export const circuitDiagnosticsConfig = defineConfig('circuitDiagnostics', loadCircuitDiagnosticsConfig);

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { WechatApiClient } from '@app/wechat';
-import { CurrentPrincipal, type Principal, requireUser } from '../auth/principal';
+import { CurrentPrincipal, type Principal, requireUser } from '@app/http';
 import { BindPhoneDto } from './dto/bind-phone.dto';
 import { UpdateMeDto } from './dto/update-me.dto';
 import { type UserProfile, UsersService } from './users.service';

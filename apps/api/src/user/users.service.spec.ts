@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions, loadDatabaseConfig } from '@app/database';
+import { buildDataSourceOptions, loadDatabaseConfig, TransactionRunner } from '@app/database';
 import { appErrorCodeOf } from '@app/http/testing/app-error-code';
 import { loadCacheConfig } from '../../../../libs/cache/src/cache.config';
 import { TwoLevelCache } from '../../../../libs/cache/src/two-level-cache';
@@ -29,7 +29,7 @@ beforeAll(async () => {
   ).initialize();
   // the embedded profile's cache: the in-process level only
   cache = new TwoLevelCache({ config: loadCacheConfig({}), redis: null, subscriber: null });
-  users = new UsersService(dataSource.getRepository(User), cache);
+  users = new UsersService(dataSource.getRepository(User), cache, new TransactionRunner(dataSource));
 });
 
 afterAll(async () => {

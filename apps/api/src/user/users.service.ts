@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { Brackets, type EntityManager, Repository } from 'typeorm';
 import { TwoLevelCache } from '@app/cache';
-import { isUniqueViolation } from '@app/database';
+import { isUniqueViolation, TransactionRunner } from '@app/database';
 import { AppError } from '@app/http';
 import type { UpdateMeDto } from './dto/update-me.dto';
 import { User } from './entities/user.entity';
@@ -17,14 +17,43 @@ export interface UserProfile {
   createdAt: string;
 }
 
+/** What the dashboard sees of a user (the phone unmasked: the admin feature masks it). */
+export interface UserAccount {
+  id: number;
+  nickname: string;
+  avatarUrl: string;
+  phone: string | null;
+  role: string;
+  disabled: boolean;
+  createdAt: string;
+}
+
+export interface UserSearch {
+  page: number;
+  pageSize: number;
+  /** A nickname fragment, a full phone number, or the last four digits of one. */
+  search?: string;
+  disabled?: boolean;
+}
+
+export interface UserPage {
+  items: UserAccount[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+/** Runs inside the transaction that changed the user: an audit row written here commits or rolls back with it. */
+export type WithinUserChange = (manager: EntityManager, change: { before: { disabled: boolean }; after: { disabled: boolean } }) => Promise<void>;
+
 const PROFILE_TTL_MS = 10 * 60_000;
 
-/** MySQL/MariaDB and SQLite report a unique-index violation differently. */
 @Injectable()
 export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly cache: TwoLevelCache,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   /**
@@ -84,6 +113,50 @@ export class UsersService {
     return this.profile(id);
   }
 
+  /** Users newest first, filtered by a search term and/or the disabled flag. */
+  async search(query: UserSearch): Promise<UserPage> {
+    const builder = this.users.createQueryBuilder('user').orderBy('user.id', 'DESC');
+    if (query.disabled !== undefined) builder.andWhere('user.disabled = :disabled', { disabled: query.disabled });
+    const search = query.search?.trim();
+    if (search) {
+      builder.andWhere(
+        new Brackets((where) => {
+          where.where('user.nickname LIKE :nickname', { nickname: `%${search.replace(/[\\%_]/g, '\\$&')}%` });
+          // phones are searched by the full number or the last four digits an operator reads out
+          if (/^\d{4}$/.test(search)) where.orWhere('user.phone LIKE :tail', { tail: `%${search}` });
+          if (/^\+?\d{7,20}$/.test(search)) where.orWhere('user.phone = :phone', { phone: search });
+        }),
+      );
+    }
+    const [rows, total] = await builder
+      .skip((query.page - 1) * query.pageSize)
+      .take(query.pageSize)
+      .getManyAndCount();
+    return { items: rows.map(toAccount), total, page: query.page, pageSize: query.pageSize };
+  }
+
+  /**
+   * Disables or re-enables a user under a row lock; `within` runs in the same transaction only
+   * when the flag changed (the caller's audit row). The cached profile is dropped after commit.
+   * Ending the user's sessions is the caller's business (the auth feature owns sessions).
+   */
+  async setDisabled(id: number, disabled: boolean, within?: WithinUserChange): Promise<UserAccount> {
+    const user = await this.transactions.run(async (manager) => {
+      // row lock on MySQL; SQLite serialises writers anyway and has no SELECT ... FOR UPDATE
+      const lockable = manager.connection.driver.options.type !== 'better-sqlite3';
+      const found = await manager.findOne(User, { where: { id }, ...(lockable ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+      if (!found) throw new AppError(UserError.NotFound);
+      if (found.disabled !== disabled) {
+        await manager.update(User, { id }, { disabled });
+        await within?.(manager, { before: { disabled: found.disabled }, after: { disabled } });
+        found.disabled = disabled;
+      }
+      return found;
+    });
+    await this.cache.invalidate(this.profileKey(id));
+    return toAccount(user);
+  }
+
   private profileKey(id: number): string {
     return `user:profile:${id}`;
   }
@@ -95,6 +168,18 @@ function toProfile(user: User): UserProfile {
     nickname: user.nickname,
     avatarUrl: user.avatarUrl,
     phone: user.phone,
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+function toAccount(user: User): UserAccount {
+  return {
+    id: user.id,
+    nickname: user.nickname,
+    avatarUrl: user.avatarUrl,
+    phone: user.phone,
+    role: user.role,
+    disabled: user.disabled,
     createdAt: user.createdAt.toISOString(),
   };
 }

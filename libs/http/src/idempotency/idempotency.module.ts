@@ -10,7 +10,7 @@ import { IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } from 
       provide: IDEMPOTENCY_STORE,
       inject: [RedisService],
       useFactory: (redis: RedisService): IdempotencyStore =>
-        redis.client ? new RedisIdempotencyStore(redis.client) : new MemoryIdempotencyStore(),
+        redis.storeFor<IdempotencyStore>((client) => new RedisIdempotencyStore(client), () => new MemoryIdempotencyStore()),
     },
   ],
   exports: [IDEMPOTENCY_STORE],

@@ -1,6 +1,5 @@
-import { registerAs } from '@nestjs/config';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { parseEnv, ToInteger } from '@app/config';
+import { defineConfig, parseEnv, ToInteger } from '@app/config';
 
 class CircuitBreakerEnv {
   @IsOptional()
@@ -66,4 +65,4 @@ export function loadCircuitBreakerConfig(env: NodeJS.ProcessEnv): CircuitBreaker
   };
 }
 
-export const circuitBreakerConfig = registerAs('circuitBreaker', () => loadCircuitBreakerConfig(process.env));
+export const circuitBreakerConfig = defineConfig('circuitBreaker', loadCircuitBreakerConfig);

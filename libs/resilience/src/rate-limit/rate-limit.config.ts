@@ -1,6 +1,5 @@
-import { registerAs } from '@nestjs/config';
 import { IsBoolean, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { parseEnv, ToBoolean, ToInteger, ToList } from '@app/config';
+import { defineConfig, parseEnv, ToBoolean, ToInteger, ToList } from '@app/config';
 
 class RateLimitEnv {
   @IsOptional()
@@ -60,4 +59,4 @@ export function loadRateLimitConfig(env: NodeJS.ProcessEnv): RateLimitConfig {
   };
 }
 
-export const rateLimitConfig = registerAs('rateLimit', () => loadRateLimitConfig(process.env));
+export const rateLimitConfig = defineConfig('rateLimit', loadRateLimitConfig);

@@ -13,7 +13,7 @@ import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.in
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
-import { AppError } from '@app/http';
+import { AppError, type AuthenticatedRequest } from '@app/http';
 import { tallyCounter } from '@app/observability';
 import { ResilienceError } from '../resilience.errors';
 import { RATE_LIMIT_KEY_BY, RateLimitKeyBy } from './rate-limit.decorators';
@@ -23,11 +23,6 @@ export const RATE_LIMIT_REQUESTS_TOTAL = 'rate_limit_requests_total';
 
 /** One settled promise for every request that needs no check (the base guard's signature is async). */
 const PASS = Promise.resolve(true);
-
-interface AuthenticatedRequest extends FastifyRequest {
-  /** Set by the API's auth guard, which runs first; `kind` keeps user and admin ids apart. */
-  user?: { id?: string | number; kind?: string };
-}
 
 // @nestjs/throttler's metadata keys (its throttler.constants, not exported from the index);
 // the rate-limit e2e suite fails if a new version renames them
@@ -154,7 +149,7 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   private trackerFor(request: FastifyRequest): string {
     const user = (request as AuthenticatedRequest).user;
-    return user?.id !== undefined ? `${user.kind ?? 'user'}:${user.id}` : `ip:${request.ip}`;
+    return user ? `${user.kind}:${user.id}` : `ip:${request.ip}`;
   }
 
   /** The base guard's per-request path, used for routes with per-request (function) values. */

@@ -10,6 +10,7 @@ import { RateLimitConfig } from './rate-limit.config';
 import { RATE_LIMIT_REQUESTS_TOTAL, RateLimitGuard } from './rate-limit.guard';
 import { RedisSlidingWindowStore } from './redis-sliding-window.store';
 import { SlidingWindowThrottlerStorage } from './sliding-window-throttler.storage';
+import type { SlidingWindowStore } from './sliding-window';
 
 /**
  * Rate limiting for every route: a global guard, Redis-backed in production (one limit
@@ -26,9 +27,10 @@ export class RateLimitModule {
           inject: [ConfigService, RedisService],
           useFactory: (configService: ConfigService, redis: RedisService) => {
             const config = configService.getOrThrow<RateLimitConfig>('rateLimit');
-            const store = redis.client
-              ? new RedisSlidingWindowStore(redis.client, config.keyPrefix)
-              : new MemorySlidingWindowStore();
+            const store = redis.storeFor<SlidingWindowStore>(
+              (client) => new RedisSlidingWindowStore(client, config.keyPrefix),
+              () => new MemorySlidingWindowStore(),
+            );
             return {
               throttlers: [{ name: 'default', limit: config.defaultLimit, ttl: config.defaultWindowMs }],
               storage: new SlidingWindowThrottlerStorage(store),

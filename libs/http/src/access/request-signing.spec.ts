@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { canonicalRequest, checkSignature, SIGNATURE_WINDOW_MS } from './signed-request';
+import { canonicalRequest, checkSignature, SIGNATURE_WINDOW_MS } from './request-signing';
 
 const signKey = 'per-session-key';
 const now = 1_764_000_000_000;

@@ -1,6 +1,8 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { AppError, type Role } from '@app/http';
-import { AuthError } from './auth.errors';
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../app-error';
+import { AccessError } from './access.errors';
+import type { Role } from './route-access';
 
 /** Who is calling: set on `request.user` by the auth guard for every non-public route. */
 export interface Principal {
@@ -11,6 +13,11 @@ export interface Principal {
   sessionId: string;
 }
 
+/** A request after the auth guard: `user` is set on every route that is not @Public(). */
+export interface AuthenticatedRequest extends FastifyRequest {
+  user?: Principal;
+}
+
 /** The caller of the route: `me(@CurrentPrincipal() principal: Principal)`. */
 export const CurrentPrincipal = createParamDecorator(
   (_data: unknown, context: ExecutionContext): Principal => context.switchToHttp().getRequest<{ user: Principal }>().user,
@@ -18,6 +25,6 @@ export const CurrentPrincipal = createParamDecorator(
 
 /** For routes about the mini-program user themselves: an admin account has no user profile. */
 export function requireUser(principal: Principal): number {
-  if (principal.kind !== 'user') throw new AppError(AuthError.Forbidden);
+  if (principal.kind !== 'user') throw new AppError(AccessError.Forbidden);
   return principal.id;
 }

@@ -1,31 +1,16 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { Transform } from 'node:stream';
-import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { routeOf } from '@app/http';
+import { routeOf } from '../route-of';
 
-export const SIGNED_ROUTE = 'access:signed';
 export const SIGNATURE_WINDOW_MS = 5 * 60_000;
 
 declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Set by @Signed(): the body is hashed as it streams in, for the signature check. */
-    signed?: boolean;
-  }
   interface FastifyRequest {
     /** sha256 (hex) of the exact request body bytes, on signed routes. */
     bodySha256?: string;
   }
 }
-
-/**
- * The route needs a signed request: X-Timestamp (ms), X-Nonce and X-Signature, an HMAC-SHA256
- * with the session's signKey over `METHOD\npath?query\ntimestamp\nnonce\nsha256hex(body)`.
- * Stale timestamps (±5 min), reused nonces and bad signatures get 401 (README: request signing).
- */
-export const Signed = (): MethodDecorator & ClassDecorator =>
-  applyDecorators(RouteConfig({ signed: true }), SetMetadata(SIGNED_ROUTE, true));
 
 const EMPTY_BODY_SHA256 = createHash('sha256').update('').digest('hex');
 

@@ -1,0 +1,3 @@
+// The admin feature's public face (the CLI creates accounts with the same password rules).
+export { AdminModule } from './admin.module';
+export { hashPassword, MIN_PASSWORD_LENGTH } from './password-hasher';

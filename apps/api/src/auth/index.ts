@@ -1,0 +1,5 @@
+// The auth feature's public face: what other features and the composition root may use.
+export { AuthModule } from './auth.module';
+export { AuthSessionService, type IssuedTokens } from './auth-session.service';
+export { type AuthConfig, authConfig, loadAuthConfig } from './auth.config';
+export { AuthError } from './auth.errors';

@@ -1,0 +1,27 @@
+import { cacheConfig } from '@app/cache';
+import { type AnyConfigNamespace, appConfig } from '@app/config';
+import { databaseConfig } from '@app/database';
+import { httpConfig } from '@app/http';
+import { observabilityConfig } from '@app/observability';
+import { redisConfig } from '@app/redis';
+import { circuitBreakerConfig, rateLimitConfig } from '@app/resilience';
+import { wechatConfig } from '@app/wechat';
+import { authConfig } from './auth';
+
+/**
+ * Every config namespace of the API, in one list: createApp() validates all of them against the
+ * environment before anything connects (all problems reported together), and ConfigModule loads
+ * the same list. A new lib or feature with variables adds its namespace here, nowhere else.
+ */
+export const configurations: readonly AnyConfigNamespace[] = [
+  appConfig,
+  httpConfig,
+  databaseConfig,
+  redisConfig,
+  cacheConfig,
+  observabilityConfig,
+  rateLimitConfig,
+  circuitBreakerConfig,
+  authConfig,
+  wechatConfig,
+];

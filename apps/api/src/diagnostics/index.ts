@@ -1,0 +1,1 @@
+export { DiagnosticsModule } from './diagnostics.module';

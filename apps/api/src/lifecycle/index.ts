@@ -1,0 +1,1 @@
+export { installGracefulShutdown, type ShutdownTiming } from './graceful-shutdown';
