@@ -1,6 +1,20 @@
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import boundaries from './eslint/module-boundaries.mjs';
+
+/** The layering (docs/architecture.md); eslint/module-boundaries.spec.ts shows each part firing. */
+export const boundaryOptions = {
+  forbidden: [
+    { from: 'libs', to: 'apps', because: 'libs never import apps: pass what a lib needs in from the app (options, providers)' },
+    {
+      from: 'apps/api',
+      to: 'apps/wechat-emulator',
+      because: 'the API never ships the WeChat emulator; the embedded profile loads it at run time (embedded-wechat.ts)',
+    },
+  ],
+  features: 'apps/api/src',
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'bench/results/**'] },
@@ -21,7 +35,9 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Nest modules are classes with only decorators and static factories
       '@typescript-eslint/no-extraneous-class': 'off',
+      'boundaries/module-boundaries': ['error', { root: import.meta.dirname, ...boundaryOptions }],
     },
+    plugins: { boundaries },
   },
   {
     files: ['**/*.mjs', '**/*.js'],
