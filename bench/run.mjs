@@ -79,7 +79,7 @@ const TARGETS = {
       // the project's WeChat emulator, started by the bench (logins in the auth rows)
       WECHAT_API_BASE: ctx.wechatApiBase ?? 'http://127.0.0.1:9',
       RATE_LIMIT_LOGIN_PER_MINUTE: '1000000',
-      // as `npm start` / `npm run start:prod` run it (ADR 0014)
+      // as `npm start` / `npm run start:prod` run it (performance note 0014)
       MALLOC_ARENA_MAX: '2',
     }),
   },
@@ -133,7 +133,7 @@ const scenarios = [
     targets: { maxRssMb: 150 },
   },
   {
-    // what the end-of-turn write batching (decision 0016) contributes, everything else on
+    // what the end-of-turn write batching (performance note 0016) contributes, everything else on
     name: 'api ping write batching off @100',
     target: 'api',
     env: { HTTP_WRITE_BATCHING: 'false' },

@@ -46,7 +46,7 @@ export interface ChildApp {
 
 function childEnvironment(env: EnvOverrides): NodeJS.ProcessEnv {
   // Only PATH and HOME from the runner: the child sees the environment a fresh shell would.
-  // MALLOC_ARENA_MAX as `npm start` sets it (ADR 0014)
+  // MALLOC_ARENA_MAX as `npm start` sets it (performance note 0014)
   const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, MALLOC_ARENA_MAX: '2' };
   for (const [key, value] of Object.entries(env)) if (value !== undefined) base[key] = value;
   return base;

@@ -9,7 +9,7 @@ import { CACHE_REQUESTS_TOTAL, CACHE_SERIES, CacheLayer, CacheMetrics, CacheResu
 import { TwoLevelCache } from './two-level-cache';
 
 /**
- * cache_requests_total, counted per lookup through tallyCounter (decision 0018: a cache hit is
+ * cache_requests_total, counted per lookup through tallyCounter (performance note 0018: a cache hit is
  * the cheapest request there is, and prom-client's labelled inc() was ~0.5% of its CPU). The
  * counter's collect must call flushTallies. Every series exists from the start, so rates and
  * ratios work before the first miss.

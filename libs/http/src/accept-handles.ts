@@ -15,7 +15,7 @@ import { Server as NetServer, type Socket } from 'node:net';
  * socket over Node's IPC channel and sends it back N times: each message arrives as a new
  * descriptor of the same socket (SCM_RIGHTS). The socket travels as a raw handle, which the
  * child never listens on, so the child cannot accept (and lose) a connection meanwhile. The
- * child exits at once; there is still one socket and one process serving it. ADR 0013.
+ * child exits at once; there is still one socket and one process serving it. performance note 0013.
  */
 export interface AcceptHandles {
   /** Extra descriptors currently listening (0 until the child has sent them back). */

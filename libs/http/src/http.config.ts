@@ -56,7 +56,7 @@ export interface HttpConfig {
   backlog: number;
   /** Extra descriptors polled for new connections, so a burst is accepted within a few turns (0 = off). */
   acceptHandles: number;
-  /** Responses produced in one event-loop turn are written together at its end (decision 0016). */
+  /** Responses produced in one event-loop turn are written together at its end (performance note 0016). */
   writeBatching: boolean;
   /** Peers whose X-Forwarded-For is believed; empty = use the socket address. */
   trustedProxies: string[];

@@ -33,7 +33,7 @@ export class TurnBatch {
 /**
  * Holds each socket write of the server's connections until the end of the event-loop turn,
  * so the responses of a turn leave in one burst of writes instead of one at a time between
- * requests. Why (docs/decisions/0016): a write to a peer on the same host (loopback, a pod's
+ * requests. Why (docs/performance/0016): a write to a peer on the same host (loopback, a pod's
  * veth to a node-local proxy) delivers the segment and wakes the peer inside the write call;
  * waking a peer that went back to sleep after the previous response is the expensive part,
  * and back-to-back writes find it awake.

@@ -7,7 +7,7 @@ const pendingFlushes = new WeakMap<object, Array<() => void>>();
  * An increment for one series of a prom-client Counter that counts in a plain number and hands
  * the total to the counter when it is scraped, with one `inc(n)`. For counters bumped on every
  * request: prom-client's labelled `inc()` validates and hashes the labels and allocates on each
- * call, even through a `labels()` child (decision 0018). The series exists, at 0, from the start.
+ * call, even through a `labels()` child (performance note 0018). The series exists, at 0, from the start.
  *
  * The counter must call `flushTallies(this)` from its `collect` callback (prom-client runs it
  * before every scrape); a scrape then sees every increment made before it.

@@ -22,7 +22,7 @@ const MAX_UTF8_BYTES_PER_UNIT = 3;
  * string with `Buffer.byteLength` on every call (sonic-boom 4.2 and 5.0), re-flattening and
  * re-scanning ~6 KB per request line with a 12 KB buffer; and a batch kept as a string is a rope
  * of a few hundred pieces (pino builds each line by concatenation) that is flattened, measured
- * and encoded again when written. Both showed in the bench profile (docs/decisions/0015).
+ * and encoded again when written. Both showed in the bench profile (docs/performance/0015).
  * sonic-boom still does the writing: partial writes, EAGAIN on a non-blocking pipe, flushSync.
  */
 export class LineBatcher {

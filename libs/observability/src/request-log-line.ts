@@ -34,7 +34,7 @@ type LoggerInternals = {
  * same keys and order, same base fields (pid, hostname, bindings) and time, to the same
  * destination. Formatted by hand because it is the hottest line there is: pino's generic
  * serializer (walking the object, redaction, per-value escaping checks) was ~4% of the CPU of a
- * cached read (bench profile, decision 0015), and the method/route/status parts are the same
+ * cached read (bench profile, performance note 0015), and the method/route/status parts are the same
  * for every request of a route. Everything else logs through pino itself; a spec checks the two
  * agree byte for byte under the logger options the service uses.
  */

@@ -60,7 +60,7 @@ export class HistogramSeries {
  * validates its labels and hashes them into a string key again on every `observe()`, and
  * allocates a label/value pair for it, so "bound" series cost as much as unbound ones. Observed
  * once per request, that was ~1.3% of the CPU of a cached read and ~1.4% of its allocation (bench
- * profile, decision 0018). Every other metric stays a prom-client one.
+ * profile, performance note 0018). Every other metric stays a prom-client one.
  *
  * The exported values have exactly the shape prom-client's Histogram gives (the same `_bucket`,
  * `_sum` and `_count` series, label order and `le` formatting: a spec compares the two

@@ -125,7 +125,7 @@ export class RedisSessionStore implements SessionStore {
    * one script call (one write, one read, as the rate limiter does) instead of a round trip each.
    * One script rather than a pipeline of EXISTS: ioredis allocates a command object, a promise
    * and argument arrays per pipelined command, and under load those waited long enough to be
-   * promoted to old space, most of what a users/me load promoted (decision 0019). All keys go to
+   * promoted to old space, most of what a users/me load promoted (performance note 0019). All keys go to
    * one Redis node (a single primary, not Redis Cluster), as for the limiter.
    */
   isAlive(sessionId: string): Promise<boolean> {

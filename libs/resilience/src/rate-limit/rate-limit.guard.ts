@@ -68,7 +68,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   ) {
     super(options, storage, reflector);
     this.config = configService.getOrThrow<RateLimitConfig>('rateLimit');
-    // counted in plain numbers, handed to prom-client on each scrape (decision 0018)
+    // counted in plain numbers, handed to prom-client on each scrape (performance note 0018)
     this.allowed = tallyCounter(decisions, { result: 'allowed' });
     this.limited = tallyCounter(decisions, { result: 'limited' });
     this.storeErrors = tallyCounter(decisions, { result: 'store_error' });

@@ -43,7 +43,7 @@ export class RateLimitModule {
           name: RATE_LIMIT_REQUESTS_TOTAL,
           help: 'Rate-limit decisions: allowed, limited, or store_error (request let through)',
           labelNames: ['result'],
-          // the guard counts through tallyCounter (decision 0018)
+          // the guard counts through tallyCounter (performance note 0018)
           collect() {
             flushTallies(this);
           },
