@@ -1,6 +1,7 @@
 import { HttpStatus, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { errors as undiciErrors } from 'undici';
 import { AppError, CommonError } from '@app/http';
 import { ResilienceError } from '../resilience.errors';
 import type { CircuitBreakerOptions } from './circuit-breaker.config';
@@ -130,6 +131,29 @@ describe('CircuitBreakerRegistry / DependencyBreaker', () => {
     expect(signal?.aborted).toBe(true);
     expect(await callsOf('slow', 'timeout')).toBe(1);
     expect(await callsOf('slow', 'failure')).toBe(0);
+  });
+
+  it.each([
+    ['undici connect timeout', () => new undiciErrors.ConnectTimeoutError()],
+    ['undici headers timeout', () => new undiciErrors.HeadersTimeoutError()],
+    ['undici body timeout', () => new undiciErrors.BodyTimeoutError()],
+    ['fetch failed (cause: headers timeout)', () => new TypeError('fetch failed', { cause: new undiciErrors.HeadersTimeoutError() })],
+    ['socket connect ETIMEDOUT', () => Object.assign(new Error('connect ETIMEDOUT 10.0.0.1:443'), { code: 'ETIMEDOUT' })],
+  ])('answers a transport timeout that fires before the breaker (%s) with 504 too, counted as a timeout', async (_name, timeoutError) => {
+    const breaker = registry.for('transport', { timeoutMs: 1_000 });
+    const outcome = await settle(breaker.execute(() => Promise.reject(timeoutError())));
+    const error = (outcome as { error: AppError }).error;
+    expect(error.definition).toBe(ResilienceError.DependencyTimeout);
+    expect(error.status).toBe(HttpStatus.GATEWAY_TIMEOUT);
+    expect(await callsOf('transport', 'timeout')).toBe(1);
+    expect(await callsOf('transport', 'failure')).toBe(0);
+    // a route guarded by @CircuitBreaker answers a timeout with 504 as well, not with a 500
+    await expect(registry.for('transport-route').guard(() => Promise.reject(timeoutError()))).rejects.toMatchObject({ code: 7002 });
+  });
+
+  it('leaves an AppError alone even when its cause was a timeout: the code that threw it chose the answer', async () => {
+    const declared = new AppError(CommonError.ServiceUnavailable, { cause: new undiciErrors.HeadersTimeoutError() });
+    await expect(registry.for('wechat').execute(() => Promise.reject(declared))).rejects.toBe(declared);
   });
 
   it('passes a 4xx answer through without counting it against the dependency', async () => {

@@ -52,6 +52,28 @@ function codeOf(error: unknown): string | undefined {
   return cause === error ? undefined : codeOf(cause);
 }
 
+/**
+ * Codes of "the dependency did not answer in time" raised below the breaker: a socket's connect
+ * timeout (ETIMEDOUT) and undici's own timeouts (its Pool's, and global fetch's as the cause of
+ * "fetch failed"; names checked against undici 7). The breaker's timer owns the call timeout, but
+ * a transport timer that still fires first must not turn the same silence into a 502.
+ */
+const TRANSPORT_TIMEOUT_CODES: ReadonlySet<string> = new Set([
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+const isBreakerError = (error: unknown): error is Error => error instanceof Error && Opossum.isOurError(error);
+
+/** True for the breaker's own timeout and for a transport timeout; an AppError or HttpException keeps its status. */
+function isTimeout(error: unknown): boolean {
+  if (error instanceof AppError || error instanceof HttpException) return false;
+  const code = codeOf(error);
+  return code !== undefined && TRANSPORT_TIMEOUT_CODES.has(code);
+}
+
 // named fields only: a third-party error object may carry request URLs with tokens
 function describeFailure(error: unknown): string {
   if (!(error instanceof Error)) return typeof error;
@@ -97,8 +119,9 @@ export class DependencyBreaker {
   /**
    * Calls a dependency through the circuit. `action` gets a signal that is aborted when the call
    * times out: pass it to fetch/the SDK so a timed-out request does not keep running. Errors reach
-   * the caller as AppErrors: 503 (7001) circuit open, 504 (7002) timeout, 502 (7003) any other
-   * failure; an AppError or HttpException thrown by `action` passes through unchanged.
+   * the caller as AppErrors: 503 (7001) circuit open, 504 (7002) timeout (the breaker's
+   * `timeoutMs`, or a transport timeout that fired first), 502 (7003) any other failure; an
+   * AppError or HttpException thrown by `action` passes through unchanged.
    */
   async execute<T>(action: (signal: AbortSignal) => Promise<T>, options: DependencyCallOptions<T> = {}): Promise<T> {
     const attempt = (): Promise<T> =>
@@ -121,7 +144,8 @@ export class DependencyBreaker {
 
   /**
    * Runs our own code (a route handler) through the circuit: its errors reach the client
-   * unchanged, so a bug still shows as a 500 with a stack in the log.
+   * unchanged, so a bug still shows as a 500 with a stack in the log; only a timeout is always
+   * 504 (7002).
    */
   guard<T>(handler: () => Promise<T>): Promise<T> {
     return this.call(() => handler(), (error) => error);
@@ -136,13 +160,13 @@ export class DependencyBreaker {
     try {
       return (await this.breaker.fire(() => action(controller.signal))) as T;
     } catch (error) {
-      if (!(error instanceof Error) || !Opossum.isOurError(error)) throw mapOther(error);
-      if (codeOf(error) === 'ETIMEDOUT') {
+      if (isTimeout(error)) {
         controller.abort(error);
         throw new AppError(ResilienceError.DependencyTimeout, { cause: error });
       }
       // EOPENBREAKER, or ESHUTDOWN while the application stops
-      throw new AppError(ResilienceError.CircuitOpen, { cause: error });
+      if (isBreakerError(error)) throw new AppError(ResilienceError.CircuitOpen, { cause: error });
+      throw mapOther(error);
     }
   }
 
@@ -158,8 +182,9 @@ export class DependencyBreaker {
     this.breaker.on('reject', () => count('rejected'));
     this.breaker.on('failure', (error: unknown) => {
       this.lastFailure = describeFailure(error);
-      // opossum reports a timeout as a failure as well; it is counted once, as a timeout
-      if (codeOf(error) !== 'ETIMEDOUT') count('failure');
+      // opossum reports its own timeout as a failure as well, after its 'timeout' event: counted
+      // once, as a timeout; a transport timeout only arrives here and is a timeout all the same
+      if (!(isBreakerError(error) && codeOf(error) === 'ETIMEDOUT')) count(isTimeout(error) ? 'timeout' : 'failure');
     });
     this.breaker.on('open', () => {
       state.set({ name }, CircuitStateValue.open);
