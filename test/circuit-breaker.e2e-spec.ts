@@ -117,13 +117,13 @@ describe('circuit breaker (real upstream over HTTP, built app)', () => {
       body: JSON.stringify({ code }),
     });
   const loginCode = () => `code-${randomBytes(6).toString('hex')}`;
-  /** The `state` of each transition of `name` the stopped app logged. */
+  /** The `state` (and `reason` when it opened) of each transition of `name` the stopped app logged. */
   const transitionsOf = (running: RunningApp, name: string) =>
     running.child
       .output()
       .split('\n')
       .filter((line) => line.includes('"context":"CircuitBreaker"') && line.includes(`"circuit":"${name}"`))
-      .map((line) => JSON.parse(line) as { state: string });
+      .map((line) => JSON.parse(line) as { state: string; reason?: string });
 
   // each test gets its own process: its own circuits, and logs that are flushed when it stops
   const launch = async (overrides: EnvOverrides = {}) => {
@@ -244,6 +244,7 @@ describe('circuit breaker (real upstream over HTTP, built app)', () => {
     await app.close();
     const transitions = transitionsOf(app, name);
     expect(transitions.map((transition) => transition.state)).toEqual(['open', 'halfOpen', 'closed']);
+    expect(transitions[0].reason).toBe('errorPercentage');
   });
 
   it('@CircuitBreaker guards a route: open after failures, a failed trial re-opens, a good one closes', async () => {
@@ -285,6 +286,7 @@ describe('circuit breaker (real upstream over HTTP, built app)', () => {
         WECHAT_TIMEOUT_MS: String(wechatTimeoutMs),
         CIRCUIT_TIMEOUT_MS: String(circuitTimeoutMs),
         // only the timeout mapping is under test here: the circuit must not open halfway through
+        CIRCUIT_CONSECUTIVE_FAILURES: '0',
         CIRCUIT_VOLUME_THRESHOLD: '1000',
       });
       await hangWechat();
@@ -300,4 +302,80 @@ describe('circuit breaker (real upstream over HTTP, built app)', () => {
       expect(await stateOf('wechat')).toBe(0);
     },
   );
+
+  it('a trickle of timeouts opens the circuit after CIRCUIT_CONSECUTIVE_FAILURES; one half-open trial decides, a success closes it', async () => {
+    const wechatTimeoutMs = 800;
+    await launch({
+      WECHAT_TIMEOUT_MS: String(wechatTimeoutMs),
+      CIRCUIT_CONSECUTIVE_FAILURES: '4',
+      // one login at a time never makes the 10 calls the percentage rule needs in its window
+      CIRCUIT_VOLUME_THRESHOLD: '10',
+    });
+    await hangWechat();
+    for (let i = 0; i < 4; i += 1) {
+      expect(await stateOf('wechat')).toBe(0);
+      expect(await login(loginCode())).toMatchObject({ status: 504, body: { code: 7002 } });
+    }
+    expect(await stateOf('wechat')).toBe(2);
+    expect(await wechatHits()).toBe(4);
+
+    // open: refused without calling WeChat, so without waiting for its timeout
+    const started = performance.now();
+    expect(await login(loginCode())).toMatchObject({ status: 503, body: { code: 7001 } });
+    expect(performance.now() - started).toBeLessThan(wechatTimeoutMs);
+    expect(await wechatHits()).toBe(4);
+    expect(await callsOf('wechat', 'rejected')).toBe(1);
+
+    // half-open: one trial; WeChat still hangs, so that single timeout opens the circuit again
+    await waitForState('wechat', 1);
+    expect(await login(loginCode())).toMatchObject({ status: 504, body: { code: 7002 } });
+    expect(await stateOf('wechat')).toBe(2);
+    expect(await wechatHits()).toBe(5);
+
+    // WeChat is back: the next trial succeeds and closes the circuit
+    await waitForState('wechat', 1);
+    await control('reset');
+    const recovered = await login(loginCode());
+    expect(recovered.status).toBe(200);
+    expect(recovered.body.data?.accessToken).toEqual(expect.any(String));
+    expect(await stateOf('wechat')).toBe(0);
+
+    // the count starts again after closing: one more timeout does not reopen the circuit
+    await hangWechat();
+    expect(await login(loginCode())).toMatchObject({ status: 504, body: { code: 7002 } });
+    expect(await stateOf('wechat')).toBe(0);
+    expect(await callsOf('wechat', 'timeout')).toBe(6);
+    expect(await callsOf('wechat', 'success')).toBe(1);
+
+    await app.close();
+    const transitions = transitionsOf(app, 'wechat');
+    expect(transitions.map((transition) => transition.state)).toEqual(['open', 'halfOpen', 'open', 'halfOpen', 'closed']);
+    expect(transitions.map((transition) => transition.reason)).toEqual([
+      'consecutiveFailures',
+      undefined,
+      'halfOpenTrialFailed',
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('a concurrent burst of timeouts still opens the circuit by the error percentage', async () => {
+    await launch({
+      WECHAT_TIMEOUT_MS: '500',
+      // on, but out of reach of this burst: only the percentage rule can open the circuit
+      CIRCUIT_CONSECUTIVE_FAILURES: '50',
+      CIRCUIT_VOLUME_THRESHOLD: '10',
+    });
+    await hangWechat();
+    const burst = await Promise.all(Array.from({ length: 12 }, () => login(loginCode())));
+    expect(burst.map((answer) => answer.status)).toEqual(Array.from({ length: 12 }, () => 504));
+    expect(await stateOf('wechat')).toBe(2);
+    expect(await wechatHits()).toBe(12);
+
+    expect(await login(loginCode())).toMatchObject({ status: 503, body: { code: 7001 } });
+    expect(await wechatHits()).toBe(12);
+
+    await app.close();
+    expect(transitionsOf(app, 'wechat')).toEqual([expect.objectContaining({ state: 'open', reason: 'errorPercentage' })]);
+  });
 });

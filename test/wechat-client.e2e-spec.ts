@@ -81,7 +81,14 @@ describe('WeChat client against the emulator (real HTTP, real Redis)', () => {
     const metrics = new Registry();
     breakers = new CircuitBreakerRegistry(
       new ConfigService({
-        circuitBreaker: { timeoutMs: 800, errorThresholdPercent: 50, volumeThreshold: 4, resetTimeoutMs: 200, rollingWindowMs: 10_000 },
+        circuitBreaker: {
+          timeoutMs: 800,
+          errorThresholdPercent: 50,
+          volumeThreshold: 4,
+          resetTimeoutMs: 200,
+          rollingWindowMs: 10_000,
+          consecutiveFailures: 5,
+        },
       }),
       {
         state: new Gauge({ name: 'circuit_state', help: 'h', labelNames: ['name'], registers: [metrics] }),

@@ -13,6 +13,7 @@ const defaults: CircuitBreakerOptions = {
   volumeThreshold: 4,
   resetTimeoutMs: 60,
   rollingWindowMs: 10_000,
+  consecutiveFailures: 5,
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -115,6 +116,83 @@ describe('CircuitBreakerRegistry / DependencyBreaker', () => {
     await expect(breaker.execute(boom)).rejects.toMatchObject({ code: 7003 });
     expect(breaker.state).toBe('open');
     expect(await stateOf('wechat')).toBe(2);
+  });
+
+  describe('consecutive failures', () => {
+    // a volume the tests below never reach: only the run of failures can open these circuits
+    const trickle = { volumeThreshold: 100, consecutiveFailures: 3, timeoutMs: 100 };
+    // answers only by failing when the breaker aborts it
+    const hang = (signal: AbortSignal) =>
+      new Promise<string>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+    const refused = async (): Promise<string> => {
+      throw new AppError(CommonError.Unauthorized);
+    };
+
+    it('opens after that many failures and timeouts in a row, below the volume threshold, then fails fast', async () => {
+      const breaker = registry.for('trickle', trickle);
+      await expect(breaker.execute(boom)).rejects.toMatchObject({ code: 7003 });
+      await expect(breaker.execute(hang)).rejects.toMatchObject({ code: 7002 });
+      expect(breaker.state).toBe('closed');
+      await expect(breaker.execute(boom)).rejects.toMatchObject({ code: 7003 });
+      expect(breaker.state).toBe('open');
+      expect(await stateOf('trickle')).toBe(2);
+
+      const action = counted(ok);
+      await expect(breaker.execute(action)).rejects.toMatchObject({ code: 7001 });
+      expect(action.calls).toBe(0);
+      expect(await callsOf('trickle', 'failure')).toBe(2);
+      expect(await callsOf('trickle', 'timeout')).toBe(1);
+      expect(await callsOf('trickle', 'rejected')).toBe(1);
+    });
+
+    it('restarts the run on a success and on a 4xx (the dependency answered); a 4xx never counts as a failure', async () => {
+      const breaker = registry.for('trickle', trickle);
+      for (const action of [boom, boom, ok, boom, boom, refused, boom, boom]) await settle(breaker.execute(action));
+      expect(breaker.state).toBe('closed');
+      for (let i = 0; i < 5; i += 1) await settle(breaker.execute(refused));
+      expect(breaker.state).toBe('closed');
+      for (let i = 0; i < 2; i += 1) await settle(breaker.execute(boom));
+      expect(breaker.state).toBe('closed');
+      await settle(breaker.execute(boom));
+      expect(breaker.state).toBe('open');
+      expect(await callsOf('trickle', 'failure')).toBe(9);
+      expect(await callsOf('trickle', 'success')).toBe(7);
+    });
+
+    it('is off at 0: only the percentage rule opens the circuit', async () => {
+      const breaker = registry.for('trickle', { ...trickle, consecutiveFailures: 0 });
+      for (let i = 0; i < 20; i += 1) await settle(breaker.execute(boom));
+      expect(breaker.state).toBe('closed');
+    });
+
+    it('keeps half-open as it was: one trial, a failure reopens, a success closes and the next run starts from zero', async () => {
+      const breaker = registry.for('trickle', trickle);
+      for (let i = 0; i < 3; i += 1) await settle(breaker.execute(boom));
+      expect(breaker.state).toBe('open');
+
+      await sleep(defaults.resetTimeoutMs + 20);
+      expect(breaker.state).toBe('halfOpen');
+      expect(await stateOf('trickle')).toBe(1);
+      await expect(breaker.execute(hang)).rejects.toMatchObject({ code: 7002 });
+      expect(breaker.state).toBe('open');
+      expect(await stateOf('trickle')).toBe(2);
+
+      await sleep(defaults.resetTimeoutMs + 20);
+      const trial = counted(async () => {
+        await sleep(10);
+        return 'recovered';
+      });
+      const results = await Promise.all([trial, trial, trial].map((action) => settle(breaker.execute(action))));
+      expect(trial.calls).toBe(1);
+      expect(results.filter((r) => 'value' in r)).toEqual([{ value: 'recovered' }]);
+      expect(breaker.state).toBe('closed');
+      expect(await stateOf('trickle')).toBe(0);
+
+      for (let i = 0; i < 2; i += 1) await settle(breaker.execute(boom));
+      expect(breaker.state).toBe('closed');
+      await settle(breaker.execute(boom));
+      expect(breaker.state).toBe('open');
+    });
   });
 
   it('answers a slow call with 504, aborts it, and counts it as a timeout only', async () => {

@@ -80,16 +80,29 @@ function describeFailure(error: unknown): string {
   return [error.name, codeOf(error), error.message].filter(Boolean).join(': ');
 }
 
+/** Why a circuit opened, in its log line. */
+type OpenReason = 'errorPercentage' | 'consecutiveFailures' | 'halfOpenTrialFailed';
+
 /**
  * One dependency's circuit (opossum underneath). Obtain it from CircuitBreakerRegistry.for().
  * Closed: calls go through. More than `errorThresholdPercent` failing (at least `volumeThreshold`
- * calls in the window): open, every call fails fast with 503 (7001). After `resetTimeoutMs`:
- * half-open, one trial call goes through; success closes the circuit, failure opens it again.
+ * calls in the window), or `consecutiveFailures` failures/timeouts in a row: open, every call
+ * fails fast with 503 (7001). After `resetTimeoutMs`: half-open, one trial call goes through;
+ * success closes the circuit, failure opens it again.
  */
 export class DependencyBreaker {
   private readonly breaker: Opossum<[Run], unknown>;
   private readonly logger = new Logger('CircuitBreaker');
   private lastFailure: string | undefined;
+  /**
+   * Failures and timeouts in a row since the last success or opening. opossum 9 only knows the
+   * percentage rule, which a trickle never reaches: each call waits a full timeout, so a window
+   * holds fewer calls than the volume threshold. A 4xx resets the run like a success, as opossum
+   * counts it: the dependency answered.
+   */
+  private consecutiveFailures = 0;
+  private openReason: OpenReason | undefined;
+  private reportedState: CircuitState = 'closed';
 
   constructor(
     readonly name: string,
@@ -177,7 +190,10 @@ export class DependencyBreaker {
     for (const result of CIRCUIT_CALL_RESULTS) calls.inc({ name, result }, 0);
     state.set({ name }, CircuitStateValue.closed);
 
-    this.breaker.on('success', () => count('success'));
+    this.breaker.on('success', () => {
+      this.consecutiveFailures = 0;
+      count('success');
+    });
     this.breaker.on('timeout', () => count('timeout'));
     this.breaker.on('reject', () => count('rejected'));
     this.breaker.on('failure', (error: unknown) => {
@@ -185,19 +201,41 @@ export class DependencyBreaker {
       // opossum reports its own timeout as a failure as well, after its 'timeout' event: counted
       // once, as a timeout; a transport timeout only arrives here and is a timeout all the same
       if (!(isBreakerError(error) && codeOf(error) === 'ETIMEDOUT')) count(isTimeout(error) ? 'timeout' : 'failure');
+      this.consecutiveFailures += 1;
+      // runs inside opossum's 'failure' emit, before its own percentage check; in half-open
+      // opossum reopens on the trial's failure itself
+      const limit = this.options.consecutiveFailures;
+      if (limit > 0 && this.consecutiveFailures >= limit && this.breaker.closed) {
+        this.openReason = 'consecutiveFailures';
+        this.breaker.open();
+      }
     });
     this.breaker.on('open', () => {
+      const reason = this.openReason ?? (this.reportedState === 'halfOpen' ? 'halfOpenTrialFailed' : 'errorPercentage');
+      const inARow = this.consecutiveFailures;
+      this.openReason = undefined;
+      this.consecutiveFailures = 0;
+      this.reportedState = 'open';
       state.set({ name }, CircuitStateValue.open);
       this.logger.warn(
-        { circuit: name, state: 'open', lastFailure: this.lastFailure, resetTimeoutMs: this.options.resetTimeoutMs },
-        `circuit ${name} opened: failing fast for ${this.options.resetTimeoutMs} ms`,
+        {
+          circuit: name,
+          state: 'open',
+          reason,
+          consecutiveFailures: inARow,
+          lastFailure: this.lastFailure,
+          resetTimeoutMs: this.options.resetTimeoutMs,
+        },
+        `circuit ${name} opened (${reason}): failing fast for ${this.options.resetTimeoutMs} ms`,
       );
     });
     this.breaker.on('halfOpen', () => {
+      this.reportedState = 'halfOpen';
       state.set({ name }, CircuitStateValue.halfOpen);
       this.logger.log({ circuit: name, state: 'halfOpen' }, `circuit ${name} half-open: letting one trial call through`);
     });
     this.breaker.on('close', () => {
+      this.reportedState = 'closed';
       state.set({ name }, CircuitStateValue.closed);
       this.logger.log({ circuit: name, state: 'closed' }, `circuit ${name} closed: calls go through again`);
     });
