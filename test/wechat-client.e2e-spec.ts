@@ -40,9 +40,11 @@ describe('WeChat client against the emulator (real HTTP, real Redis)', () => {
   });
   const tokenKey = `e2e:wechat:token:${randomBytes(4).toString('hex')}`;
   const newClient = (overrides: Partial<WechatConfig> = {}, circuit = 'wechat'): WechatApiClient => {
+    const clientConfig = config(overrides);
+    // as WechatModule wires it: WECHAT_TIMEOUT_MS is the circuit's call timeout
     const client = new WechatApiClient(
-      config(overrides),
-      breakers.for(circuit, { timeoutMs: 800 }),
+      clientConfig,
+      breakers.for(circuit, { timeoutMs: clientConfig.timeoutMs }),
       new RedisAccessTokenStore(redis, tokenKey),
     );
     clients.push(client);
@@ -79,7 +81,14 @@ describe('WeChat client against the emulator (real HTTP, real Redis)', () => {
     const metrics = new Registry();
     breakers = new CircuitBreakerRegistry(
       new ConfigService({
-        circuitBreaker: { timeoutMs: 800, errorThresholdPercent: 50, volumeThreshold: 4, resetTimeoutMs: 200, rollingWindowMs: 10_000 },
+        circuitBreaker: {
+          timeoutMs: 800,
+          errorThresholdPercent: 50,
+          volumeThreshold: 4,
+          resetTimeoutMs: 200,
+          rollingWindowMs: 10_000,
+          consecutiveFailures: 5,
+        },
       }),
       {
         state: new Gauge({ name: 'circuit_state', help: 'h', labelNames: ['name'], registers: [metrics] }),
@@ -143,13 +152,16 @@ describe('WeChat client against the emulator (real HTTP, real Redis)', () => {
     expect(error.status).toBe(503);
   });
 
-  it('times out a stalled call and opens the circuit after repeated failures, then fails fast', async () => {
+  it('times out a stalled call with 504 (never 502) and opens the circuit after repeated failures, then fails fast', async () => {
     const client = newClient({}, 'wechat-timeouts');
     await control('faults', { path: '/sns/jscode2session', times: 4, delayMs: 1000 });
     for (let i = 0; i < 4; i += 1) {
       const error = await failure(client.code2Session(`slow-${i}`));
-      expect(error.status).toBeGreaterThanOrEqual(502);
+      expect(error.definition).toBe(ResilienceError.DependencyTimeout);
+      expect(error.status).toBe(504);
     }
+    // one call each: a code exchange is not retried after a timeout
+    expect((await stats()).calls['/sns/jscode2session']).toBe(4);
     expect(breakers.for('wechat-timeouts').state).toBe('open');
     const started = performance.now();
     const fast = await failure(client.code2Session('while-open'));

@@ -17,7 +17,25 @@ export interface WechatEmulatorOptions {
   state?: EmulatorState;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Waits `ms`, or only until the caller hangs up: a caller that timed out closes its socket, and a
+ * stall left running for seconds after it would keep a test process alive for nothing.
+ */
+const stall = (ms: number, reply: FastifyReply) =>
+  new Promise<void>((resolve) => {
+    const socket = reply.raw.socket;
+    if (socket?.destroyed) {
+      resolve();
+      return;
+    }
+    const done = () => {
+      clearTimeout(timer);
+      socket?.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    socket?.once('close', done);
+  });
 
 /**
  * A stand-in for api.weixin.qq.com speaking the documented shapes: `GET /sns/jscode2session`,
@@ -42,7 +60,7 @@ export function createWechatEmulator(options: WechatEmulatorOptions = {}): { app
     state.countCall(path);
     const fault = state.takeFault(path);
     if (!fault) return false;
-    if (fault.delayMs) await sleep(fault.delayMs);
+    if (fault.delayMs) await stall(fault.delayMs, reply);
     if (fault.httpStatus) {
       await reply.code(fault.httpStatus).send({ error: 'emulated HTTP failure' });
       return true;

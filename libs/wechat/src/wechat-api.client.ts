@@ -36,7 +36,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * WeChat's server API over one keep-alive connection pool (undici), every call through the
- * `wechat` circuit breaker with a per-call timeout. WeChat answers errors as HTTP 200 with
+ * `wechat` circuit breaker, whose timeout (WECHAT_TIMEOUT_MS) is the only per-call timeout: it
+ * aborts the request and the caller gets 504 (7002). WeChat answers errors as HTTP 200 with
  * `{ errcode, errmsg }`; they are mapped to our WechatError codes. Only "system busy" (-1),
  * HTTP/network failures and timeouts count against the circuit: an invalid or used code is
  * the caller's problem, not WeChat being down.
@@ -58,9 +59,14 @@ export class WechatApiClient {
     this.pool = new Pool(base.origin, {
       connections: config.poolConnections,
       keepAliveTimeout: 30_000,
-      headersTimeout: config.timeoutMs,
-      bodyTimeout: config.timeoutMs,
-      connectTimeout: Math.min(config.timeoutMs, 5_000),
+      // The breaker owns the call timeout (WECHAT_TIMEOUT_MS, see WechatModule) and aborts the
+      // request's signal. undici's own headers/body timers raced it and turned the same silence
+      // into 502 or 504 by chance, so they are off (0).
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      // Only so a socket that never connects is given up rather than held for the OS's minutes;
+      // it starts after the breaker's timer, and should it still win it is a 504 as well.
+      connectTimeout: config.timeoutMs,
     });
   }
 

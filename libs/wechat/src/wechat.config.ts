@@ -47,6 +47,7 @@ export interface WechatConfig {
   appId: string;
   appSecret: string;
   apiBase: string;
+  /** WECHAT_TIMEOUT_MS: the `wechat` circuit's call timeout, the only one a WeChat call has (504, 7002). */
   timeoutMs: number;
   poolConnections: number;
   tokenRefreshAheadMs: number;

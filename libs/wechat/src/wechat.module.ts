@@ -19,8 +19,8 @@ import type { WechatConfig } from './wechat.config';
           (client) => new RedisAccessTokenStore(client, `wechat:access-token:${config.appId}`),
           () => new MemoryAccessTokenStore(),
         );
-        // the breaker's timeout sits above the HTTP timeouts, which end the call first
-        return new WechatApiClient(config, breakers.for('wechat', { timeoutMs: config.timeoutMs + 500 }), tokens);
+        // WECHAT_TIMEOUT_MS is the wechat circuit's call timeout (CIRCUIT_TIMEOUT_MS is for the other circuits)
+        return new WechatApiClient(config, breakers.for('wechat', { timeoutMs: config.timeoutMs }), tokens);
       },
     },
   ],

@@ -36,6 +36,13 @@ class CircuitBreakerEnv {
   @Min(1_000)
   @Max(600_000)
   CIRCUIT_ROLLING_WINDOW_MS?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  CIRCUIT_CONSECUTIVE_FAILURES?: number;
 }
 
 /** How one dependency's circuit behaves; the environment gives the defaults, call sites may override. */
@@ -50,6 +57,12 @@ export interface CircuitBreakerOptions {
   resetTimeoutMs: number;
   /** The rolling window the failure share is computed over. */
   rollingWindowMs: number;
+  /**
+   * The circuit also opens after this many failures or timeouts in a row, however few calls the
+   * window holds: calls that each wait a full timeout arrive too slowly to reach the volume.
+   * A success resets the run, and so does a 4xx (the dependency answered). 0 turns the rule off.
+   */
+  consecutiveFailures: number;
 }
 
 export type CircuitBreakerConfig = CircuitBreakerOptions;
@@ -62,6 +75,7 @@ export function loadCircuitBreakerConfig(env: NodeJS.ProcessEnv): CircuitBreaker
     volumeThreshold: parsed.CIRCUIT_VOLUME_THRESHOLD ?? 10,
     resetTimeoutMs: parsed.CIRCUIT_RESET_TIMEOUT_MS ?? 10_000,
     rollingWindowMs: parsed.CIRCUIT_ROLLING_WINDOW_MS ?? 10_000,
+    consecutiveFailures: parsed.CIRCUIT_CONSECUTIVE_FAILURES ?? 5,
   };
 }
 

@@ -10,6 +10,7 @@ const OPTION_KEYS: ReadonlyArray<keyof CircuitBreakerOptions> = [
   'volumeThreshold',
   'resetTimeoutMs',
   'rollingWindowMs',
+  'consecutiveFailures',
 ];
 
 /**

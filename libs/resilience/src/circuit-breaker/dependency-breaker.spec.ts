@@ -1,6 +1,7 @@
 import { HttpStatus, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { errors as undiciErrors } from 'undici';
 import { AppError, CommonError } from '@app/http';
 import { ResilienceError } from '../resilience.errors';
 import type { CircuitBreakerOptions } from './circuit-breaker.config';
@@ -12,6 +13,7 @@ const defaults: CircuitBreakerOptions = {
   volumeThreshold: 4,
   resetTimeoutMs: 60,
   rollingWindowMs: 10_000,
+  consecutiveFailures: 5,
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -116,6 +118,83 @@ describe('CircuitBreakerRegistry / DependencyBreaker', () => {
     expect(await stateOf('wechat')).toBe(2);
   });
 
+  describe('consecutive failures', () => {
+    // a volume the tests below never reach: only the run of failures can open these circuits
+    const trickle = { volumeThreshold: 100, consecutiveFailures: 3, timeoutMs: 100 };
+    // answers only by failing when the breaker aborts it
+    const hang = (signal: AbortSignal) =>
+      new Promise<string>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+    const refused = async (): Promise<string> => {
+      throw new AppError(CommonError.Unauthorized);
+    };
+
+    it('opens after that many failures and timeouts in a row, below the volume threshold, then fails fast', async () => {
+      const breaker = registry.for('trickle', trickle);
+      await expect(breaker.execute(boom)).rejects.toMatchObject({ code: 7003 });
+      await expect(breaker.execute(hang)).rejects.toMatchObject({ code: 7002 });
+      expect(breaker.state).toBe('closed');
+      await expect(breaker.execute(boom)).rejects.toMatchObject({ code: 7003 });
+      expect(breaker.state).toBe('open');
+      expect(await stateOf('trickle')).toBe(2);
+
+      const action = counted(ok);
+      await expect(breaker.execute(action)).rejects.toMatchObject({ code: 7001 });
+      expect(action.calls).toBe(0);
+      expect(await callsOf('trickle', 'failure')).toBe(2);
+      expect(await callsOf('trickle', 'timeout')).toBe(1);
+      expect(await callsOf('trickle', 'rejected')).toBe(1);
+    });
+
+    it('restarts the run on a success and on a 4xx (the dependency answered); a 4xx never counts as a failure', async () => {
+      const breaker = registry.for('trickle', trickle);
+      for (const action of [boom, boom, ok, boom, boom, refused, boom, boom]) await settle(breaker.execute(action));
+      expect(breaker.state).toBe('closed');
+      for (let i = 0; i < 5; i += 1) await settle(breaker.execute(refused));
+      expect(breaker.state).toBe('closed');
+      for (let i = 0; i < 2; i += 1) await settle(breaker.execute(boom));
+      expect(breaker.state).toBe('closed');
+      await settle(breaker.execute(boom));
+      expect(breaker.state).toBe('open');
+      expect(await callsOf('trickle', 'failure')).toBe(9);
+      expect(await callsOf('trickle', 'success')).toBe(7);
+    });
+
+    it('is off at 0: only the percentage rule opens the circuit', async () => {
+      const breaker = registry.for('trickle', { ...trickle, consecutiveFailures: 0 });
+      for (let i = 0; i < 20; i += 1) await settle(breaker.execute(boom));
+      expect(breaker.state).toBe('closed');
+    });
+
+    it('keeps half-open as it was: one trial, a failure reopens, a success closes and the next run starts from zero', async () => {
+      const breaker = registry.for('trickle', trickle);
+      for (let i = 0; i < 3; i += 1) await settle(breaker.execute(boom));
+      expect(breaker.state).toBe('open');
+
+      await sleep(defaults.resetTimeoutMs + 20);
+      expect(breaker.state).toBe('halfOpen');
+      expect(await stateOf('trickle')).toBe(1);
+      await expect(breaker.execute(hang)).rejects.toMatchObject({ code: 7002 });
+      expect(breaker.state).toBe('open');
+      expect(await stateOf('trickle')).toBe(2);
+
+      await sleep(defaults.resetTimeoutMs + 20);
+      const trial = counted(async () => {
+        await sleep(10);
+        return 'recovered';
+      });
+      const results = await Promise.all([trial, trial, trial].map((action) => settle(breaker.execute(action))));
+      expect(trial.calls).toBe(1);
+      expect(results.filter((r) => 'value' in r)).toEqual([{ value: 'recovered' }]);
+      expect(breaker.state).toBe('closed');
+      expect(await stateOf('trickle')).toBe(0);
+
+      for (let i = 0; i < 2; i += 1) await settle(breaker.execute(boom));
+      expect(breaker.state).toBe('closed');
+      await settle(breaker.execute(boom));
+      expect(breaker.state).toBe('open');
+    });
+  });
+
   it('answers a slow call with 504, aborts it, and counts it as a timeout only', async () => {
     const breaker = registry.for('slow', { timeoutMs: 20 });
     let signal: AbortSignal | undefined;
@@ -130,6 +209,29 @@ describe('CircuitBreakerRegistry / DependencyBreaker', () => {
     expect(signal?.aborted).toBe(true);
     expect(await callsOf('slow', 'timeout')).toBe(1);
     expect(await callsOf('slow', 'failure')).toBe(0);
+  });
+
+  it.each([
+    ['undici connect timeout', () => new undiciErrors.ConnectTimeoutError()],
+    ['undici headers timeout', () => new undiciErrors.HeadersTimeoutError()],
+    ['undici body timeout', () => new undiciErrors.BodyTimeoutError()],
+    ['fetch failed (cause: headers timeout)', () => new TypeError('fetch failed', { cause: new undiciErrors.HeadersTimeoutError() })],
+    ['socket connect ETIMEDOUT', () => Object.assign(new Error('connect ETIMEDOUT 10.0.0.1:443'), { code: 'ETIMEDOUT' })],
+  ])('answers a transport timeout that fires before the breaker (%s) with 504 too, counted as a timeout', async (_name, timeoutError) => {
+    const breaker = registry.for('transport', { timeoutMs: 1_000 });
+    const outcome = await settle(breaker.execute(() => Promise.reject(timeoutError())));
+    const error = (outcome as { error: AppError }).error;
+    expect(error.definition).toBe(ResilienceError.DependencyTimeout);
+    expect(error.status).toBe(HttpStatus.GATEWAY_TIMEOUT);
+    expect(await callsOf('transport', 'timeout')).toBe(1);
+    expect(await callsOf('transport', 'failure')).toBe(0);
+    // a route guarded by @CircuitBreaker answers a timeout with 504 as well, not with a 500
+    await expect(registry.for('transport-route').guard(() => Promise.reject(timeoutError()))).rejects.toMatchObject({ code: 7002 });
+  });
+
+  it('leaves an AppError alone even when its cause was a timeout: the code that threw it chose the answer', async () => {
+    const declared = new AppError(CommonError.ServiceUnavailable, { cause: new undiciErrors.HeadersTimeoutError() });
+    await expect(registry.for('wechat').execute(() => Promise.reject(declared))).rejects.toBe(declared);
   });
 
   it('passes a 4xx answer through without counting it against the dependency', async () => {

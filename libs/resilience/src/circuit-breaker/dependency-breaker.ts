@@ -52,22 +52,57 @@ function codeOf(error: unknown): string | undefined {
   return cause === error ? undefined : codeOf(cause);
 }
 
+/**
+ * Codes of "the dependency did not answer in time" raised below the breaker: a socket's connect
+ * timeout (ETIMEDOUT) and undici's own timeouts (its Pool's, and global fetch's as the cause of
+ * "fetch failed"; names checked against undici 7). The breaker's timer owns the call timeout, but
+ * a transport timer that still fires first must not turn the same silence into a 502.
+ */
+const TRANSPORT_TIMEOUT_CODES: ReadonlySet<string> = new Set([
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+const isBreakerError = (error: unknown): error is Error => error instanceof Error && Opossum.isOurError(error);
+
+/** True for the breaker's own timeout and for a transport timeout; an AppError or HttpException keeps its status. */
+function isTimeout(error: unknown): boolean {
+  if (error instanceof AppError || error instanceof HttpException) return false;
+  const code = codeOf(error);
+  return code !== undefined && TRANSPORT_TIMEOUT_CODES.has(code);
+}
+
 // named fields only: a third-party error object may carry request URLs with tokens
 function describeFailure(error: unknown): string {
   if (!(error instanceof Error)) return typeof error;
   return [error.name, codeOf(error), error.message].filter(Boolean).join(': ');
 }
 
+/** Why a circuit opened, in its log line. */
+type OpenReason = 'errorPercentage' | 'consecutiveFailures' | 'halfOpenTrialFailed';
+
 /**
  * One dependency's circuit (opossum underneath). Obtain it from CircuitBreakerRegistry.for().
  * Closed: calls go through. More than `errorThresholdPercent` failing (at least `volumeThreshold`
- * calls in the window): open, every call fails fast with 503 (7001). After `resetTimeoutMs`:
- * half-open, one trial call goes through; success closes the circuit, failure opens it again.
+ * calls in the window), or `consecutiveFailures` failures/timeouts in a row: open, every call
+ * fails fast with 503 (7001). After `resetTimeoutMs`: half-open, one trial call goes through;
+ * success closes the circuit, failure opens it again.
  */
 export class DependencyBreaker {
   private readonly breaker: Opossum<[Run], unknown>;
   private readonly logger = new Logger('CircuitBreaker');
   private lastFailure: string | undefined;
+  /**
+   * Failures and timeouts in a row since the last success or opening. opossum 9 only knows the
+   * percentage rule, which a trickle never reaches: each call waits a full timeout, so a window
+   * holds fewer calls than the volume threshold. A 4xx resets the run like a success, as opossum
+   * counts it: the dependency answered.
+   */
+  private consecutiveFailures = 0;
+  private openReason: OpenReason | undefined;
+  private reportedState: CircuitState = 'closed';
 
   constructor(
     readonly name: string,
@@ -97,8 +132,9 @@ export class DependencyBreaker {
   /**
    * Calls a dependency through the circuit. `action` gets a signal that is aborted when the call
    * times out: pass it to fetch/the SDK so a timed-out request does not keep running. Errors reach
-   * the caller as AppErrors: 503 (7001) circuit open, 504 (7002) timeout, 502 (7003) any other
-   * failure; an AppError or HttpException thrown by `action` passes through unchanged.
+   * the caller as AppErrors: 503 (7001) circuit open, 504 (7002) timeout (the breaker's
+   * `timeoutMs`, or a transport timeout that fired first), 502 (7003) any other failure; an
+   * AppError or HttpException thrown by `action` passes through unchanged.
    */
   async execute<T>(action: (signal: AbortSignal) => Promise<T>, options: DependencyCallOptions<T> = {}): Promise<T> {
     const attempt = (): Promise<T> =>
@@ -121,7 +157,8 @@ export class DependencyBreaker {
 
   /**
    * Runs our own code (a route handler) through the circuit: its errors reach the client
-   * unchanged, so a bug still shows as a 500 with a stack in the log.
+   * unchanged, so a bug still shows as a 500 with a stack in the log; only a timeout is always
+   * 504 (7002).
    */
   guard<T>(handler: () => Promise<T>): Promise<T> {
     return this.call(() => handler(), (error) => error);
@@ -136,13 +173,13 @@ export class DependencyBreaker {
     try {
       return (await this.breaker.fire(() => action(controller.signal))) as T;
     } catch (error) {
-      if (!(error instanceof Error) || !Opossum.isOurError(error)) throw mapOther(error);
-      if (codeOf(error) === 'ETIMEDOUT') {
+      if (isTimeout(error)) {
         controller.abort(error);
         throw new AppError(ResilienceError.DependencyTimeout, { cause: error });
       }
       // EOPENBREAKER, or ESHUTDOWN while the application stops
-      throw new AppError(ResilienceError.CircuitOpen, { cause: error });
+      if (isBreakerError(error)) throw new AppError(ResilienceError.CircuitOpen, { cause: error });
+      throw mapOther(error);
     }
   }
 
@@ -153,26 +190,52 @@ export class DependencyBreaker {
     for (const result of CIRCUIT_CALL_RESULTS) calls.inc({ name, result }, 0);
     state.set({ name }, CircuitStateValue.closed);
 
-    this.breaker.on('success', () => count('success'));
+    this.breaker.on('success', () => {
+      this.consecutiveFailures = 0;
+      count('success');
+    });
     this.breaker.on('timeout', () => count('timeout'));
     this.breaker.on('reject', () => count('rejected'));
     this.breaker.on('failure', (error: unknown) => {
       this.lastFailure = describeFailure(error);
-      // opossum reports a timeout as a failure as well; it is counted once, as a timeout
-      if (codeOf(error) !== 'ETIMEDOUT') count('failure');
+      // opossum reports its own timeout as a failure as well, after its 'timeout' event: counted
+      // once, as a timeout; a transport timeout only arrives here and is a timeout all the same
+      if (!(isBreakerError(error) && codeOf(error) === 'ETIMEDOUT')) count(isTimeout(error) ? 'timeout' : 'failure');
+      this.consecutiveFailures += 1;
+      // runs inside opossum's 'failure' emit, before its own percentage check; in half-open
+      // opossum reopens on the trial's failure itself
+      const limit = this.options.consecutiveFailures;
+      if (limit > 0 && this.consecutiveFailures >= limit && this.breaker.closed) {
+        this.openReason = 'consecutiveFailures';
+        this.breaker.open();
+      }
     });
     this.breaker.on('open', () => {
+      const reason = this.openReason ?? (this.reportedState === 'halfOpen' ? 'halfOpenTrialFailed' : 'errorPercentage');
+      const inARow = this.consecutiveFailures;
+      this.openReason = undefined;
+      this.consecutiveFailures = 0;
+      this.reportedState = 'open';
       state.set({ name }, CircuitStateValue.open);
       this.logger.warn(
-        { circuit: name, state: 'open', lastFailure: this.lastFailure, resetTimeoutMs: this.options.resetTimeoutMs },
-        `circuit ${name} opened: failing fast for ${this.options.resetTimeoutMs} ms`,
+        {
+          circuit: name,
+          state: 'open',
+          reason,
+          consecutiveFailures: inARow,
+          lastFailure: this.lastFailure,
+          resetTimeoutMs: this.options.resetTimeoutMs,
+        },
+        `circuit ${name} opened (${reason}): failing fast for ${this.options.resetTimeoutMs} ms`,
       );
     });
     this.breaker.on('halfOpen', () => {
+      this.reportedState = 'halfOpen';
       state.set({ name }, CircuitStateValue.halfOpen);
       this.logger.log({ circuit: name, state: 'halfOpen' }, `circuit ${name} half-open: letting one trial call through`);
     });
     this.breaker.on('close', () => {
+      this.reportedState = 'closed';
       state.set({ name }, CircuitStateValue.closed);
       this.logger.log({ circuit: name, state: 'closed' }, `circuit ${name} closed: calls go through again`);
     });
