@@ -3,9 +3,8 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { EnvelopeBody, request, RunningApp, startApp } from './support/app-harness';
-import { productionEnv } from './support/environment';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import { EnvelopeBody, request, RunningApp } from './support/app-harness';
+import { useTestDatabase } from './support/test-database';
 
 const RESET_TIMEOUT_MS = 1_000;
 const CALL_TIMEOUT_MS = 300;
@@ -67,10 +66,9 @@ function promtoolProblems(exposition: string): string[] {
 
 
 describe('circuit breaker (real upstream over HTTP, built app)', () => {
-  let database: TestDatabase;
+  const db = useTestDatabase();
   let upstream: Upstream;
   let upstreamUrl: string;
-  const apps: RunningApp[] = [];
   let app: RunningApp;
   let api: string;
 
@@ -89,32 +87,26 @@ describe('circuit breaker (real upstream over HTTP, built app)', () => {
 
   // each test gets its own process: its own circuits, and logs that are flushed when it stops
   const launch = async () => {
-    app = await startApp(
-      productionEnv(database.name, {
-        DIAGNOSTICS_UPSTREAM_URL: upstreamUrl,
-        CIRCUIT_TIMEOUT_MS: String(CALL_TIMEOUT_MS),
-        CIRCUIT_ERROR_THRESHOLD_PERCENT: '50',
-        CIRCUIT_VOLUME_THRESHOLD: '4',
-        CIRCUIT_RESET_TIMEOUT_MS: String(RESET_TIMEOUT_MS),
-        // this suite calls one route many times a second; limits are tested elsewhere
-        RATE_LIMIT_ENABLED: 'false',
-        LOG_LEVEL: 'info',
-      }),
-    );
-    apps.push(app);
+    app = await db.startApp({
+      DIAGNOSTICS_UPSTREAM_URL: upstreamUrl,
+      CIRCUIT_TIMEOUT_MS: String(CALL_TIMEOUT_MS),
+      CIRCUIT_ERROR_THRESHOLD_PERCENT: '50',
+      CIRCUIT_VOLUME_THRESHOLD: '4',
+      CIRCUIT_RESET_TIMEOUT_MS: String(RESET_TIMEOUT_MS),
+      // this suite calls one route many times a second; limits are tested elsewhere
+      RATE_LIMIT_ENABLED: 'false',
+      LOG_LEVEL: 'info',
+    });
     api = `${app.baseUrl}/api/v1/diagnostics/upstream`;
   };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
     upstream = new Upstream();
     upstreamUrl = await upstream.start();
   });
 
   afterAll(async () => {
-    await Promise.all(apps.map((running) => running.close()));
     await upstream?.stop();
-    await database?.drop();
   });
 
   it('opens on >50% failures over the minimum volume, fails fast with 503/7001, half-opens for one trial, closes on success', async () => {
