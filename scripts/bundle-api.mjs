@@ -70,6 +70,9 @@ const result = await build({
   logLevel: 'warning',
   metafile: true,
 });
+// eslint keeps @app/testing out of production code; this is the check that cannot be switched off
+const testHelpers = Object.keys(result.metafile.inputs).filter((input) => input.includes('libs/testing/'));
+if (testHelpers.length > 0) throw new Error(`the API bundle includes test helpers (libs/testing): ${testHelpers.join(', ')}`);
 // esbuild leaves non-ASCII inside regular-expression literals (validator's locale alphabets);
 // \uXXXX means the same there and in strings, and keeps the file one-byte for V8.
 const source = fs

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { createWechatEmulator } from '../apps/wechat-emulator/src/emulator';
 import { WECHAT_OPEN_DATA_SAMPLE } from '../libs/wechat/src/wechat-sample.fixture';
 import { type EnvelopeBody, request, type RunningApp } from './support/app-harness';
-import { TcpProxy } from './support/tcp-proxy';
+import { TcpProxy } from '@app/testing';
 import { TEST_JWT_SECRET, testServices } from './support/environment';
 import { useTestDatabase } from './support/test-database';
 

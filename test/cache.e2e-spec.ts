@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { request, RunningApp } from './support/app-harness';
 import { testServices } from './support/environment';
-import { TcpProxy } from './support/tcp-proxy';
+import { TcpProxy } from '@app/testing';
 import { useTestDatabase } from './support/test-database';
 
 interface Item {

@@ -1,6 +1,6 @@
 import { request, RunningApp } from './support/app-harness';
 import { testServices } from './support/environment';
-import { TcpProxy } from './support/tcp-proxy';
+import { TcpProxy } from '@app/testing';
 import { useTestDatabase } from './support/test-database';
 
 interface HealthBody {

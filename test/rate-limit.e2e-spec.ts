@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { request } from './support/app-harness';
 import { testServices } from './support/environment';
-import { TcpProxy } from './support/tcp-proxy';
+import { TcpProxy } from '@app/testing';
 import { useTestDatabase } from './support/test-database';
 
 describe('rate limiting (real Redis, real processes)', () => {
