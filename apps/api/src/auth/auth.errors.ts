@@ -2,7 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import { defineErrors } from '@app/http';
 
 /** Sign-in and session errors (auth block 2000-2099; WeChat's own in 2100-2199). */
-export const AuthError = defineErrors({
+export const AuthError = defineErrors('auth', {
   Unauthenticated: { code: 2001, status: HttpStatus.UNAUTHORIZED, message: 'Sign-in required' },
   InvalidToken: { code: 2002, status: HttpStatus.UNAUTHORIZED, message: 'Invalid access token' },
   TokenExpired: { code: 2003, status: HttpStatus.UNAUTHORIZED, message: 'Access token expired' },
