@@ -40,6 +40,17 @@ export default tseslint.config(
     plugins: { boundaries },
   },
   {
+    // libs/testing fakes real parts with jest: production code that imported it would ship test doubles
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    ignores: ['**/*.spec.ts', 'libs/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@app/testing', '@app/testing/*'], message: '@app/testing is for specs only.' }] },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { ...globals.node } },
   },

@@ -7,7 +7,8 @@
  * (about 0.5 s of a 1.7 s boot on Node 20, which has no module compile cache; ADR 0011).
  * A cache from another Node/V8 build, or written under other V8 flags than this process has
  * (package.json config.apiNodeFlags), is rejected by V8: the bundle then compiles normally,
- * about 0.5 s slower, and a line on stderr says so.
+ * about 0.5 s slower, and a line on stderr says so. NODE_DEBUG=api-launcher also reports an
+ * accepted cache (the e2e suite checks that the one it runs was accepted).
  *
  *   node <apiNodeFlags> dist/api/main.js                     start the API (what npm start runs)
  *   node <apiNodeFlags> dist/api/main.js --write-code-cache  load the bundle without starting, write the cache
@@ -16,6 +17,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
 const Module = require('node:module');
+const debug = require('node:util').debuglog('api-launcher');
 
 const bundleFile = path.join(__dirname, 'server.bundle.js');
 const cacheFile = `${bundleFile}.v8cache`;
@@ -35,6 +37,8 @@ function loadBundle() {
   bundle.loaded = true;
   if (cachedData && script.cachedDataRejected) {
     process.stderr.write('code cache rejected (another Node build or other V8 flags than at build time): compiling the bundle\n');
+  } else {
+    debug(cachedData ? 'code cache accepted' : 'no code cache: compiling the bundle');
   }
   const compiled = script.runInThisContext();
   compiled.call(bundle.exports, bundle.exports, Module.createRequire(bundleFile), bundle, bundleFile, __dirname);

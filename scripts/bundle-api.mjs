@@ -71,11 +71,13 @@ const result = await build({
   metafile: true,
 });
 // The list of bundled sources, for the test that the production bundle holds no development
-// tools (test/production-bundle.e2e-spec.ts); the build itself refuses an emulator file.
+// tools (test/production-bundle.e2e-spec.ts). The build itself refuses the WeChat emulator (loaded
+// at run time in the embedded profile) and the test helpers (eslint keeps @app/testing out of
+// production code; this is the check that cannot be switched off).
 const inputs = Object.keys(result.metafile.inputs);
-const devOnly = inputs.filter((input) => input.includes('apps/wechat-emulator/'));
+const devOnly = inputs.filter((input) => input.includes('apps/wechat-emulator/') || input.includes('libs/testing/'));
 if (devOnly.length > 0) {
-  throw new Error(`the WeChat emulator must not be bundled into the API (load it at run time): ${devOnly.join(', ')}`);
+  throw new Error(`the API bundle must not contain development tools (the WeChat emulator, libs/testing): ${devOnly.join(', ')}`);
 }
 fs.writeFileSync(path.join(outDir, 'server.bundle.inputs.json'), `${JSON.stringify(inputs, null, 1)}\n`);
 

@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { createWechatEmulator } from '../apps/wechat-emulator/src/emulator';
-import { type EnvelopeBody, request, type RunningApp, startApp } from './support/app-harness';
+import { type EnvelopeBody, request, type RunningApp } from './support/app-harness';
 import { productionEnv } from './support/environment';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { useTestDatabase } from './support/test-database';
 
 interface Page<T> {
   items: T[];
@@ -16,7 +16,7 @@ interface Page<T> {
 /** Dashboard accounts, roles, user management and the audit log (MariaDB + Redis). */
 describe('admin (accounts, RBAC, audit log)', () => {
   const emulator = createWechatEmulator();
-  let database: TestDatabase;
+  const db = useTestDatabase();
   let app: RunningApp;
   let env: Record<string, string | undefined>;
 
@@ -56,19 +56,16 @@ describe('admin (accounts, RBAC, audit log)', () => {
   beforeAll(async () => {
     await emulator.app.listen({ port: 0, host: '127.0.0.1' });
     const emulatorUrl = `http://127.0.0.1:${(emulator.app.server.address() as { port: number }).port}`;
-    database = await createTestDatabase();
-    env = productionEnv(database.name, {
+    env = productionEnv(db.name, {
       WECHAT_API_BASE: emulatorUrl,
       AUTH_KEY_PREFIX: `e2e:admin:${randomBytes(4).toString('hex')}:`,
       RATE_LIMIT_KEY_PREFIX: `e2e:rl:admin:${randomBytes(4).toString('hex')}:`,
       RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
     });
-    app = await startApp(env); // migrates the fresh database
+    app = await db.startApp(env); // migrates the fresh database
   });
 
   afterAll(async () => {
-    await app?.close();
-    await database?.drop();
     await emulator.app.close();
   });
 

@@ -1,4 +1,4 @@
-import { freePort, runUntilExit } from './support/child-app';
+import { API_NODE_FLAGS, freePort, runUntilExit } from './support/child-app';
 import { productionEnv } from './support/environment';
 import { createTestDatabase } from './support/test-database';
 
@@ -22,11 +22,23 @@ describe('configuration is validated at boot', () => {
   });
 
   it('loads the bundle with its build-time V8 code cache under the node flags npm start uses', async () => {
-    // V8 rejects a cache written under other flags (package.json config.apiNodeFlags); the launcher says so
-    const result = await runUntilExit({ NODE_ENV: 'production' });
+    // NODE_DEBUG=api-launcher makes the launcher report V8's verdict on the cache
+    const result = await runUntilExit({ NODE_ENV: 'production', NODE_DEBUG: 'api-launcher' });
     expect(result.code).toBe(1);
     expect(result.output).toContain('DB_HOST');
+    expect(result.output).toMatch(/^API-LAUNCHER \d+: code cache accepted$/m);
     expect(result.output).not.toContain('code cache rejected');
+  });
+
+  it('says so when V8 rejects the code cache because the node flags differ from the build', async () => {
+    // V8 keys the cache on its flags: one more than package.json config.apiNodeFlags is enough
+    const nodeFlags = [...API_NODE_FLAGS, '--max-old-space-size=1024'];
+    const result = await runUntilExit({ NODE_ENV: 'production', NODE_DEBUG: 'api-launcher' }, { nodeFlags });
+    expect(result.output).toContain('code cache rejected (another Node build or other V8 flags than at build time)');
+    expect(result.output).not.toContain('code cache accepted');
+    // compiled from source instead: the bundle still loads and validates the configuration
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('DB_HOST');
   });
 
   it('refuses the production profile without the token secret and WeChat credentials', async () => {

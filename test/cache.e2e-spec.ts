@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { request, RunningApp, startApp } from './support/app-harness';
-import { productionEnv, testServices } from './support/environment';
-import { TcpProxy } from './support/tcp-proxy';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import { request, RunningApp } from './support/app-harness';
+import { testServices } from './support/environment';
+import { TcpProxy } from '@app/testing';
+import { useTestDatabase } from './support/test-database';
 
 interface Item {
   id: number;
@@ -50,8 +50,7 @@ async function waitForVersion(app: RunningApp, id: number, version: number, limi
 }
 
 describe('two-level cache (real Redis, real processes)', () => {
-  let database: TestDatabase;
-  const apps: RunningApp[] = [];
+  const db = useTestDatabase();
   const proxies: TcpProxy[] = [];
   const prefixes: string[] = [];
   const newPrefix = (name: string) => {
@@ -59,18 +58,13 @@ describe('two-level cache (real Redis, real processes)', () => {
     prefixes.push(prefix);
     return prefix;
   };
-  const launch = async (overrides: Record<string, string> = {}) => {
-    const app = await startApp(
-      productionEnv(database.name, {
-        // the limiter is not under test; 100 concurrent requests must all get through
-        RATE_LIMIT_DEFAULT_LIMIT: '100000',
-        CACHE_KEY_PREFIX: newPrefix('app'),
-        ...overrides,
-      }),
-    );
-    apps.push(app);
-    return app;
-  };
+  const launch = (overrides: Record<string, string> = {}) =>
+    db.startApp({
+      // the limiter is not under test; 100 concurrent requests must all get through
+      RATE_LIMIT_DEFAULT_LIMIT: '100000',
+      CACHE_KEY_PREFIX: newPrefix('app'),
+      ...overrides,
+    });
   const redisProxy = async () => {
     const redisUrl = new URL(testServices.redisUrl);
     const proxy = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
@@ -79,14 +73,8 @@ describe('two-level cache (real Redis, real processes)', () => {
     return proxy;
   };
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-
   afterAll(async () => {
-    await Promise.all(apps.map((app) => app.close()));
     await Promise.all(proxies.map((proxy) => proxy.stop()));
-    await database?.drop();
     const redis = new Redis(testServices.redisUrl);
     for (const prefix of prefixes) {
       const keys = await redis.keys(`${prefix}*`);

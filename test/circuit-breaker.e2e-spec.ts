@@ -6,9 +6,9 @@ import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createWechatEmulator } from '../apps/wechat-emulator/src/emulator';
-import { EnvelopeBody, request, RunningApp, startApp } from './support/app-harness';
-import { type EnvOverrides, productionEnv, testServices } from './support/environment';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import { EnvelopeBody, request, RunningApp } from './support/app-harness';
+import { type EnvOverrides, testServices } from './support/environment';
+import { useTestDatabase } from './support/test-database';
 
 const RESET_TIMEOUT_MS = 1_000;
 const CALL_TIMEOUT_MS = 300;
@@ -74,10 +74,9 @@ function promtoolProblems(exposition: string): string[] {
 
 
 describe('circuit breaker (real upstream over HTTP, built app)', () => {
-  let database: TestDatabase;
+  const db = useTestDatabase();
   let upstream: Upstream;
   let upstreamUrl: string;
-  const apps: RunningApp[] = [];
   let app: RunningApp;
   let api: string;
 
@@ -127,29 +126,25 @@ describe('circuit breaker (real upstream over HTTP, built app)', () => {
 
   // each test gets its own process: its own circuits, and logs that are flushed when it stops
   const launch = async (overrides: EnvOverrides = {}) => {
-    app = await startApp(
-      productionEnv(database.name, {
-        DIAGNOSTICS_UPSTREAM_URL: upstreamUrl,
-        CIRCUIT_TIMEOUT_MS: String(CALL_TIMEOUT_MS),
-        CIRCUIT_ERROR_THRESHOLD_PERCENT: '50',
-        CIRCUIT_VOLUME_THRESHOLD: '4',
-        CIRCUIT_RESET_TIMEOUT_MS: String(RESET_TIMEOUT_MS),
-        WECHAT_APP_ID,
-        WECHAT_APP_SECRET,
-        WECHAT_API_BASE: emulatorUrl,
-        AUTH_KEY_PREFIX: authKeyPrefix,
-        // this suite calls one route many times a second; limits are tested elsewhere
-        RATE_LIMIT_ENABLED: 'false',
-        LOG_LEVEL: 'info',
-        ...overrides,
-      }),
-    );
-    apps.push(app);
+    app = await db.startApp({
+      DIAGNOSTICS_UPSTREAM_URL: upstreamUrl,
+      CIRCUIT_TIMEOUT_MS: String(CALL_TIMEOUT_MS),
+      CIRCUIT_ERROR_THRESHOLD_PERCENT: '50',
+      CIRCUIT_VOLUME_THRESHOLD: '4',
+      CIRCUIT_RESET_TIMEOUT_MS: String(RESET_TIMEOUT_MS),
+      WECHAT_APP_ID,
+      WECHAT_APP_SECRET,
+      WECHAT_API_BASE: emulatorUrl,
+      AUTH_KEY_PREFIX: authKeyPrefix,
+      // this suite calls one route many times a second; limits are tested elsewhere
+      RATE_LIMIT_ENABLED: 'false',
+      LOG_LEVEL: 'info',
+      ...overrides,
+    });
     api = `${app.baseUrl}/api/v1/diagnostics/upstream`;
   };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
     upstream = new Upstream();
     upstreamUrl = await upstream.start();
     await emulator.app.listen({ port: 0, host: '127.0.0.1' });
@@ -161,10 +156,8 @@ describe('circuit breaker (real upstream over HTTP, built app)', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(apps.map((running) => running.close()));
     await upstream?.stop();
     await emulator.app.close();
-    await database?.drop();
     const redis = new Redis(testServices.redisUrl, { lazyConnect: true });
     try {
       const keys = await redis.keys(`${authKeyPrefix}*`);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { get } from 'node:http';
 import { spawnApp, type ChildApp } from './support/child-app';
 import { productionEnv } from './support/environment';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import { useTestDatabase } from './support/test-database';
 
 /** Descriptors of the app's listening socket, as `ss` lists them (one `fd=` per descriptor). */
 function listeningDescriptors(app: ChildApp): number {
@@ -32,18 +32,10 @@ function pingOnNewConnection(baseUrl: string): Promise<number> {
 }
 
 describe('a burst of new connections (real child process)', () => {
-  let database: TestDatabase;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const db = useTestDatabase();
 
   it('polls extra descriptors of its listening socket and serves a burst through them', async () => {
-    const app = await spawnApp(productionEnv(database.name, { HTTP_ACCEPT_HANDLES: '8', RATE_LIMIT_ENABLED: 'false' }));
+    const app = await spawnApp(productionEnv(db.name, { HTTP_ACCEPT_HANDLES: '8', RATE_LIMIT_ENABLED: 'false' }));
     try {
       expect(await descriptorsOnceSettled(app, 9)).toBe(9);
 
@@ -56,7 +48,7 @@ describe('a burst of new connections (real child process)', () => {
   });
 
   it('serves a burst with HTTP_WRITE_BATCHING=false too (each response written as it is produced)', async () => {
-    const app = await spawnApp(productionEnv(database.name, { HTTP_WRITE_BATCHING: 'false', RATE_LIMIT_ENABLED: 'false' }));
+    const app = await spawnApp(productionEnv(db.name, { HTTP_WRITE_BATCHING: 'false', RATE_LIMIT_ENABLED: 'false' }));
     try {
       const statuses = await Promise.all(Array.from({ length: 100 }, () => pingOnNewConnection(app.baseUrl)));
       expect(statuses.filter((status) => status === 200)).toHaveLength(100);
@@ -67,7 +59,7 @@ describe('a burst of new connections (real child process)', () => {
   });
 
   it('listens on its own socket alone when HTTP_ACCEPT_HANDLES=0', async () => {
-    const app = await spawnApp(productionEnv(database.name, { HTTP_ACCEPT_HANDLES: '0' }));
+    const app = await spawnApp(productionEnv(db.name, { HTTP_ACCEPT_HANDLES: '0' }));
     try {
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(listeningDescriptors(app)).toBe(1);

@@ -11,7 +11,7 @@ import { AuthSession } from '../apps/api/src/auth/entities/auth-session.entity';
 import { User } from '../apps/api/src/user/entities/user.entity';
 import { BUILT_MIGRATE_CLI } from './support/child-app';
 import { productionEnv } from './support/environment';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import { useTestDatabase } from './support/test-database';
 
 // every entity the API registers: the schema checks below compare all of them with the migrations
 const ALL_ENTITIES = [User, AuthSession, AdminAccount, AuditLog];
@@ -22,19 +22,17 @@ function mysqlDataSource(databaseName: string, migrationsRun: boolean): DataSour
 }
 
 describe('database layer on real MariaDB', () => {
-  let database: TestDatabase;
+  const db = useTestDatabase();
   let dataSource: DataSource;
   let transactions: TransactionRunner;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    dataSource = await mysqlDataSource(database.name, true).initialize();
+    dataSource = await mysqlDataSource(db.name, true).initialize();
     transactions = new TransactionRunner(dataSource);
   });
 
   afterAll(async () => {
     await dataSource?.destroy();
-    await database?.drop();
   });
 
   const newUser = (openid: string, nickname = ''): Partial<User> => ({ openid, nickname });
@@ -47,12 +45,12 @@ describe('database layer on real MariaDB', () => {
   it('makes the database and its tables utf8mb4', async () => {
     const [schema] = await dataSource.query(
       'SELECT DEFAULT_CHARACTER_SET_NAME AS charset FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
-      [database.name],
+      [db.name],
     );
     expect(schema.charset).toBe('utf8mb4');
     const [table] = await dataSource.query(
       'SELECT TABLE_COLLATION AS collation FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
-      [database.name, 'users'],
+      [db.name, 'users'],
     );
     expect(table.collation).toMatch(/^utf8mb4_/);
   });
@@ -115,19 +113,11 @@ describe('database layer on real MariaDB', () => {
 });
 
 describe('migration CLI (built) against a fresh MariaDB database', () => {
-  let database: TestDatabase;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const db = useTestDatabase();
 
   const migrate = (command: string) =>
     spawnSync(process.execPath, [BUILT_MIGRATE_CLI, command], {
-      env: { PATH: process.env.PATH, ...productionEnv(database.name, { DB_MIGRATE_ON_START: undefined }) },
+      env: { PATH: process.env.PATH, ...productionEnv(db.name, { DB_MIGRATE_ON_START: undefined }) },
       encoding: 'utf8',
     });
 

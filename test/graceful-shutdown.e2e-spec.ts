@@ -1,21 +1,13 @@
 import { request } from './support/app-harness';
 import { spawnApp } from './support/child-app';
 import { productionEnv } from './support/environment';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import { useTestDatabase } from './support/test-database';
 
 describe('graceful shutdown on SIGTERM (real child process)', () => {
-  let database: TestDatabase;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const db = useTestDatabase();
 
   it('turns readiness 503 at once, finishes the in-flight request, closes pools and exits 0', async () => {
-    const app = await spawnApp(productionEnv(database.name, { SHUTDOWN_DELAY_MS: '800', SHUTDOWN_DRAIN_MS: '10000' }));
+    const app = await spawnApp(productionEnv(db.name, { SHUTDOWN_DELAY_MS: '800', SHUTDOWN_DRAIN_MS: '10000' }));
     expect((await request(`${app.baseUrl}/health/ready`)).status).toBe(200);
 
     const slow = request<{ data: { sleptMs: number } }>(`${app.baseUrl}/api/v1/diagnostics/slow?ms=1500`);
@@ -38,7 +30,7 @@ describe('graceful shutdown on SIGTERM (real child process)', () => {
   });
 
   it('cuts requests that outlive the drain time and still exits 0', async () => {
-    const app = await spawnApp(productionEnv(database.name, { SHUTDOWN_DRAIN_MS: '300' }));
+    const app = await spawnApp(productionEnv(db.name, { SHUTDOWN_DRAIN_MS: '300' }));
     const hanging = fetch(`${app.baseUrl}/api/v1/diagnostics/slow?ms=20000`).then(
       (response) => response.status,
       () => 'connection closed',

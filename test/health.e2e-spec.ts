@@ -1,7 +1,7 @@
-import { request, RunningApp, startApp } from './support/app-harness';
-import { productionEnv, testServices } from './support/environment';
-import { TcpProxy } from './support/tcp-proxy';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import { request, RunningApp } from './support/app-harness';
+import { testServices } from './support/environment';
+import { TcpProxy } from '@app/testing';
+import { useTestDatabase } from './support/test-database';
 
 interface HealthBody {
   code: number;
@@ -19,29 +19,24 @@ async function pollUntil<T>(probe: () => Promise<T>, accept: (value: T) => boole
 }
 
 describe('health probes against real MariaDB and Redis', () => {
-  let database: TestDatabase;
+  const db = useTestDatabase();
   let running: RunningApp;
   const mariadbProxy = new TcpProxy(testServices.dbHost, testServices.dbPort);
   const redisUrl = new URL(testServices.redisUrl);
   const redisProxy = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
 
   beforeAll(async () => {
-    database = await createTestDatabase();
     await mariadbProxy.start();
     await redisProxy.start();
-    running = await startApp(
-      productionEnv(database.name, {
-        DB_PORT: String(mariadbProxy.port),
-        REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`,
-      }),
-    );
+    running = await db.startApp({
+      DB_PORT: String(mariadbProxy.port),
+      REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`,
+    });
   });
 
   afterAll(async () => {
-    await running?.close();
     await mariadbProxy.stop();
     await redisProxy.stop();
-    await database?.drop();
   });
 
   const ready = () => request<HealthBody>(`${running.baseUrl}/health/ready`);

@@ -1,21 +1,14 @@
-import { createTestDatabase, TestDatabase } from './support/test-database';
-import { EnvelopeBody, request, RunningApp, startApp } from './support/app-harness';
-import { productionEnv } from './support/environment';
+import { useTestDatabase } from './support/test-database';
+import { EnvelopeBody, request, RunningApp } from './support/app-harness';
 
 describe('HTTP pipeline (production profile, real MariaDB + Redis)', () => {
-  let database: TestDatabase;
+  const db = useTestDatabase();
   let running: RunningApp;
   let api: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    running = await startApp(productionEnv(database.name, { BODY_LIMIT_BYTES: '1048576' }));
+    running = await db.startApp({ BODY_LIMIT_BYTES: '1048576' });
     api = `${running.baseUrl}/api/v1`;
-  });
-
-  afterAll(async () => {
-    await running?.close();
-    await database?.drop();
   });
 
   const json = (body: string, contentType = 'application/json'): RequestInit => ({

@@ -1,22 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { EnvelopeBody, request, RunningApp, startApp } from './support/app-harness';
-import { productionEnv } from './support/environment';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import { EnvelopeBody, request, RunningApp } from './support/app-harness';
+import { useTestDatabase } from './support/test-database';
 
 describe('Idempotency-Key on write routes (real Redis, two instances)', () => {
-  let database: TestDatabase;
+  const db = useTestDatabase();
   let first: RunningApp;
   let second: RunningApp;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    first = await startApp(productionEnv(database.name));
-    second = await startApp(productionEnv(database.name));
-  });
-
-  afterAll(async () => {
-    await Promise.all([first?.close(), second?.close()]);
-    await database?.drop();
+    first = await db.startApp();
+    second = await db.startApp();
   });
 
   const submit = (app: RunningApp, key: string | undefined, body: object) =>

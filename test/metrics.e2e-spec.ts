@@ -1,9 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { request, RunningApp, startApp } from './support/app-harness';
-import { productionEnv } from './support/environment';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import { request, RunningApp } from './support/app-harness';
+import { useTestDatabase } from './support/test-database';
 
 // scripts/ensure-promtool.sh puts it here (npm test runs it first) when it is not on PATH
 function promtoolPath(): string {
@@ -17,13 +16,12 @@ function promtoolPath(): string {
 const KNOWN_DEFAULT_METRIC_NOISE = /^nodejs_active_(handles|requests|resources)_total /;
 
 describe('GET /metrics', () => {
-  let database: TestDatabase;
+  const db = useTestDatabase();
   let running: RunningApp;
   let exposition: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    running = await startApp(productionEnv(database.name));
+    running = await db.startApp();
     const api = `${running.baseUrl}/api/v1`;
     for (const id of [101, 202, 303]) expect((await request(`${api}/diagnostics/items/${id}`)).status).toBe(200);
     await request(`${api}/ping`);
@@ -33,11 +31,6 @@ describe('GET /metrics', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');
     exposition = response.text;
-  });
-
-  afterAll(async () => {
-    await running?.close();
-    await database?.drop();
   });
 
   it('labels requests by route template, never by raw id', () => {

@@ -1,32 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { request, RunningApp, startApp } from './support/app-harness';
-import { productionEnv, testServices } from './support/environment';
-import { TcpProxy } from './support/tcp-proxy';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import { request } from './support/app-harness';
+import { testServices } from './support/environment';
+import { TcpProxy } from '@app/testing';
+import { useTestDatabase } from './support/test-database';
 
 describe('rate limiting (real Redis, real processes)', () => {
-  let database: TestDatabase;
-  const apps: RunningApp[] = [];
-  const env = (overrides: Record<string, string> = {}) =>
-    productionEnv(database.name, {
-      // a fresh key space per test, so reruns within a window never see old counts
-      RATE_LIMIT_KEY_PREFIX: `e2e:rl:${randomBytes(4).toString('hex')}:`,
-      ...overrides,
-    });
-  const launch = async (overrides: Record<string, string>) => {
-    const app = await startApp(env(overrides));
-    apps.push(app);
-    return app;
-  };
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
+  const db = useTestDatabase();
+  const env = (overrides: Record<string, string> = {}) => ({
+    // a fresh key space per test, so reruns within a window never see old counts
+    RATE_LIMIT_KEY_PREFIX: `e2e:rl:${randomBytes(4).toString('hex')}:`,
+    ...overrides,
   });
-
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-    await database?.drop();
-  });
+  const launch = (overrides: Record<string, string>) => db.startApp(env(overrides));
 
   it('allows exactly the limit, then answers 429 in the envelope with Retry-After and RateLimit-* headers', async () => {
     const app = await launch({});
@@ -49,10 +34,8 @@ describe('rate limiting (real Redis, real processes)', () => {
   it('shares one limit between two instances', async () => {
     const shared = { RATE_LIMIT_KEY_PREFIX: `e2e:rl:shared:${randomBytes(4).toString('hex')}:` };
     // one after the other: both run the migrations at boot on the same database
-    const first = await startApp(env(shared));
-    apps.push(first);
-    const second = await startApp(env(shared));
-    apps.push(second);
+    const first = await db.startApp(env(shared));
+    const second = await db.startApp(env(shared));
     const path = '/api/v1/diagnostics/rate-limited';
     const statuses = [];
     for (const app of [first, second, first, second, first, second]) {

@@ -1,6 +1,5 @@
-import { request, startApp } from './support/app-harness';
-import { productionEnv } from './support/environment';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import { request } from './support/app-harness';
+import { useTestDatabase } from './support/test-database';
 
 interface LogLine {
   level: number;
@@ -14,13 +13,12 @@ interface LogLine {
 }
 
 describe('request logs (JSON, production profile)', () => {
-  let database: TestDatabase;
+  const db = useTestDatabase();
   let lines: LogLine[];
   let rawOutput: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    const running = await startApp(productionEnv(database.name, { LOG_LEVEL: 'info' }));
+    const running = await db.startApp({ LOG_LEVEL: 'info' });
     const api = `${running.baseUrl}/api/v1`;
     await request(`${api}/diagnostics/items/4711`, { headers: { 'x-request-id': 'log-check-1' } });
     await request(`${api}/diagnostics/echo?access_token=tok-secret-1`, {
@@ -37,10 +35,6 @@ describe('request logs (JSON, production profile)', () => {
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as LogLine);
-  });
-
-  afterAll(async () => {
-    await database?.drop();
   });
 
   it('writes one line per request with request id, method, route template, status and duration', () => {
@@ -73,18 +67,10 @@ describe('request logs (JSON, production profile)', () => {
 });
 
 describe('request log buffering (production profile)', () => {
-  let database: TestDatabase;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const db = useTestDatabase();
 
   it('writes a buffered line out while the service idles, without waiting for more traffic or a stop', async () => {
-    const running = await startApp(productionEnv(database.name, { LOG_LEVEL: 'info' }));
+    const running = await db.startApp({ LOG_LEVEL: 'info' });
     try {
       await request(`${running.baseUrl}/api/v1/ping`, { headers: { 'x-request-id': 'lonely-request-1' } });
       // one short line is far below the 12 KB buffer; only the periodic flush can write it

@@ -7,7 +7,7 @@ import { EnvOverrides } from './environment';
 /** What `npm start` runs: the bundled API with its code cache (scripts/bundle-api.mjs). */
 export const BUILT_MAIN = resolve('dist/api/main.js');
 /** The node/V8 flags `npm start` runs the API with (package.json config.apiNodeFlags), so tests run it the same way. */
-const API_NODE_FLAGS: string[] = (
+export const API_NODE_FLAGS: string[] = (
   (JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { config?: { apiNodeFlags?: string } }).config?.apiNodeFlags ?? ''
 )
   .split(/\s+/)
@@ -94,9 +94,9 @@ export async function spawnApp(env: EnvOverrides, timeoutMs = 20_000): Promise<C
 /** Runs the built service expecting it to refuse to start; returns its exit code and output. */
 export async function runUntilExit(
   env: EnvOverrides,
-  timeoutMs = 20_000,
+  { timeoutMs = 20_000, nodeFlags = API_NODE_FLAGS }: { timeoutMs?: number; nodeFlags?: string[] } = {},
 ): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [...API_NODE_FLAGS, BUILT_MAIN], {
+  const child = spawn(process.execPath, [...nodeFlags, BUILT_MAIN], {
     env: childEnvironment({ PORT: '0', HOST: '127.0.0.1', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

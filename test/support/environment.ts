@@ -10,6 +10,9 @@ export const testServices = {
 /** Shared by the suite so a test can sign its own tokens (tampering, expiry). */
 export const TEST_JWT_SECRET = 'e2e-jwt-secret-0123456789abcdefghijklmnop';
 
+/** The mini-program credentials productionEnv() gives the API (test/support/wechat-emulator.ts accepts them). */
+export const TEST_WECHAT_APP = { appId: 'wx-e2e-app', appSecret: 'e2e-secret' };
+
 export type EnvOverrides = Record<string, string | undefined>;
 
 /** The production profile against the real services, with the diagnostics routes mounted. */
@@ -30,8 +33,8 @@ export function productionEnv(databaseName: string, overrides: EnvOverrides = {}
     LOG_PRETTY: 'false',
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     // WeChat is required in the production profile; suites that log in start an emulator and override these
-    WECHAT_APP_ID: 'wx-e2e-app',
-    WECHAT_APP_SECRET: 'e2e-secret',
+    WECHAT_APP_ID: TEST_WECHAT_APP.appId,
+    WECHAT_APP_SECRET: TEST_WECHAT_APP.appSecret,
     WECHAT_API_BASE: 'http://127.0.0.1:9',
     ...overrides,
   };

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { TcpProxy } from '../../../test/support/tcp-proxy';
+import { jsonTextOf } from '@app/http';
+import { TcpProxy } from '@app/testing';
 import { CacheConfig, loadCacheConfig } from './cache.config';
 import { CacheLayer, CacheMetrics, CacheResult } from './cache.observability';
-import { jsonTextOf } from '../../http/src/json-text';
 import { TwoLevelCache } from './two-level-cache';
 
 const REDIS_URL = new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');

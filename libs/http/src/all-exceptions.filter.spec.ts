@@ -7,7 +7,7 @@ const fastifyError = (code: string, statusCode: number) => Object.assign(new Err
 
 describe('resolveError', () => {
   it('keeps an AppError as declared, with its data', () => {
-    const OrderError = defineErrors({ OutOfStock: { code: 4001, status: 409, message: 'Out of stock' } });
+    const OrderError = defineErrors('order', { OutOfStock: { code: 4001, status: 409, message: 'Out of stock' } });
     const resolved = resolveError(new AppError(OrderError.OutOfStock, { data: { skuId: 7 } }));
     expect(resolved).toEqual({ definition: OrderError.OutOfStock, message: 'Out of stock', data: { skuId: 7 } });
   });

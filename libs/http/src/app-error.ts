@@ -1,4 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
+import { type ErrorBlockName, rememberErrorBlock } from './error-blocks';
 
 /** One stable error a client can match on: the `code` never changes meaning once shipped. */
 export interface ErrorDefinition {
@@ -12,7 +13,8 @@ export interface ErrorDefinition {
  * (common 1000-1999, auth 2000-2999, user 3000-3999, order 4000-4999, upload 5000-5999,
  * notification 6000-6999, resilience 7000-7999), see docs/architecture.md.
  */
-export function defineErrors<const T extends Record<string, ErrorDefinition>>(table: T): Readonly<T> {
+export function defineErrors<const T extends Record<string, ErrorDefinition>>(block: ErrorBlockName, table: T): Readonly<T> {
+  rememberErrorBlock(table, block);
   return Object.freeze(table);
 }
 

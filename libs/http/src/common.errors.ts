@@ -2,7 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import { defineErrors } from './app-error';
 
 /** Errors every module can raise; codes 1000-1999. Never renumber: clients match on them. */
-export const CommonError = defineErrors({
+export const CommonError = defineErrors('common', {
   Internal: { code: 1000, status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error' },
   ValidationFailed: { code: 1001, status: HttpStatus.BAD_REQUEST, message: 'Request validation failed' },
   MalformedJson: { code: 1002, status: HttpStatus.BAD_REQUEST, message: 'Request body is not valid JSON' },

@@ -5,7 +5,7 @@ import { defineErrors } from '@app/http';
  * Errors of the shared resilience layer; codes 7000-7999. Never renumber.
  * 7020-7029 are the Idempotency-Key errors, declared in libs/http (IdempotencyError).
  */
-export const ResilienceError = defineErrors({
+export const ResilienceError = defineErrors('resilience', {
   CircuitOpen: {
     code: 7001,
     status: HttpStatus.SERVICE_UNAVAILABLE,

@@ -2,7 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import { defineErrors } from '@app/http';
 
 /** What WeChat's errcodes become for our clients (auth block, 2100-2199). */
-export const WechatError = defineErrors({
+export const WechatError = defineErrors('wechat', {
   InvalidCode: { code: 2101, status: HttpStatus.UNAUTHORIZED, message: 'The WeChat code is invalid or expired' },
   CodeUsed: { code: 2102, status: HttpStatus.UNAUTHORIZED, message: 'The WeChat code has already been used' },
   FrequencyLimited: { code: 2103, status: HttpStatus.TOO_MANY_REQUESTS, message: 'WeChat frequency limit reached, retry later' },

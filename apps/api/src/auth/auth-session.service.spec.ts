@@ -1,15 +1,10 @@
 import { createSecretKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { jest } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import jwt from 'jsonwebtoken';
-import { DataSource } from 'typeorm';
 import { AppError } from '@app/http';
-import { buildDataSourceOptions, loadDatabaseConfig, TransactionRunner } from '@app/database';
-import { appErrorCodeOf } from '@app/http/testing/app-error-code';
+import { appErrorCodeOf, newTestService, useTestDataSource } from '@app/testing';
 import { migrations } from '../migrations';
 import { AuthSessionService, mintRefreshToken, sessionIdOfRefreshToken, type IssuedTokens } from './auth-session.service';
 import type { AuthConfig } from './auth.config';
@@ -27,22 +22,12 @@ const config: AuthConfig = {
   maxSessionsPerAccount: 3,
 };
 
-let directory: string;
-let dataSource: DataSource;
+const db = useTestDataSource({ entities: [AuthSession], migrations });
 let ledger: SessionLedger;
 const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
 
-beforeAll(async () => {
-  directory = mkdtempSync(join(tmpdir(), 'auth-session-spec-'));
-  dataSource = await new DataSource(
-    { ...buildDataSourceOptions(loadDatabaseConfig({ DATA_DIR: directory }), { entities: [AuthSession], migrations, migrationsRun: true }), logging: false },
-  ).initialize();
-  ledger = new SessionLedger(dataSource.getRepository(AuthSession), new TransactionRunner(dataSource));
-});
-
-afterAll(async () => {
-  await dataSource?.destroy();
-  rmSync(directory, { recursive: true, force: true });
+beforeAll(() => {
+  ledger = newTestService(SessionLedger, { dataSource: db.dataSource }).sut;
 });
 
 afterEach(() => {
@@ -67,7 +52,7 @@ const user = (id = (nextSubject += 1)) => ({ kind: 'user' as const, id, role: 'u
 
 /** The error code an AppError carries (a failed expectation otherwise). */
 /** The stored row of the session a refresh token names. */
-const stored = (refreshToken: string) => dataSource.getRepository(AuthSession).findOneBy({ id: sessionIdOfRefreshToken(refreshToken) as string });
+const stored = (refreshToken: string) => db.dataSource.getRepository(AuthSession).findOneBy({ id: sessionIdOfRefreshToken(refreshToken) as string });
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -270,7 +255,7 @@ describe('AuthSessionService: ending sessions', () => {
     for (let i = 0; i < 4; i += 1) {
       sessions.push(await service.issue(subject));
       // sign-ins in the same millisecond would have no defined order: space them out
-      await dataSource.query("UPDATE auth_sessions SET created_at = datetime(created_at, '-10 seconds') WHERE subject_id = ?", [subject.id]);
+      await db.dataSource.query("UPDATE auth_sessions SET created_at = datetime(created_at, '-10 seconds') WHERE subject_id = ?", [subject.id]);
     }
     const alive = [];
     for (const tokens of sessions) alive.push(await service.authenticate(tokens.accessToken).then(() => true, () => false));
@@ -283,7 +268,7 @@ describe('AuthSessionService: ending sessions', () => {
     const subject = user();
     const disabled = new AppError({ code: 2010, status: 403, message: 'disabled' });
     expect(await appErrorCodeOf(service.issue(subject, {}, { confirm: () => Promise.reject(disabled) }))).toBe(2010);
-    const rows = await dataSource.getRepository(AuthSession).find({ where: { subjectId: subject.id } });
+    const rows = await db.dataSource.getRepository(AuthSession).find({ where: { subjectId: subject.id } });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ revokeReason: 'revoked', revokedAt: expect.any(Date) });
   });

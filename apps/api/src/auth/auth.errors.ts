@@ -6,7 +6,7 @@ import { AccessError, defineErrors } from '@app/http';
  * errors every guarded route can raise (2001-2004, 2007, 2020-2023) are declared in libs/http
  * and included here, so the feature names them all as AuthError.*.
  */
-export const AuthError = defineErrors({
+export const AuthError = defineErrors('auth', {
   ...AccessError,
   InvalidRefreshToken: { code: 2005, status: HttpStatus.UNAUTHORIZED, message: 'Invalid or expired refresh token' },
   RefreshTokenReused: {

@@ -1,9 +1,7 @@
-import { jest } from '@jest/globals';
 import type { ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { AppError, type Principal, Public, Roles, Signed } from '@app/http';
-import { appErrorCodeOf } from '@app/http/testing/app-error-code';
-import type { AuthSessionService } from './auth-session.service';
+import { appErrorCodeOf, newTestService } from '@app/testing';
+import { AUTH_CONFIG, AuthSessionService } from './auth-session.service';
 import type { AuthConfig } from './auth.config';
 import { AuthError } from './auth.errors';
 import { AuthGuard } from './auth.guard';
@@ -45,13 +43,14 @@ const alice: Principal = { kind: 'user', id: 7, role: 'user', sessionId: 'sid-al
 const root: Principal = { kind: 'admin', id: 1, role: 'admin', sessionId: 'sid-root' };
 
 function setup(principal: Principal | AppError = alice, authConfig = config()) {
-  const authenticate = jest.fn(async (_token: string): Promise<Principal> => {
+  const { sut: guard, fake } = newTestService(AuthGuard, { providers: [{ provide: AUTH_CONFIG, useValue: authConfig }] });
+  const { authenticate, verifySignedRequest } = fake(AuthSessionService);
+  authenticate.mockImplementation(async () => {
     if (principal instanceof AppError) throw principal;
     return principal;
   });
-  const verifySignedRequest = jest.fn(async (): Promise<void> => undefined);
-  const sessions = { authenticate, verifySignedRequest } as unknown as AuthSessionService;
-  return { guard: new AuthGuard(new Reflector(), sessions, authConfig), authenticate, verifySignedRequest };
+  verifySignedRequest.mockResolvedValue(undefined);
+  return { guard, authenticate, verifySignedRequest };
 }
 
 type Request = { headers: Record<string, string>; user?: Principal };

@@ -1,30 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DataSource } from 'typeorm';
-import { buildDataSourceOptions, loadDatabaseConfig, TransactionRunner } from '@app/database';
+import { newTestService, useTestDataSource } from '@app/testing';
 import { migrations } from '../migrations';
 import { AuthSession } from './entities/auth-session.entity';
 import { SessionLedger } from './session.ledger';
 import { SESSION_RETENTION_MS, SessionPruner } from './session-pruner';
 
-let directory: string;
-let dataSource: DataSource;
+const db = useTestDataSource({ entities: [AuthSession], migrations });
 let ledger: SessionLedger;
 
-beforeAll(async () => {
-  directory = mkdtempSync(join(tmpdir(), 'session-pruner-spec-'));
-  dataSource = await new DataSource({
-    ...buildDataSourceOptions(loadDatabaseConfig({ DATA_DIR: directory }), { entities: [AuthSession], migrations, migrationsRun: true }),
-    logging: false,
-  }).initialize();
-  ledger = new SessionLedger(dataSource.getRepository(AuthSession), new TransactionRunner(dataSource));
-});
-
-afterAll(async () => {
-  await dataSource?.destroy();
-  rmSync(directory, { recursive: true, force: true });
+beforeAll(() => {
+  ledger = newTestService(SessionLedger, { dataSource: db.dataSource }).sut;
 });
 
 async function sessionExpiringAt(expiresAt: Date): Promise<string> {
@@ -52,7 +37,7 @@ describe('SessionPruner', () => {
     const live = await sessionExpiringAt(new Date(now + 86_400_000));
 
     expect(await new SessionPruner(ledger).pruneExpired(now)).toBe(1_203);
-    const left = await dataSource.getRepository(AuthSession).find({ select: { id: true } });
+    const left = await db.dataSource.getRepository(AuthSession).find({ select: { id: true } });
     expect(left.map((row) => row.id).sort()).toEqual([justExpired, live].sort());
   });
 });

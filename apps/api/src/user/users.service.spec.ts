@@ -1,12 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { DataSource } from 'typeorm';
-import { buildDataSourceOptions, loadDatabaseConfig, TransactionRunner } from '@app/database';
-import { appErrorCodeOf } from '@app/http/testing/app-error-code';
-import { loadCacheConfig } from '../../../../libs/cache/src/cache.config';
-import { TwoLevelCache } from '../../../../libs/cache/src/two-level-cache';
+import { TwoLevelCache } from '@app/cache/two-level-cache';
+import { appErrorCodeOf, newTestService, useTestDataSource } from '@app/testing';
 import { migrations } from '../migrations';
 import { User } from './entities/user.entity';
 
@@ -15,26 +9,14 @@ import { User } from './entities/user.entity';
 jest.unstable_mockModule('@app/cache', () => ({ TwoLevelCache }));
 type UsersServiceModule = typeof import('./users.service');
 
-let directory: string;
-let dataSource: DataSource;
-let cache: TwoLevelCache;
+const db = useTestDataSource({ entities: [User], migrations });
 let users: InstanceType<UsersServiceModule['UsersService']>;
 
 beforeAll(async () => {
   // imported after the mock is registered (a static import would be hoisted above it)
   const { UsersService } = (await import('./users.service' as string)) as UsersServiceModule;
-  directory = mkdtempSync(join(tmpdir(), 'users-service-spec-'));
-  dataSource = await new DataSource(
-    { ...buildDataSourceOptions(loadDatabaseConfig({ DATA_DIR: directory }), { entities: [User], migrations, migrationsRun: true }), logging: false },
-  ).initialize();
-  // the embedded profile's cache: the in-process level only
-  cache = new TwoLevelCache({ config: loadCacheConfig({}), redis: null, subscriber: null });
-  users = new UsersService(dataSource.getRepository(User), cache, new TransactionRunner(dataSource));
-});
-
-afterAll(async () => {
-  await dataSource?.destroy();
-  rmSync(directory, { recursive: true, force: true });
+  // the repository on the test database, the embedded profile's cache (in process only)
+  users = newTestService(UsersService, { dataSource: db.dataSource }).sut;
 });
 
 let sequence = 0;
@@ -63,7 +45,7 @@ describe('UsersService.findOrCreateByOpenid', () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => users.findOrCreateByOpenid(id)));
     expect(new Set(results.map((r) => r.user.id)).size).toBe(1);
     expect(results.filter((r) => r.isNew)).toHaveLength(1);
-    expect(await dataSource.getRepository(User).countBy({ openid: id })).toBe(1);
+    expect(await db.dataSource.getRepository(User).countBy({ openid: id })).toBe(1);
   });
 });
 
@@ -91,15 +73,15 @@ describe('UsersService profile', () => {
       nickname,
       avatarUrl: 'https://thirdwx.qlogo.cn/b.png',
     });
-    const stored = await dataSource.getRepository(User).findOneByOrFail({ id: user.id });
+    const stored = await db.dataSource.getRepository(User).findOneByOrFail({ id: user.id });
     expect(stored).toMatchObject({ nickname, role: 'user', openid: user.openid });
   });
 
   it('writes nothing for an empty change, and answers 3001 for an unknown user', async () => {
     const { user } = await users.findOrCreateByOpenid(openid());
-    const before = await dataSource.getRepository(User).findOneByOrFail({ id: user.id });
+    const before = await db.dataSource.getRepository(User).findOneByOrFail({ id: user.id });
     expect(await users.updateProfile(user.id, {})).toMatchObject({ id: user.id });
-    expect((await dataSource.getRepository(User).findOneByOrFail({ id: user.id })).updatedAt).toEqual(before.updatedAt);
+    expect((await db.dataSource.getRepository(User).findOneByOrFail({ id: user.id })).updatedAt).toEqual(before.updatedAt);
     expect(await appErrorCodeOf(users.updateProfile(987_654, { nickname: 'x' }))).toBe(3001);
   });
 

@@ -8,7 +8,7 @@ import { defineErrors } from '../app-error';
  * and `AccessError.Forbidden` are the same definition. Here, and not in the auth feature, so that
  * libs (the rate limiter, the OpenAPI error docs) and every feature can name them.
  */
-export const AccessError = defineErrors({
+export const AccessError = defineErrors('auth', {
   Unauthenticated: { code: 2001, status: HttpStatus.UNAUTHORIZED, message: 'Sign-in required' },
   InvalidToken: { code: 2002, status: HttpStatus.UNAUTHORIZED, message: 'Invalid access token' },
   TokenExpired: { code: 2003, status: HttpStatus.UNAUTHORIZED, message: 'Access token expired' },

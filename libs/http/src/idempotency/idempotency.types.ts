@@ -13,7 +13,7 @@ export interface IdempotentOptions {
 }
 
 /** Idempotency errors belong to the resilience block (7020-7029). Never renumber. */
-export const IdempotencyError = defineErrors({
+export const IdempotencyError = defineErrors('idempotency', {
   InProgress: {
     code: 7020,
     status: HttpStatus.CONFLICT,

@@ -1,4 +1,4 @@
-import { AppError } from '../app-error';
+import { AppError } from '@app/http';
 
 /**
  * For unit tests: the code of the AppError that `outcome` (a promise or a plain value) fails
