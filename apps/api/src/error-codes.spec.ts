@@ -2,6 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AccessError, CommonError, ERROR_BLOCKS, errorBlockOf, type ErrorDefinition, IdempotencyError } from '@app/http';
 // the files, not the lib indexes: those load Nest modules Jest cannot load (ADR 0003)
+import { DatabaseError } from '@app/resilience/dependencies/database.errors';
+import { RedisError } from '@app/resilience/dependencies/redis.errors';
 import { ResilienceError } from '@app/resilience/resilience.errors';
 import { WechatError } from '@app/wechat/wechat.errors';
 import { AuthError } from './auth/auth.errors';
@@ -13,6 +15,8 @@ const TABLES: Record<string, Readonly<Record<string, ErrorDefinition>>> = {
   AccessError,
   IdempotencyError,
   ResilienceError,
+  DatabaseError,
+  RedisError,
   WechatError,
   AuthError,
   UserError,

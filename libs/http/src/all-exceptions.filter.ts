@@ -28,11 +28,36 @@ function fastifyDefinition(error: unknown): ErrorDefinition | undefined {
   return typeof code === 'string' ? FASTIFY_CODES[code] : undefined;
 }
 
+/**
+ * Names the error a dependency's own exception stands for (a driver's "connection refused" or
+ * "query timeout" → DatabaseError.Unavailable / .Timeout), or undefined when it does not know it.
+ * Each lib that talks to a dependency exports one; the composition root registers them, so a
+ * dependency failure is mapped once, in libs, and never reaches a client as a 500.
+ */
+export type ErrorClassifier = (error: unknown) => ErrorDefinition | undefined;
+
+const classifiers: ErrorClassifier[] = [];
+
+/** Called by the composition root (app.factory.ts) for each lib's classifier. */
+export function registerErrorClassifier(classifier: ErrorClassifier): void {
+  if (!classifiers.includes(classifier)) classifiers.push(classifier);
+}
+
+function classified(exception: unknown): ErrorDefinition | undefined {
+  for (const classify of classifiers) {
+    const definition = classify(exception);
+    if (definition) return definition;
+  }
+  return undefined;
+}
+
 /** Turns anything thrown into the envelope; exported for unit tests. */
 export function resolveError(exception: unknown): ResolvedError {
   if (exception instanceof AppError) {
     return { definition: exception.definition, message: exception.message, data: exception.data };
   }
+  const fromDependency = classifiers.length > 0 ? classified(exception) : undefined;
+  if (fromDependency) return { definition: fromDependency, message: fromDependency.message, data: null };
   if (exception instanceof HttpException) {
     // Nest wraps Fastify's body-parser errors in an HttpException with the original as cause
     const fromFastify = fastifyDefinition(exception.cause);

@@ -8,7 +8,7 @@ export interface ErrorBlock {
  * Every module's error-code block, in one place: a new module adds its block here and names it
  * in `defineErrors('<block>', { … })`; apps/api/src/error-codes.spec.ts checks that each table
  * stays inside its block, that no code is used twice and that no blocks overlap. A block never
- * moves or shrinks once a code in it has shipped. Not assigned yet: 2200-2999, 7030-7999.
+ * moves or shrinks once a code in it has shipped. Not assigned yet: 2200-2999, 7050-7999.
  */
 export const ERROR_BLOCKS = {
   common: { first: 1000, last: 1999 },
@@ -21,6 +21,8 @@ export const ERROR_BLOCKS = {
   notification: { first: 6000, last: 6999 },
   resilience: { first: 7000, last: 7019 },
   idempotency: { first: 7020, last: 7029 },
+  database: { first: 7030, last: 7039 },
+  redis: { first: 7040, last: 7049 },
 } as const satisfies Record<string, ErrorBlock>;
 
 export type ErrorBlockName = keyof typeof ERROR_BLOCKS;

@@ -28,3 +28,5 @@ export { CircuitBreakerModule } from './circuit-breaker/circuit-breaker.module';
 export { CircuitBreakerRegistry } from './circuit-breaker/circuit-breaker.registry';
 export { DependencyBreaker, isDependencyError, type DependencyCallOptions } from './circuit-breaker/dependency-breaker';
 export { backoffDelayMs, retryWithBackoff, type RetryOptions } from './circuit-breaker/retry-with-backoff';
+export { DatabaseError } from './dependencies/database.errors';
+export { RedisError } from './dependencies/redis.errors';
