@@ -9,9 +9,9 @@ export interface ErrorDefinition {
 }
 
 /**
- * Declares a module's error table once. Codes are grouped in blocks of 1000 per module
- * (common 1000-1999, auth 2000-2999, user 3000-3999, order 4000-4999, upload 5000-5999,
- * notification 6000-6999, resilience 7000-7999), see docs/architecture.md.
+ * Declares a module's error table once, in its block of codes (`ERROR_BLOCKS` in error-blocks.ts:
+ * each module's range, listed once; apps/api/src/error-codes.spec.ts keeps every table inside its
+ * block and every code unique).
  */
 export function defineErrors<const T extends Record<string, ErrorDefinition>>(block: ErrorBlockName, table: T): Readonly<T> {
   rememberErrorBlock(table, block);

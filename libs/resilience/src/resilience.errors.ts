@@ -2,8 +2,9 @@ import { HttpStatus } from '@nestjs/common';
 import { defineErrors } from '@app/http';
 
 /**
- * Errors of the shared resilience layer; codes 7000-7999. Never renumber.
- * 7020-7029 are the Idempotency-Key errors, declared in libs/http (IdempotencyError).
+ * Errors of the shared resilience layer (block resilience, 7000-7019). Never renumber. The
+ * neighbouring blocks: idempotency 7020-7029 (libs/http), database 7030-7039 and redis
+ * 7040-7049 (./dependencies).
  */
 export const ResilienceError = defineErrors('resilience', {
   CircuitOpen: {

@@ -12,7 +12,7 @@ export interface IdempotentOptions {
   lockTtlMs?: number;
 }
 
-/** Idempotency errors belong to the resilience block (7020-7029). Never renumber. */
+/** Idempotency-Key errors, in their own block (idempotency, 7020-7029). Never renumber. */
 export const IdempotencyError = defineErrors('idempotency', {
   InProgress: {
     code: 7020,
