@@ -1,5 +1,6 @@
 export { AllExceptionsFilter, resolveError } from './all-exceptions.filter';
 export { AppError, defineErrors, type ErrorDefinition } from './app-error';
+export { Consumes, JSON_MEDIA_TYPES } from './body-media-type';
 export { CommonError } from './common.errors';
 export { installEnvelope, RawResponse, successEnvelope, type Envelope, type EnvelopeOptions } from './envelope';
 export { definitionForStatus } from './error-status';
@@ -19,4 +20,5 @@ export {
 export { IdempotencyError, type IdempotentOptions } from './idempotency/idempotency.types';
 export { Idempotent } from './idempotency/idempotent.decorator';
 export { Public, PUBLIC_ROUTE, REQUIRED_ROLES, Roles, type Role } from './route-access';
+export { MergeRouteConfig } from './route-config';
 export { routeOf } from './route-of';
