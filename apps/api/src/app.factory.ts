@@ -10,6 +10,7 @@ import { AppConfig, loadAppConfig, loadDotEnvFile, validateAll } from '@app/conf
 import { DatabaseConfig, loadDatabaseConfig } from '@app/database';
 import {
   AllExceptionsFilter,
+  createApiDocument,
   createFastifyAdapter,
   createValidationPipe,
   installEnvelope,
@@ -24,9 +25,16 @@ import {
   ObservabilityConfig,
 } from '@app/observability';
 import { loadRedisConfig } from '@app/redis';
-import { loadCircuitBreakerConfig, loadRateLimitConfig } from '@app/resilience';
+import {
+  circuitBreakerContract,
+  loadCircuitBreakerConfig,
+  loadRateLimitConfig,
+  rateLimitContract,
+  type RateLimitConfig,
+} from '@app/resilience';
 import { loadWechatConfig } from '@app/wechat';
 import { AppModule } from './app.module';
+import { accessContract } from './auth/access.contract';
 import { type AuthConfig, loadAuthConfig } from './auth/auth.config';
 import { installBodyHashing } from './auth/signed-request';
 import { startEmbeddedWechatEmulator } from './embedded-wechat';
@@ -76,7 +84,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   installEnvelope(app.getHttpAdapter().getInstance(), { rawPathPrefixes: appConfig.docsEnabled ? ['/docs'] : [] });
-  installBodyHashing(app.getHttpAdapter().getInstance(), { everyRoute: config.getOrThrow<AuthConfig>('auth').signingRequired });
+  const authConfig = config.getOrThrow<AuthConfig>('auth');
+  installBodyHashing(app.getHttpAdapter().getInstance(), { everyRoute: authConfig.signingRequired });
   installRequestObservability(app.getHttpAdapter().getInstance(), {
     logger: observability.httpLogEnabled ? PinoLogger.root : null,
     histogram: observability.metricsEnabled
@@ -84,7 +93,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
       : null,
   });
   if (appConfig.docsEnabled) {
-    const document = SwaggerModule.createDocument(
+    const document = createApiDocument(
       app,
       new DocumentBuilder()
         .setTitle('WeChat mini-program backend')
@@ -92,6 +101,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
         .setVersion('1')
         .addBearerAuth()
         .build(),
+      // each layer's rule documents what it adds to routes (errors, headers), from route metadata
+      [accessContract(authConfig), rateLimitContract(config.getOrThrow<RateLimitConfig>('rateLimit')), circuitBreakerContract],
     );
     SwaggerModule.setup('docs', app, document);
   }

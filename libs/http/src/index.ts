@@ -22,3 +22,14 @@ export { Idempotent } from './idempotency/idempotent.decorator';
 export { Public, PUBLIC_ROUTE, REQUIRED_ROLES, Roles, type Role } from './route-access';
 export { MergeRouteConfig } from './route-config';
 export { routeOf } from './route-of';
+export { ApiErrors } from './openapi/api-errors.decorator';
+export { createApiDocument } from './openapi/api-document';
+export {
+  httpContract,
+  type ContractRule,
+  type RequestHeaderDoc,
+  type ResponseHeaderDoc,
+  type RouteArgument,
+  type RouteContract,
+  type RouteFacts,
+} from './openapi/route-contract';
