@@ -9,6 +9,7 @@ import { AppConfig, loadAppConfig, loadDotEnvFile, validateAll } from '@app/conf
 import { DatabaseConfig } from '@app/database';
 import {
   AllExceptionsFilter,
+  createApiDocument,
   createFastifyAdapter,
   createValidationPipe,
   installBodyHashing,
@@ -22,9 +23,9 @@ import {
   installRequestObservability,
   ObservabilityConfig,
 } from '@app/observability';
-import { loadRateLimitConfig } from '@app/resilience';
+import { circuitBreakerContract, loadRateLimitConfig, rateLimitContract, type RateLimitConfig } from '@app/resilience';
 import { AppModule } from './app.module';
-import { type AuthConfig } from './auth';
+import { accessContract, type AuthConfig } from './auth';
 import { configurations } from './configurations';
 import { startEmbeddedWechatEmulator } from './embedded-wechat';
 
@@ -62,7 +63,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   installEnvelope(app.getHttpAdapter().getInstance(), { rawPathPrefixes: appConfig.docsEnabled ? ['/docs'] : [] });
-  installBodyHashing(app.getHttpAdapter().getInstance(), { everyRoute: config.getOrThrow<AuthConfig>('auth').signingRequired });
+  const authConfig = config.getOrThrow<AuthConfig>('auth');
+  installBodyHashing(app.getHttpAdapter().getInstance(), { everyRoute: authConfig.signingRequired });
   installRequestObservability(app.getHttpAdapter().getInstance(), {
     logger: observability.httpLogEnabled ? PinoLogger.root : null,
     histogram: observability.metricsEnabled
@@ -70,7 +72,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
       : null,
   });
   if (appConfig.docsEnabled) {
-    const document = SwaggerModule.createDocument(
+    const document = createApiDocument(
       app,
       new DocumentBuilder()
         .setTitle('WeChat mini-program backend')
@@ -78,6 +80,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
         .setVersion('1')
         .addBearerAuth()
         .build(),
+      // each layer's rule documents what it adds to routes (errors, headers), from route metadata
+      [accessContract(authConfig), rateLimitContract(config.getOrThrow<RateLimitConfig>('rateLimit')), circuitBreakerContract],
     );
     SwaggerModule.setup('docs', app, document);
   }

@@ -1,7 +1,7 @@
-import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { definitionForStatus } from './error-status';
 import { jsonTextOf } from './json-text';
+import { MergeRouteConfig } from './route-config';
 import { routeOf } from './route-of';
 
 /** The shape of every JSON body the API sends: `code` 0 is success. */
@@ -27,7 +27,7 @@ declare module 'fastify' {
  * Marks a handler whose object result must be sent as is (a payment provider's callback
  * answer, a third-party protocol). Strings, Buffers and streams are never wrapped anyway.
  */
-export const RawResponse = (): MethodDecorator => RouteConfig({ rawResponse: true });
+export const RawResponse = (): MethodDecorator => MergeRouteConfig({ rawResponse: true });
 
 export interface EnvelopeOptions {
   /** Paths served by plugins rather than Nest handlers (e.g. the OpenAPI JSON at /docs-json). */

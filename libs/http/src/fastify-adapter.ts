@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { type AcceptHandles, addAcceptHandles } from './accept-handles';
+import { installBodyMediaTypes } from './body-media-type';
 import { HttpConfig } from './http.config';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { batchSocketWrites } from './turn-batched-writes';
@@ -32,6 +33,7 @@ export function createFastifyAdapter(config: HttpConfig): FastifyAdapter {
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
+  installBodyMediaTypes(instance);
   if (config.writeBatching) batchSocketWrites(instance.server);
   let acceptHandles: AcceptHandles | undefined;
   instance.addHook('onListen', (done) => {

@@ -1,6 +1,7 @@
 export { AllExceptionsFilter, type ErrorClassifier, registerErrorClassifier, resolveError } from './all-exceptions.filter';
 export { AppError, defineErrors, type ErrorDefinition } from './app-error';
 export { ERROR_BLOCKS, errorBlockOf, type ErrorBlock, type ErrorBlockName } from './error-blocks';
+export { Consumes, JSON_MEDIA_TYPES } from './body-media-type';
 export { CommonError } from './common.errors';
 export { installEnvelope, RawResponse, successEnvelope, type Envelope, type EnvelopeOptions } from './envelope';
 export { definitionForStatus } from './error-status';
@@ -19,8 +20,20 @@ export {
 } from './idempotency/idempotency.store';
 export { IdempotencyError, type IdempotentOptions } from './idempotency/idempotency.types';
 export { Idempotent } from './idempotency/idempotent.decorator';
+export { MergeRouteConfig } from './route-config';
 export { routeOf } from './route-of';
 export { AccessError } from './access/access.errors';
 export { type AuthenticatedRequest, CurrentPrincipal, type Principal, requireUser } from './access/principal';
 export { canonicalRequest, checkSignature, installBodyHashing, SIGNATURE_WINDOW_MS, type SignatureHeaders, type SignatureProblem } from './access/request-signing';
 export { Public, PUBLIC_ROUTE, REQUIRED_ROLES, type Role, Roles, Signed, SIGNED_ROUTE } from './access/route-access';
+export { ApiErrors } from './openapi/api-errors.decorator';
+export { createApiDocument } from './openapi/api-document';
+export {
+  httpContract,
+  type ContractRule,
+  type RequestHeaderDoc,
+  type ResponseHeaderDoc,
+  type RouteArgument,
+  type RouteContract,
+  type RouteFacts,
+} from './openapi/route-contract';

@@ -7,7 +7,7 @@ import {
   HealthIndicatorService,
 } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
-import { AppError, CommonError, Public } from '@app/http';
+import { ApiErrors, AppError, CommonError, Public } from '@app/http';
 import { RedisService } from '@app/redis';
 import { ReadinessState } from './readiness.state';
 
@@ -36,6 +36,7 @@ export class HealthController {
   /** Readiness: can this instance serve traffic now (dependencies up, not shutting down)? */
   @Get('ready')
   @ApiOperation({ summary: 'Readiness probe: database and Redis, each within 1 s' })
+  @ApiErrors(CommonError.NotReady)
   async ready(): Promise<HealthCheckResult> {
     if (this.readiness.isShuttingDown) {
       throw new AppError(CommonError.NotReady, {

@@ -1,4 +1,4 @@
-export { ResilienceError } from './resilience.errors';
+export { DependencyErrors, ResilienceError } from './resilience.errors';
 export { loadRateLimitConfig, rateLimitConfig, type RateLimitConfig } from './rate-limit/rate-limit.config';
 export {
   NoRateLimit,
@@ -8,6 +8,7 @@ export {
   type RateLimitOptions,
 } from './rate-limit/rate-limit.decorators';
 export { RateLimitModule } from './rate-limit/rate-limit.module';
+export { rateLimitContract } from './rate-limit/rate-limit.contract';
 export { MemorySlidingWindowStore } from './rate-limit/memory-sliding-window.store';
 export { RedisSlidingWindowStore } from './rate-limit/redis-sliding-window.store';
 export {
@@ -17,6 +18,7 @@ export {
   type CircuitBreakerOptions,
 } from './circuit-breaker/circuit-breaker.config';
 export { CircuitBreaker } from './circuit-breaker/circuit-breaker.decorator';
+export { circuitBreakerContract } from './circuit-breaker/circuit-breaker.contract';
 export { CircuitBreakerInterceptor } from './circuit-breaker/circuit-breaker.interceptor';
 export {
   CIRCUIT_CALLS_TOTAL,

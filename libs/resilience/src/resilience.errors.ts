@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { defineErrors } from '@app/http';
+import { defineErrors, type ErrorDefinition } from '@app/http';
 
 /**
  * Errors of the shared resilience layer (block resilience, 7000-7019). Never renumber. The
@@ -16,3 +16,10 @@ export const ResilienceError = defineErrors('resilience', {
   DependencyFailed: { code: 7003, status: HttpStatus.BAD_GATEWAY, message: 'A dependency failed' },
   RateLimited: { code: 7010, status: HttpStatus.TOO_MANY_REQUESTS, message: 'Too many requests' },
 });
+
+/** What a call through a circuit breaker can end in: circuit open (503), timeout (504), failure (502). */
+export const DependencyErrors: readonly ErrorDefinition[] = [
+  ResilienceError.CircuitOpen,
+  ResilienceError.DependencyTimeout,
+  ResilienceError.DependencyFailed,
+];

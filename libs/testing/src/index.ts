@@ -4,3 +4,4 @@ export { appErrorCodeOf } from './app-error-code';
 export { TcpProxy } from './tcp-proxy';
 export { useTestDataSource, type TestDataSource } from './test-data-source';
 export { newTestService, type TestService, type TestServiceOptions } from './test-service';
+export { routeFactsOf } from './route-facts';

@@ -3,4 +3,5 @@ export { MemoryAccessTokenStore, RedisAccessTokenStore, type AccessTokenStore, t
 export { WechatApiClient, type WechatPhoneNumber, type WechatSession } from './wechat-api.client';
 export { EMULATOR_APP_ID, loadWechatConfig, WECHAT_DEFAULT_API_BASE, wechatConfig, type WechatConfig } from './wechat.config';
 export { WechatErrcode, WechatError } from './wechat.errors';
+export { WechatCallErrors } from './wechat-call.errors';
 export { WechatModule } from './wechat.module';

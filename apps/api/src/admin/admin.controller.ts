@@ -3,9 +3,10 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Repository } from 'typeorm';
-import { AppError, CurrentPrincipal, type Principal, Public, Roles } from '@app/http';
+import { ApiErrors, AppError, CurrentPrincipal, type Principal, Public, Roles } from '@app/http';
 import { RateLimitPolicy } from '@app/resilience';
 import { AuthError } from '../auth';
+import { UserError } from '../user';
 import { type AdminLoginResult, AdminAuthService } from './admin-auth.service';
 import { AdminUsersService } from './admin-users.service';
 import { type AuditActor, AuditLogService } from './audit-log.service';
@@ -22,6 +23,7 @@ export class AdminAuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Dashboard sign-in (username + password); locked after repeated failures' })
+  @ApiErrors(AuthError.InvalidCredentials, AuthError.LoginLocked)
   login(@Body() body: AdminLoginDto, @Req() request: FastifyRequest): Promise<AdminLoginResult> {
     return this.adminAuth.login(body.username, body.password, request.ip);
   }
@@ -53,6 +55,7 @@ export class AdminController {
   @Patch('users/:id')
   @Roles('admin')
   @ApiOperation({ summary: 'Disable or enable a user (audited; disabling ends their sessions at once)' })
+  @ApiErrors(UserError.NotFound)
   async updateUser(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseIntPipe) id: number,

@@ -1,8 +1,10 @@
 import { Body, Controller, Headers, HttpCode, Ip, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, type Principal, Public, requireUser } from '@app/http';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, CurrentPrincipal, type Principal, Public, requireUser } from '@app/http';
 import { RateLimitPolicy } from '@app/resilience';
+import { WechatCallErrors, WechatError } from '@app/wechat';
 import { AuthSessionService, type IssuedTokens } from './auth-session.service';
+import { AuthError } from './auth.errors';
 import { RefreshDto, WechatDecryptDto, WechatLoginDto } from './dto/auth.dto';
 import { type LoginResult, WechatLoginService } from './wechat-login.service';
 
@@ -19,6 +21,8 @@ export class AuthController {
   @Post('wechat/login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with a wx.login() code; first login creates the user' })
+  @ApiErrors(WechatError.InvalidCode, WechatError.CodeUsed, WechatError.HighRiskUser, AuthError.UserDisabled, ...WechatCallErrors)
+  @ApiHeader({ name: 'user-agent', required: false, description: 'Recorded with the session' })
   login(@Body() body: WechatLoginDto, @Ip() ip: string, @Headers('user-agent') userAgent?: string): Promise<LoginResult> {
     return this.wechatLogin.login(body.code, { ip, userAgent });
   }
@@ -27,6 +31,7 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @ApiOperation({ summary: 'Trade a refresh token for a new pair (the old one is retired)' })
+  @ApiErrors(AuthError.InvalidRefreshToken, AuthError.RefreshTokenReused)
   refresh(@Body() body: RefreshDto): Promise<IssuedTokens> {
     return this.sessions.refresh(body.refreshToken);
   }
@@ -44,6 +49,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiOperation({ summary: "Decrypt WeChat open data with this session's session_key (watermark appid checked)" })
+  @ApiErrors(AuthError.Forbidden, AuthError.NoWechatSession, AuthError.WechatSignatureMismatch, AuthError.WechatDataInvalid)
   decrypt(@CurrentPrincipal() principal: Principal, @Body() body: WechatDecryptDto): Promise<Record<string, unknown>> {
     requireUser(principal);
     return this.wechatLogin.decrypt(principal.sessionId, body);

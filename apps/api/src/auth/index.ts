@@ -3,3 +3,4 @@ export { AuthModule } from './auth.module';
 export { AuthSessionService, type IssuedTokens } from './auth-session.service';
 export { type AuthConfig, authConfig, loadAuthConfig } from './auth.config';
 export { AuthError } from './auth.errors';
+export { accessContract } from './access.contract';

@@ -1,13 +1,16 @@
 import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { WechatApiClient } from '@app/wechat';
-import { CurrentPrincipal, type Principal, requireUser } from '@app/http';
+import { ApiErrors, CurrentPrincipal, type Principal, requireUser } from '@app/http';
+import { WechatApiClient, WechatCallErrors, WechatError } from '@app/wechat';
+import { AuthError } from '../auth';
 import { BindPhoneDto } from './dto/bind-phone.dto';
 import { UpdateMeDto } from './dto/update-me.dto';
+import { UserError } from './user.errors';
 import { type UserProfile, UsersService } from './users.service';
 
 @ApiTags('users')
 @ApiBearerAuth()
+@ApiErrors(AuthError.Forbidden, UserError.NotFound)
 @Controller('users')
 export class UsersController {
   constructor(
@@ -30,6 +33,7 @@ export class UsersController {
   @Post('me/phone')
   @HttpCode(200)
   @ApiOperation({ summary: 'Bind the phone number from a getPhoneNumber code' })
+  @ApiErrors(WechatError.InvalidPhoneCode, ...WechatCallErrors)
   async bindPhone(@CurrentPrincipal() principal: Principal, @Body() body: BindPhoneDto): Promise<UserProfile> {
     const userId = requireUser(principal);
     const phone = await this.wechat.getPhoneNumber(body.code);

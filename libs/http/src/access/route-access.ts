@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { RouteConfig } from '@nestjs/platform-fastify';
+import { MergeRouteConfig } from '../route-config';
 
 /** Metadata read by the API's global auth guard (apps/api/src/auth). */
 export const PUBLIC_ROUTE = 'access:public';
@@ -25,7 +25,7 @@ export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator => app
  * The route needs a signed request: X-Timestamp (ms), X-Nonce and X-Signature, an HMAC-SHA256
  * with the session's signKey over `METHOD\npath?query\ntimestamp\nnonce\nsha256hex(body)`.
  * Stale timestamps (±5 min), reused nonces and bad signatures get 401 (README: request signing).
- * The route config tells the body-hashing hook (request-signing.ts) to hash this route's body.
+ * The route config tells the body-hashing hook (request-signing.ts) to hash this route's body;
+ * merged, so it combines with @Consumes() and @RawResponse() in any order.
  */
-export const Signed = (): MethodDecorator & ClassDecorator =>
-  applyDecorators(RouteConfig({ signed: true }), SetMetadata(SIGNED_ROUTE, true));
+export const Signed = (): MethodDecorator => applyDecorators(MergeRouteConfig({ signed: true }), SetMetadata(SIGNED_ROUTE, true));

@@ -1,7 +1,7 @@
 import { HttpException, Logger } from '@nestjs/common';
 import { AppError, type ErrorDefinition } from '@app/http';
 import Opossum from 'opossum';
-import { ResilienceError } from '../resilience.errors';
+import { DependencyErrors, ResilienceError } from '../resilience.errors';
 import type { CircuitBreakerOptions } from './circuit-breaker.config';
 import {
   CIRCUIT_CALL_RESULTS,
@@ -21,11 +21,7 @@ export interface DependencyCallOptions<T> {
   fallback?: (error: AppError) => T | Promise<T>;
 }
 
-const DEPENDENCY_ERRORS = new Set<ErrorDefinition>([
-  ResilienceError.CircuitOpen,
-  ResilienceError.DependencyTimeout,
-  ResilienceError.DependencyFailed,
-]);
+const DEPENDENCY_ERRORS = new Set<ErrorDefinition>(DependencyErrors);
 
 /** True for the errors a breaker raises itself: circuit open (503), timeout (504), failure (502). */
 export const isDependencyError = (error: unknown): error is AppError =>

@@ -18,20 +18,20 @@ import { tallyCounter } from '@app/observability';
 import { ResilienceError } from '../resilience.errors';
 import { RATE_LIMIT_KEY_BY, RateLimitKeyBy } from './rate-limit.decorators';
 import { RateLimitConfig } from './rate-limit.config';
+import {
+  THROTTLER_BLOCK_DURATION,
+  THROTTLER_KEY_GENERATOR,
+  THROTTLER_LIMIT,
+  THROTTLER_SKIP,
+  THROTTLER_TRACKER,
+  THROTTLER_TTL,
+} from './throttler-metadata';
 
 export const RATE_LIMIT_REQUESTS_TOTAL = 'rate_limit_requests_total';
 
 /** One settled promise for every request that needs no check (the base guard's signature is async). */
 const PASS = Promise.resolve(true);
 
-// @nestjs/throttler's metadata keys (its throttler.constants, not exported from the index);
-// the rate-limit e2e suite fails if a new version renames them
-const THROTTLER_SKIP = 'THROTTLER:SKIP';
-const THROTTLER_LIMIT = 'THROTTLER:LIMIT';
-const THROTTLER_TTL = 'THROTTLER:TTL';
-const THROTTLER_BLOCK_DURATION = 'THROTTLER:BLOCK_DURATION';
-const THROTTLER_TRACKER = 'THROTTLER:TRACKER';
-const THROTTLER_KEY_GENERATOR = 'THROTTLER:KEY_GENERATOR';
 
 /** One named limit as it applies to one route, resolved from metadata once. */
 interface RouteLimit {
