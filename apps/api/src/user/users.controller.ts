@@ -1,8 +1,7 @@
 import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, CurrentPrincipal, type Principal, requireUser } from '@app/http';
+import { AccessError, ApiErrors, CurrentPrincipal, type Principal, requireUser } from '@app/http';
 import { WechatApiClient, WechatCallErrors, WechatError } from '@app/wechat';
-import { AuthError } from '../auth';
 import { BindPhoneDto } from './dto/bind-phone.dto';
 import { UpdateMeDto } from './dto/update-me.dto';
 import { UserError } from './user.errors';
@@ -10,7 +9,7 @@ import { type UserProfile, UsersService } from './users.service';
 
 @ApiTags('users')
 @ApiBearerAuth()
-@ApiErrors(AuthError.Forbidden, UserError.NotFound)
+@ApiErrors(AccessError.Forbidden, UserError.NotFound)
 @Controller('users')
 export class UsersController {
   constructor(
