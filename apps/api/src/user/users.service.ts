@@ -173,13 +173,5 @@ function toProfile(user: User): UserProfile {
 }
 
 function toAccount(user: User): UserAccount {
-  return {
-    id: user.id,
-    nickname: user.nickname,
-    avatarUrl: user.avatarUrl,
-    phone: user.phone,
-    role: user.role,
-    disabled: user.disabled,
-    createdAt: user.createdAt.toISOString(),
-  };
+  return { ...toProfile(user), role: user.role, disabled: user.disabled };
 }
