@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { boundPool, type ConnectionGate, DatabaseUnavailableError, type PooledConnection } from './bounded-pool';
+import { boundPool, type ConnectionGate, DatabaseUnavailableError, DeadlineQueue, type PooledConnection } from './bounded-pool';
 
 type AcquireCallback = (error: Error | null, connection?: PooledConnection) => void;
 type QueryCallback = (error: unknown, result?: unknown) => void;
@@ -281,5 +281,58 @@ describe('boundPool', () => {
     expect(connection.destroyed).toBe(false);
     connection.release();
     expect(raw.free).toEqual([connection]);
+  });
+});
+
+describe('DeadlineQueue', () => {
+  it('expires each waiter still waiting at its own deadline, with one timer for all of them', async () => {
+    const queue = new DeadlineQueue(60);
+    const started = Date.now();
+    const expired: Array<[string, number]> = [];
+    const note = (name: string) => () => expired.push([name, Date.now() - started]);
+    const first = queue.add(note('first'));
+    await sleep(20);
+    queue.add(note('second'));
+    const third = queue.add(note('third'));
+    await sleep(20);
+    queue.add(note('fourth'));
+    queue.settle(third);
+    queue.settle(first);
+    await sleep(100);
+
+    expect(expired.map(([name]) => name)).toEqual(['second', 'fourth']);
+    const [[, second], [, fourth]] = expired;
+    expect(second).toBeGreaterThanOrEqual(78);
+    expect(second).toBeLessThan(110);
+    expect(fourth).toBeGreaterThanOrEqual(98);
+    expect(fourth).toBeLessThan(130);
+  });
+
+  it('keeps working when a caller that timed out waits again at once, and after it has emptied', async () => {
+    const queue = new DeadlineQueue(30);
+    const events: string[] = [];
+    queue.add(() => {
+      events.push('first expired');
+      queue.add(() => events.push('retry expired'));
+    });
+    await sleep(80);
+    expect(events).toEqual(['first expired', 'retry expired']);
+    const settled = queue.add(() => events.push('never'));
+    queue.settle(settled);
+    await sleep(50);
+    expect(events).toHaveLength(2);
+  });
+
+  it('drops settled waiters as they settle, and those behind a slow one once its deadline passes', async () => {
+    const queue = new DeadlineQueue(30);
+    for (let i = 0; i < 10_000; i += 1) queue.settle(queue.add(() => undefined));
+    expect(queue['entries']).toHaveLength(0);
+    // a caller still waiting keeps the ones after it (at most one timeout's worth of checkouts)
+    let slowExpired = false;
+    queue.add(() => (slowExpired = true));
+    for (let i = 0; i < 10_000; i += 1) queue.settle(queue.add(() => undefined));
+    await sleep(60);
+    expect(slowExpired).toBe(true);
+    expect(queue['entries']).toHaveLength(0);
   });
 });
