@@ -18,7 +18,7 @@ export interface ShutdownTiming {
 }
 
 /** Exit code of a shutdown that had to give up on closing something. */
-export const FORCED_EXIT_CODE = 1;
+const FORCED_EXIT_CODE = 1;
 
 function lookup<T>(app: NestFastifyApplication, token: abstract new (...args: never[]) => T): T | undefined {
   try {
@@ -80,8 +80,8 @@ export function installGracefulShutdown(
         const open = stillOpen(app);
         logger.error(
           { forceExitMs: timing.forceExitMs, stillOpen: open.resources, handles: open.handles },
-          `shutdown did not finish within ${timing.forceExitMs} ms after the drain: exiting with code ${FORCED_EXIT_CODE}; ` +
-            `still open: ${open.resources.join(', ') || 'no named resource'}`,
+          `shutdown did not finish: closing took longer than ${timing.forceExitMs} ms (SHUTDOWN_FORCE_EXIT_MS), ` +
+            `exiting with code ${FORCED_EXIT_CODE}; still open: ${open.resources.join(', ') || 'no named resource'}`,
         );
         finish(FORCED_EXIT_CODE);
       }, timing.forceExitMs);
