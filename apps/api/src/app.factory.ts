@@ -15,6 +15,7 @@ import {
   installBodyHashing,
   installEnvelope,
   loadHttpConfig,
+  registerErrorClassifier,
 } from '@app/http';
 import {
   AppLogger,
@@ -23,7 +24,7 @@ import {
   installRequestObservability,
   ObservabilityConfig,
 } from '@app/observability';
-import { circuitBreakerContract, loadRateLimitConfig, rateLimitContract, type RateLimitConfig } from '@app/resilience';
+import { circuitBreakerContract, classifyDatabaseError, loadRateLimitConfig, rateLimitContract, type RateLimitConfig } from '@app/resilience';
 import { AppModule } from './app.module';
 import { accessContract, type AuthConfig } from './auth';
 import { configurations } from './configurations';
@@ -61,6 +62,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
 
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
   app.useGlobalPipes(createValidationPipe());
+  // a dependency's own errors (a stalled database, ...) become 503/504 with their codes, never 500
+  registerErrorClassifier(classifyDatabaseError);
   app.useGlobalFilters(new AllExceptionsFilter());
   installEnvelope(app.getHttpAdapter().getInstance(), { rawPathPrefixes: appConfig.docsEnabled ? ['/docs'] : [] });
   const authConfig = config.getOrThrow<AuthConfig>('auth');

@@ -5,7 +5,7 @@ import { DatabaseModule } from '@app/database';
 import { IdempotencyModule } from '@app/http';
 import { ObservabilityModule } from '@app/observability';
 import { RedisModule } from '@app/redis';
-import { CircuitBreakerModule, RateLimitModule } from '@app/resilience';
+import { CircuitBreakerModule, CircuitBreakerRegistry, RateLimitModule } from '@app/resilience';
 import { WechatModule } from '@app/wechat';
 import { AdminModule } from './admin';
 import { AuthModule } from './auth';
@@ -34,7 +34,11 @@ export class AppModule {
           load: [...configurations],
         }),
         ObservabilityModule.forRoot(),
-        DatabaseModule.forRoot({ migrations }),
+        DatabaseModule.forRoot({
+          migrations,
+          // once the database stalls, callers fail fast (503, 7030) until a background probe gets an answer
+          connectionGate: { inject: [CircuitBreakerRegistry], useFactory: (breakers: CircuitBreakerRegistry) => breakers.for('database') },
+        }),
         RedisModule,
         TwoLevelCacheModule,
         CircuitBreakerModule,

@@ -26,7 +26,11 @@ async function listen(): Promise<void> {
   const config = app.get(ConfigService);
   const appConfig = config.getOrThrow<AppConfig>('app');
   const http = config.getOrThrow<HttpConfig>('http');
-  installGracefulShutdown(app, { delayMs: appConfig.shutdownDelayMs, drainMs: appConfig.shutdownDrainMs });
+  installGracefulShutdown(app, {
+    delayMs: appConfig.shutdownDelayMs,
+    drainMs: appConfig.shutdownDrainMs,
+    forceExitMs: appConfig.shutdownForceExitMs,
+  });
   await app.listen({ port: appConfig.port, host: appConfig.host, backlog: http.backlog });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : appConfig.port;

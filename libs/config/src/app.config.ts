@@ -39,6 +39,13 @@ class AppEnv {
   SHUTDOWN_DELAY_MS?: number;
 
   @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  SHUTDOWN_FORCE_EXIT_MS?: number;
+
+  @IsOptional()
   @ToBoolean()
   @IsBoolean()
   DOCS_ENABLED?: boolean;
@@ -61,6 +68,11 @@ export interface AppConfig {
   shutdownDelayMs: number;
   /** Upper bound on how long in-flight requests may run after SIGTERM. */
   shutdownDrainMs: number;
+  /**
+   * After the delay and the drain, most time closing the server, the pool and Redis may take: then
+   * the process exits anyway, with code 1. A stalled database never answers the pool's goodbye.
+   */
+  shutdownForceExitMs: number;
   docsEnabled: boolean;
   /** Diagnostics routes used by the e2e suite (slow request, echo, crash); never in production. */
   testRoutesEnabled: boolean;
@@ -82,6 +94,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     dataDir: resolve(parsed.DATA_DIR ?? 'data'),
     shutdownDelayMs: parsed.SHUTDOWN_DELAY_MS ?? 0,
     shutdownDrainMs: parsed.SHUTDOWN_DRAIN_MS ?? 10_000,
+    shutdownForceExitMs: parsed.SHUTDOWN_FORCE_EXIT_MS ?? 5_000,
     docsEnabled: parsed.DOCS_ENABLED ?? !isProduction,
     testRoutesEnabled: parsed.ENABLE_TEST_ROUTES ?? false,
   };

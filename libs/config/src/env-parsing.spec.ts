@@ -87,4 +87,11 @@ describe('loadAppConfig', () => {
     expect(loadAppConfig({ NODE_ENV: 'production' }).docsEnabled).toBe(false);
     expect(() => loadAppConfig({ NODE_ENV: 'production', ENABLE_TEST_ROUTES: 'true' })).toThrow(ConfigValidationError);
   });
+
+  it('bounds the shutdown: drain 10 s, then at most SHUTDOWN_FORCE_EXIT_MS (5 s) to close', () => {
+    expect(loadAppConfig({})).toMatchObject({ shutdownDelayMs: 0, shutdownDrainMs: 10_000, shutdownForceExitMs: 5_000 });
+    expect(loadAppConfig({ SHUTDOWN_FORCE_EXIT_MS: '2000' }).shutdownForceExitMs).toBe(2_000);
+    expect(() => loadAppConfig({ SHUTDOWN_FORCE_EXIT_MS: '0' })).toThrow(/SHUTDOWN_FORCE_EXIT_MS/);
+    expect(() => loadAppConfig({ SHUTDOWN_FORCE_EXIT_MS: 'never' })).toThrow(/SHUTDOWN_FORCE_EXIT_MS/);
+  });
 });

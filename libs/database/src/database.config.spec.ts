@@ -13,7 +13,7 @@ describe('loadDatabaseConfig', () => {
   it('sizes the pool for a 2-core pod and keeps maxIdle below the limit so idle trimming runs', () => {
     const config = loadDatabaseConfig(production);
     if (config.type !== 'mysql') throw new Error('expected mysql');
-    expect(config.pool).toEqual({ connectionLimit: 10, maxIdle: 5, idleTimeoutMs: 60_000, connectTimeoutMs: 5_000 });
+    expect(config.pool).toEqual({ connectionLimit: 10, maxIdle: 5, idleTimeoutMs: 60_000, connectTimeoutMs: 5_000, acquireTimeoutMs: 3_000 });
     expect(config.migrateOnStart).toBe(false);
     expect(config.dialect).toBe('mysql');
   });
@@ -33,6 +33,14 @@ describe('loadDatabaseConfig', () => {
   it('requires a password when NODE_ENV=production', () => {
     expect(() => loadDatabaseConfig({ ...production, NODE_ENV: 'production' })).toThrow(/DB_PASSWORD/);
     expect(() => loadDatabaseConfig({ ...production, NODE_ENV: 'production', DB_PASSWORD: 's3cret' })).not.toThrow();
+  });
+
+  it('bounds the wait for a connection: DB_ACQUIRE_TIMEOUT_MS, validated like the other timeouts', () => {
+    const config = loadDatabaseConfig({ ...production, DB_ACQUIRE_TIMEOUT_MS: '1500' });
+    if (config.type !== 'mysql') throw new Error('expected mysql');
+    expect(config.pool.acquireTimeoutMs).toBe(1500);
+    expect(() => loadDatabaseConfig({ ...production, DB_ACQUIRE_TIMEOUT_MS: '0' })).toThrow(/DB_ACQUIRE_TIMEOUT_MS/);
+    expect(() => loadDatabaseConfig({ ...production, DB_ACQUIRE_TIMEOUT_MS: 'soon' })).toThrow(/DB_ACQUIRE_TIMEOUT_MS/);
   });
 
   it('rejects a malformed port', () => {

@@ -73,6 +73,13 @@ class DatabaseEnv {
   @IsOptional()
   @ToInteger()
   @IsInt()
+  @Min(50)
+  @Max(60_000)
+  DB_ACQUIRE_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
   @Min(0)
   @Max(100)
   DB_CONNECT_RETRIES?: number;
@@ -100,6 +107,12 @@ export interface MysqlPoolConfig {
   /** An idle connection above maxIdle is closed after this long. */
   idleTimeoutMs: number;
   connectTimeoutMs: number;
+  /**
+   * Longest a caller waits for a connection (a free one, or a new one being opened) before it
+   * gets 503: the pool's queue has no limit in time of its own, and during a stall it would hold
+   * every request until the server came back.
+   */
+  acquireTimeoutMs: number;
 }
 
 interface CommonDatabaseConfig {
@@ -156,6 +169,9 @@ export function loadDatabaseConfig(env: NodeJS.ProcessEnv): DatabaseConfig {
       maxIdle: Math.min(parsed.DB_POOL_MAX_IDLE ?? Math.ceil(connectionLimit / 2), connectionLimit),
       idleTimeoutMs: parsed.DB_POOL_IDLE_TIMEOUT_MS ?? 60_000,
       connectTimeoutMs: parsed.DB_CONNECT_TIMEOUT_MS ?? 5_000,
+      // well under HTTP_REQUEST_TIMEOUT_MS (30 s): a request that cannot get a connection in 3 s
+      // will not get a useful one in time, and failing it frees the client to retry elsewhere
+      acquireTimeoutMs: parsed.DB_ACQUIRE_TIMEOUT_MS ?? 3_000,
     },
     queryTimeoutMs: parsed.DB_QUERY_TIMEOUT_MS ?? 10_000,
     connectRetries: parsed.DB_CONNECT_RETRIES ?? 2,

@@ -3,3 +3,12 @@ export { DatabaseModule, type DatabaseModuleOptions } from './database.module';
 export { isRetryableTransactionError, TransactionRunner, type TransactionOptions } from './transaction-runner';
 export { buildDataSourceOptions, type DataSourceParts } from './typeorm-options';
 export { DatabaseLogger, isUniqueViolation, type DatabaseLogSink } from './database-logger';
+export {
+  boundedMysqlDriver,
+  boundPool,
+  type ConnectionGate,
+  DatabaseUnavailableError,
+  type DatabaseUnavailableReason,
+  isQueryTimeout,
+  type PoolBounds,
+} from './bounded-pool';

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions, MixedList } from 'typeorm';
+import { boundedMysqlDriver, type ConnectionGate } from './bounded-pool';
 import type { DatabaseConfig } from './database.config';
 import { DatabaseLogger } from './database-logger';
 
@@ -11,6 +12,8 @@ export interface DataSourceParts {
   migrations: MigrationList;
   /** Run pending migrations while the DataSource initialises (embedded profile, tests). */
   migrationsRun: boolean;
+  /** MySQL/MariaDB: who decides whether callers may wait for a connection (the app's 'database' circuit). */
+  connectionGate?: ConnectionGate;
 }
 
 /**
@@ -57,9 +60,16 @@ export function buildDataSourceOptions(config: DatabaseConfig, parts: DataSource
     poolSize: config.pool.connectionLimit,
     supportBigNumbers: true,
     bigNumberStrings: true,
-    // mysql2 cancels a query that runs longer than this and the request fails fast
+    // mysql2 fails a query that runs longer than this (every query TypeORM sends, START
+    // TRANSACTION, COMMIT and ROLLBACK included) and the bounded pool retires its connection
     maxQueryExecutionTime: config.queryTimeoutMs,
     enableQueryTimeout: true,
+    // mysql2 with a bounded wait for a connection (DB_ACQUIRE_TIMEOUT_MS) and the gate: bounded-pool.ts
+    driver: boundedMysqlDriver({
+      acquireTimeoutMs: config.pool.acquireTimeoutMs,
+      queryTimeoutMs: config.queryTimeoutMs,
+      gate: parts.connectionGate,
+    }),
     extra: {
       connectionLimit: config.pool.connectionLimit,
       maxIdle: config.pool.maxIdle,
@@ -67,7 +77,8 @@ export function buildDataSourceOptions(config: DatabaseConfig, parts: DataSource
       enableKeepAlive: true,
       keepAliveInitialDelay: 10_000,
       waitForConnections: true,
-      // bounded queue: under overload, fail a request instead of growing memory forever
+      // bounded queue: under overload, fail a request instead of growing memory forever (in time,
+      // the wait is bounded by DB_ACQUIRE_TIMEOUT_MS)
       queueLimit: config.pool.connectionLimit * 100,
     },
   };

@@ -10,6 +10,8 @@ interface ResolvedError {
   definition: ErrorDefinition;
   message: string;
   data: unknown;
+  /** A dependency's own error, recognised by a registered classifier: expected, not a bug. */
+  fromDependency?: true;
 }
 
 // Fastify raises these before a Nest handler runs (body parsing, limits).
@@ -51,13 +53,19 @@ function classified(exception: unknown): ErrorDefinition | undefined {
   return undefined;
 }
 
+/**
+ * What a 503 tells clients to wait before retrying: a dependency outage, a circuit's cool-down or
+ * a pod leaving are each over, or routed around, within seconds.
+ */
+export const SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
 /** Turns anything thrown into the envelope; exported for unit tests. */
 export function resolveError(exception: unknown): ResolvedError {
   if (exception instanceof AppError) {
     return { definition: exception.definition, message: exception.message, data: exception.data };
   }
   const fromDependency = classifiers.length > 0 ? classified(exception) : undefined;
-  if (fromDependency) return { definition: fromDependency, message: fromDependency.message, data: null };
+  if (fromDependency) return { definition: fromDependency, message: fromDependency.message, data: null, fromDependency: true };
   if (exception instanceof HttpException) {
     // Nest wraps Fastify's body-parser errors in an HttpException with the original as cause
     const fromFastify = fastifyDefinition(exception.cause);
@@ -87,6 +95,13 @@ export function resolveError(exception: unknown): ResolvedError {
   return { definition: CommonError.Internal, message: CommonError.Internal.message, data: null };
 }
 
+// named fields only: a driver's error object carries the query's parameters
+function describeDependencyError(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code } = error as { code?: unknown };
+  return [error.name, typeof code === 'string' ? code : undefined, error.message].filter(Boolean).join(': ');
+}
+
 /**
  * The one exception filter: every error leaves as `{ code, message, data, requestId }`
  * with the right status. Stacks stay in the server log, never in a response.
@@ -106,16 +121,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const resolved = resolveError(exception);
     const status = resolved.definition.status;
 
-    if (!(exception instanceof AppError) && status >= 500) {
+    const expected = exception instanceof AppError || resolved.fromDependency === true;
+    if (!expected && status >= 500) {
       // unexpected: the stack goes to the log (never to the client)
       this.logger.error(
         { err: exception, requestId: request.id, code: resolved.definition.code },
         `${request.method} ${request.url} failed with ${status}`,
       );
     }
-    if (exception instanceof AppError && status >= 500) {
-      // raised on purpose (dependency down, not ready): worth a line, not a stack
-      this.logger.warn({ requestId: request.id, code: resolved.definition.code }, resolved.message);
+    if (expected && status >= 500) {
+      // raised on purpose or a known dependency failure (database stalled, not ready): worth a line, not a stack
+      const cause = resolved.fromDependency ? describeDependencyError(exception) : undefined;
+      this.logger.warn({ requestId: request.id, code: resolved.definition.code, ...(cause ? { cause } : {}) }, resolved.message);
     }
     if (reply.sent) return;
 
@@ -125,6 +142,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       data: resolved.data ?? null,
       requestId: request.id,
     };
+    if (status === HttpStatus.SERVICE_UNAVAILABLE && !reply.hasHeader('retry-after')) {
+      void reply.header('retry-after', String(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS));
+    }
     // sent as a string so the envelope hook does not wrap it a second time
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
   }

@@ -31,4 +31,5 @@ export { CircuitBreakerRegistry } from './circuit-breaker/circuit-breaker.regist
 export { DependencyBreaker, isDependencyError, type DependencyCallOptions } from './circuit-breaker/dependency-breaker';
 export { backoffDelayMs, retryWithBackoff, type RetryOptions } from './circuit-breaker/retry-with-backoff';
 export { DatabaseError } from './dependencies/database.errors';
+export { classifyDatabaseError } from './dependencies/database-error.classifier';
 export { RedisError } from './dependencies/redis.errors';

@@ -283,6 +283,81 @@ describe('CircuitBreakerRegistry / DependencyBreaker', () => {
     expect(await callsOf('storage', 'rejected')).toBe(1);
   });
 
+  describe('as a gate (admits / recordFailure / recordSuccess: the database pool)', () => {
+    const gateOptions = { consecutiveFailures: 3, volumeThreshold: 100, timeoutMs: 100 };
+    const stalled = Object.assign(new Error('no database connection became free within 3000 ms'), { code: 'DB_ACQUIRE_TIMEOUT' });
+    const unusedProbe = counted(async () => undefined);
+
+    it('admits everything while closed and opens after that many failures in a row, then refuses at once', async () => {
+      const gate = registry.for('database', gateOptions);
+      expect(gate.admits(unusedProbe)).toBe(true);
+      gate.recordFailure(stalled, 'timeout');
+      gate.recordFailure(stalled, 'timeout');
+      expect(gate.state).toBe('closed');
+      gate.recordFailure(new Error('connect ECONNREFUSED'), 'failure');
+      expect(gate.state).toBe('open');
+      expect(await stateOf('database')).toBe(2);
+
+      expect(gate.admits(unusedProbe)).toBe(false);
+      expect(gate.admits(unusedProbe)).toBe(false);
+      expect(unusedProbe.calls).toBe(0);
+      expect(await callsOf('database', 'timeout')).toBe(2);
+      expect(await callsOf('database', 'failure')).toBe(1);
+      expect(await callsOf('database', 'rejected')).toBe(2);
+    });
+
+    it('restarts the run on a success; failures reported while open change nothing', async () => {
+      const gate = registry.for('database', gateOptions);
+      gate.recordFailure(stalled, 'timeout');
+      gate.recordFailure(stalled, 'timeout');
+      gate.recordSuccess();
+      gate.recordFailure(stalled, 'timeout');
+      gate.recordFailure(stalled, 'timeout');
+      expect(gate.state).toBe('closed');
+      gate.recordFailure(stalled, 'timeout');
+      expect(gate.state).toBe('open');
+      gate.recordFailure(stalled, 'timeout');
+      expect(await callsOf('database', 'timeout')).toBe(5);
+    });
+
+    it('once half-open, runs the probe in the background (callers keep failing fast); its success closes the circuit', async () => {
+      const gate = registry.for('database', gateOptions);
+      for (let i = 0; i < 3; i += 1) gate.recordFailure(stalled, 'timeout');
+      await sleep(defaults.resetTimeoutMs + 20);
+      expect(gate.state).toBe('halfOpen');
+
+      let answer: () => void = () => undefined;
+      const probe = counted(() => new Promise<void>((resolve) => (answer = resolve)));
+      expect(gate.admits(probe)).toBe(false);
+      expect(gate.admits(probe)).toBe(false);
+      expect(probe.calls).toBe(1);
+      answer();
+      await sleep(1);
+      expect(gate.state).toBe('closed');
+      expect(gate.admits(probe)).toBe(true);
+      expect(await callsOf('database', 'success')).toBe(1);
+    });
+
+    it('reopens when the probe fails or outlives timeoutMs, and probes again after the next cool-down', async () => {
+      const gate = registry.for('database', gateOptions);
+      for (let i = 0; i < 3; i += 1) gate.recordFailure(stalled, 'timeout');
+      await sleep(defaults.resetTimeoutMs + 20);
+      const silent = counted(() => new Promise<void>(() => undefined));
+      expect(gate.admits(silent)).toBe(false);
+      await sleep(gateOptions.timeoutMs + 20);
+      expect(gate.state).toBe('open');
+
+      await sleep(defaults.resetTimeoutMs + 20);
+      const refusing = counted(async (): Promise<void> => {
+        throw new Error('connect ECONNREFUSED');
+      });
+      expect(gate.admits(refusing)).toBe(false);
+      await sleep(1);
+      expect(gate.state).toBe('open');
+      expect([silent.calls, refusing.calls]).toEqual([1, 1]);
+    });
+  });
+
   it('guard() lets a handler error through unchanged', async () => {
     const bug = new TypeError('undefined is not a function');
     await expect(registry.for('route').guard(() => Promise.reject(bug))).rejects.toBe(bug);

@@ -99,11 +99,13 @@ export class DependencyBreaker {
   private consecutiveFailures = 0;
   private openReason: OpenReason | undefined;
   private reportedState: CircuitState = 'closed';
+  /** The gate's background trial call is running (admits()). */
+  private probing = false;
 
   constructor(
     readonly name: string,
     readonly options: Readonly<CircuitBreakerOptions>,
-    metrics: CircuitMetrics,
+    private readonly metrics: CircuitMetrics,
   ) {
     this.breaker = new Opossum((run: Run) => run(), {
       name,
@@ -160,8 +162,58 @@ export class DependencyBreaker {
     return this.call(() => handler(), (error) => error);
   }
 
+  /**
+   * The circuit as a gate, for a dependency on the hot path whose calls carry their own timeouts
+   * (the database pool: DB_ACQUIRE_TIMEOUT_MS, DB_QUERY_TIMEOUT_MS; libs/database's ConnectionGate).
+   * `execute()` would add a promise, a timer and an AbortController to every query; here a closed
+   * circuit costs a property read, and the caller reports outcomes: `recordFailure()` for waits and
+   * queries that failed, `recordSuccess()` (a field write) for the rest. The gate hears failures,
+   * not every call, so only the consecutive-failures rule opens it. While it is open callers fail
+   * fast (counted as rejected); once it half-opens, the first caller starts `probe` in the
+   * background as the trial call, and keeps failing fast with the others: nobody waits on a
+   * database that may still be stalled. The probe's success closes the circuit, its failure or
+   * timeout (`timeoutMs`) reopens it.
+   */
+  admits(probe: () => Promise<unknown>): boolean {
+    if (this.breaker.closed) return true;
+    if (this.breaker.pendingClose && !this.probing) this.startProbe(probe);
+    this.metrics.calls.inc({ name: this.name, result: 'rejected' });
+    return false;
+  }
+
+  /** A call admitted by the gate got its answer: the run of failures is over. */
+  recordSuccess(): void {
+    if (this.consecutiveFailures !== 0) this.consecutiveFailures = 0;
+  }
+
+  /**
+   * A call admitted by the gate failed in a way that says the dependency is down or stalled
+   * (not "it answered no"). Ignored unless the circuit is closed: late failures of calls admitted
+   * before it opened say nothing new, and the half-open decision belongs to the probe.
+   */
+  recordFailure(error: unknown, kind: 'failure' | 'timeout'): void {
+    if (!this.breaker.closed) return;
+    this.lastFailure = describeFailure(error);
+    this.metrics.calls.inc({ name: this.name, result: kind });
+    this.consecutiveFailures += 1;
+    const limit = this.options.consecutiveFailures;
+    if (limit > 0 && this.consecutiveFailures >= limit) {
+      this.openReason = 'consecutiveFailures';
+      this.breaker.open();
+    }
+  }
+
   shutdown(): void {
     this.breaker.shutdown();
+  }
+
+  private startProbe(probe: () => Promise<unknown>): void {
+    this.probing = true;
+    const settled = (): void => {
+      this.probing = false;
+    };
+    // opossum counts the outcome and closes or reopens the circuit; nobody waits for it
+    void this.call(probe, (error) => error).then(settled, settled);
   }
 
   private async call<T>(action: (signal: AbortSignal) => Promise<T>, mapOther: (error: unknown) => unknown): Promise<T> {
