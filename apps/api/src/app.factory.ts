@@ -14,6 +14,7 @@ import {
   installBodyHashing,
   installEnvelope,
   loadHttpConfig,
+  registerErrorClassifier,
 } from '@app/http';
 import {
   AppLogger,
@@ -22,7 +23,7 @@ import {
   installRequestObservability,
   ObservabilityConfig,
 } from '@app/observability';
-import { loadRateLimitConfig } from '@app/resilience';
+import { classifyRedisError, loadRateLimitConfig } from '@app/resilience';
 import { AppModule } from './app.module';
 import { type AuthConfig } from './auth';
 import { configurations } from './configurations';
@@ -60,6 +61,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
 
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
   app.useGlobalPipes(createValidationPipe());
+  // each dependency's errors are mapped once, by the lib that talks to it: 503/504 with a code, never 500
+  registerErrorClassifier(classifyRedisError);
   app.useGlobalFilters(new AllExceptionsFilter());
   installEnvelope(app.getHttpAdapter().getInstance(), { rawPathPrefixes: appConfig.docsEnabled ? ['/docs'] : [] });
   installBodyHashing(app.getHttpAdapter().getInstance(), { everyRoute: config.getOrThrow<AuthConfig>('auth').signingRequired });

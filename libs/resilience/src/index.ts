@@ -30,3 +30,5 @@ export { DependencyBreaker, isDependencyError, type DependencyCallOptions } from
 export { backoffDelayMs, retryWithBackoff, type RetryOptions } from './circuit-breaker/retry-with-backoff';
 export { DatabaseError } from './dependencies/database.errors';
 export { RedisError } from './dependencies/redis.errors';
+export { classifyRedisError } from './dependencies/redis-error.classifier';
+export { RedisCircuit } from './dependencies/redis-circuit';
