@@ -88,12 +88,24 @@ export function resolveError(exception: unknown): ResolvedError {
 }
 
 /**
+ * Seconds a 503 tells the client to wait (Retry-After) unless its definition names its own
+ * (`retryAfterS`): the shortest cool-down behind a 503 here (the Redis circuit probes every
+ * second, readiness moves traffic to other instances), so a client comes back soon, and its own
+ * backoff spaces out further tries.
+ */
+export const DEFAULT_RETRY_AFTER_S = 1;
+
+/** At most one warning per error code per interval for expected 5xx (a dependency down), not one per request. */
+const EXPECTED_WARN_INTERVAL_MS = 10_000;
+
+/**
  * The one exception filter: every error leaves as `{ code, message, data, requestId }`
  * with the right status. Stacks stay in the server log, never in a response.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
+  private readonly warned = new Map<number, { until: number; suppressed: number }>();
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -106,18 +118,25 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const resolved = resolveError(exception);
     const status = resolved.definition.status;
 
-    if (!(exception instanceof AppError) && status >= 500) {
-      // unexpected: the stack goes to the log (never to the client)
-      this.logger.error(
-        { err: exception, requestId: request.id, code: resolved.definition.code },
-        `${request.method} ${request.url} failed with ${status}`,
-      );
-    }
-    if (exception instanceof AppError && status >= 500) {
-      // raised on purpose (dependency down, not ready): worth a line, not a stack
-      this.logger.warn({ requestId: request.id, code: resolved.definition.code }, resolved.message);
+    if (status >= 500) {
+      if (exception instanceof AppError) {
+        // raised on purpose (dependency down, not ready): worth a line, not a stack
+        this.warnExpected(resolved, request.id, undefined);
+      } else if (classifiers.length > 0 && classified(exception)) {
+        // a dependency's own error, mapped by its lib: expected too; its message says which
+        this.warnExpected(resolved, request.id, exception);
+      } else {
+        // unexpected: the stack goes to the log (never to the client)
+        this.logger.error(
+          { err: exception, requestId: request.id, code: resolved.definition.code },
+          `${request.method} ${request.url} failed with ${status}`,
+        );
+      }
     }
     if (reply.sent) return;
+    if (status === HttpStatus.SERVICE_UNAVAILABLE && !reply.hasHeader('retry-after')) {
+      void reply.header('retry-after', resolved.definition.retryAfterS ?? DEFAULT_RETRY_AFTER_S);
+    }
 
     const body: Envelope<unknown> = {
       code: resolved.definition.code,
@@ -127,5 +146,29 @@ export class AllExceptionsFilter implements ExceptionFilter {
     };
     // sent as a string so the envelope hook does not wrap it a second time
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
+  }
+
+  /**
+   * During an outage every request fails the same way: the first of a code is logged, then at most
+   * one line per interval saying how many were left out (each request still has its access line).
+   */
+  private warnExpected(resolved: ResolvedError, requestId: string, cause: unknown): void {
+    const code = resolved.definition.code;
+    const now = Date.now();
+    const last = this.warned.get(code);
+    if (last && now < last.until) {
+      last.suppressed += 1;
+      return;
+    }
+    this.warned.set(code, { until: now + EXPECTED_WARN_INTERVAL_MS, suppressed: 0 });
+    this.logger.warn(
+      {
+        requestId,
+        code,
+        ...(last && last.suppressed > 0 ? { alsoSinceLastLine: last.suppressed } : {}),
+        ...(cause instanceof Error ? { err: `${cause.name}: ${cause.message}` } : {}),
+      },
+      resolved.message,
+    );
   }
 }
