@@ -289,6 +289,24 @@ describe('CircuitBreakerRegistry / DependencyBreaker', () => {
     await expect(registry.for('route').guard(() => Promise.reject(bug))).rejects.toBe(bug);
   });
 
+  it('run() is execute() without a signal: the same circuit and the same 504/503/502, passing 4xx and fallbacks', async () => {
+    const breaker = registry.for('lean', { timeoutMs: 30, consecutiveFailures: 2 });
+    expect(await breaker.run(ok)).toBe('fine');
+    const slow = () => sleep(60).then(() => 'late');
+    expect(((await settle(breaker.run(slow))) as { error: AppError }).error.code).toBe(7002);
+    const failed = (await settle(breaker.run(boom))) as { error: AppError };
+    expect([failed.error.code, (failed.error.cause as Error).message]).toEqual([7003, 'connection reset']);
+    expect(breaker.state).toBe('open');
+    expect(((await settle(breaker.run(ok))) as { error: AppError }).error.code).toBe(7001);
+    expect(await breaker.run(ok, (error) => `fallback for ${error.code}`)).toBe('fallback for 7001');
+    expect(await callsOf('lean', 'timeout')).toBe(1);
+    expect(await callsOf('lean', 'rejected')).toBe(2);
+    const notFound = new AppError(CommonError.NotFound);
+    await sleep(defaults.resetTimeoutMs + 20);
+    await expect(breaker.run(() => Promise.reject(notFound), () => 'unused')).rejects.toBe(notFound);
+    expect(breaker.state).toBe('closed');
+  });
+
   it('counts an error it is told is an answer as a success: passed on (as the cause), it never opens the circuit', async () => {
     const breaker = registry.for('redis', { consecutiveFailures: 1 });
     const refusal = new Error('WRONGTYPE Operation against a key holding the wrong kind of value');

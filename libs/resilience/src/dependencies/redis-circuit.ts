@@ -4,7 +4,7 @@ import { AppError } from '@app/http';
 import { type RedisCircuitPort, type RedisConfig, RedisService } from '@app/redis';
 import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.registry';
 import type { CircuitState } from '../circuit-breaker/circuit-breaker.metrics';
-import type { DependencyBreaker, DependencyCallOptions } from '../circuit-breaker/dependency-breaker';
+import type { DependencyBreaker } from '../circuit-breaker/dependency-breaker';
 import { ResilienceError } from '../resilience.errors';
 import { classifyRedisError, isRedisRefusal } from './redis-error.classifier';
 import { RedisError } from './redis.errors';
@@ -18,8 +18,6 @@ function asRedisError(error: AppError): never {
   throw error.cause;
 }
 
-// one options object for every call: the hot callers go through here once per event-loop turn
-const CALL_OPTIONS: DependencyCallOptions<never> = { fallback: asRedisError };
 
 /**
  * The process's one 'redis' circuit (CircuitBreakerRegistry.for('redis')), installed into
@@ -67,7 +65,8 @@ export class RedisCircuit implements RedisCircuitPort {
 
   run<T>(commands: () => Promise<T>): Promise<T> {
     if (!this.breaker) return commands();
-    return this.breaker.execute(commands, CALL_OPTIONS);
+    // run(), not execute(): a Redis command cannot be cancelled, and this is once per turn on hot paths
+    return this.breaker.run(commands, asRedisError);
   }
 
   private stateChanged(state: CircuitState): void {
@@ -78,7 +77,7 @@ export class RedisCircuit implements RedisCircuitPort {
 
   private async probe(): Promise<void> {
     try {
-      await this.breaker?.execute(() => this.redis.trialPing());
+      await this.breaker?.run(() => this.redis.trialPing());
     } catch {
       // the circuit reopened; DependencyBreaker logs it (as a summary while the outage lasts)
     }
