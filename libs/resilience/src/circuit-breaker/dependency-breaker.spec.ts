@@ -349,8 +349,21 @@ describe('CircuitBreakerRegistry / DependencyBreaker', () => {
       log.mockRestore();
     });
 
-    it('warns when it opens, not again each time a trial fails and it reopens, and logs the close with the outage', async () => {
+    it('logs every transition by default', async () => {
+      const breaker = registry.for('plain', { consecutiveFailures: 1, resetTimeoutMs: 50 });
+      await settle(breaker.execute(boom));
+      await sleep(60);
+      await settle(breaker.execute(boom));
+      expect(warn.mock.calls.map(([, message]) => String(message))).toEqual([
+        expect.stringContaining('circuit plain opened (consecutiveFailures)'),
+        expect.stringContaining('circuit plain opened (halfOpenTrialFailed)'),
+      ]);
+      expect(log).toHaveBeenCalledWith({ circuit: 'plain', state: 'halfOpen' }, expect.stringContaining('half-open'));
+    });
+
+    it('with logTrialsAsSummary: warns when it opens, not each time a trial fails, and logs the close with the outage', async () => {
       const breaker = registry.for('flapping', { consecutiveFailures: 1, resetTimeoutMs: 100 });
+      breaker.logTrialsAsSummary();
       await settle(breaker.execute(boom));
       for (let trial = 0; trial < 4; trial += 1) {
         await sleep(110);

@@ -116,6 +116,7 @@ export class DependencyBreaker {
   private reportedState: CircuitState = 'closed';
   private readonly stateListeners: ((state: CircuitState) => void)[] = [];
   private isAnswer: (error: unknown) => boolean = () => false;
+  private quietTrials = false;
   /** The outage in progress (first opening until closed), for its summary lines. */
   private outage: { since: number; rejected: number; failedTrials: number; lastSummary: number } | null = null;
 
@@ -203,6 +204,14 @@ export class DependencyBreaker {
   }
 
   /**
+   * For a circuit whose trials are a background probe every (short) cool-down: log the opening
+   * and the close, and while it stays open a summary every 30 s, instead of two lines per trial.
+   */
+  logTrialsAsSummary(): void {
+    this.quietTrials = true;
+  }
+
+  /**
    * Called on every transition (open, halfOpen, closed), synchronously: a listener that calls
    * execute() on 'halfOpen' makes that call the circuit's one trial (a background probe) before
    * any caller's request can take the slot.
@@ -268,14 +277,13 @@ export class DependencyBreaker {
       this.reportedState = 'open';
       state.set({ name }, CircuitStateValue.open);
       const now = Date.now();
-      if (this.outage && reason === 'halfOpenTrialFailed') {
-        // still down: a short cool-down reopens every few seconds, so a line each time would be
-        // a storm of its own; one summary per interval instead
-        this.outage.failedTrials += 1;
+      if (this.outage && reason === 'halfOpenTrialFailed') this.outage.failedTrials += 1;
+      else this.outage = { since: now, rejected: 0, failedTrials: 0, lastSummary: now };
+      if (this.quietTrials && reason === 'halfOpenTrialFailed') {
+        // still down: a probe every cool-down would write a line a second; one summary per interval
         this.logger.debug({ circuit: name, state: 'open', reason, lastFailure: this.lastFailure }, `circuit ${name} reopened`);
         if (now - this.outage.lastSummary >= OUTAGE_SUMMARY_INTERVAL_MS) this.summarise(now);
       } else {
-        this.outage = { since: now, rejected: 0, failedTrials: 0, lastSummary: now };
         this.logger.warn(
           {
             circuit: name,
@@ -293,7 +301,10 @@ export class DependencyBreaker {
     this.breaker.on('halfOpen', () => {
       this.reportedState = 'halfOpen';
       state.set({ name }, CircuitStateValue.halfOpen);
-      this.logger.debug({ circuit: name, state: 'halfOpen' }, `circuit ${name} half-open: letting one trial call through`);
+      const fields = { circuit: name, state: 'halfOpen' };
+      const message = `circuit ${name} half-open: letting one trial call through`;
+      if (this.quietTrials) this.logger.debug(fields, message);
+      else this.logger.log(fields, message);
       this.notify('halfOpen');
     });
     this.breaker.on('close', () => {

@@ -55,6 +55,7 @@ export class RedisCircuit implements RedisCircuitPort {
       consecutiveFailures: 1,
     });
     this.breaker.treatAsAnswer(isRedisRefusal);
+    this.breaker.logTrialsAsSummary();
     this.breaker.onStateChange((state) => this.stateChanged(state));
     redis.useCircuit(this);
   }
