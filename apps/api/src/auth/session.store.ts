@@ -104,6 +104,7 @@ export class RedisSessionStore implements SessionStore {
   /** Session id → tombstone ttl of endings Redis did not take; replayed when it answers again. */
   private readonly pendingEnds = new Map<string, number>();
   private replaying = false;
+  private overflowReported = false;
 
   constructor(
     redis: Redis,
@@ -199,7 +200,10 @@ export class RedisSessionStore implements SessionStore {
     }
     for (const sessionId of sessionIds) {
       if (this.pendingEnds.size >= MAX_PENDING_ENDS) {
-        this.logger.warn({ max: MAX_PENDING_ENDS }, 'session end replay queue full: further sessions stay live in Redis until their access tokens expire');
+        if (!this.overflowReported) {
+          this.overflowReported = true;
+          this.logger.warn({ max: MAX_PENDING_ENDS }, 'session end replay queue full: further sessions stay live in Redis until their access tokens expire');
+        }
         return;
       }
       this.pendingEnds.set(sessionId, tombstoneTtlMs);
@@ -217,6 +221,7 @@ export class RedisSessionStore implements SessionStore {
         else byTtl.set(ttl, [sessionId]);
       }
       this.pendingEnds.clear();
+      this.overflowReported = false;
       // a failure queues them again through end()
       for (const [ttl, ids] of byTtl) {
         for (let start = 0; start < ids.length; start += MAX_ENDS_PER_REPLAY) await this.end(ids.slice(start, start + MAX_ENDS_PER_REPLAY), ttl);
