@@ -128,7 +128,8 @@ describe('a stalled Redis (private redis-server, SIGSTOP/SIGCONT)', () => {
       firstSecond: summary(frozen.filter((s) => s.startedAt < 1_000)),
       // when the first 503 arrived (a probe sent at the freeze waits out one command timeout)
       firstNotReadyMs: Math.round(((probe) => (probe ? probe.at + probe.latencyMs : -1))(probes.find((probe) => probe.status === 503))),
-      readinessP99: Math.round(percentile(lateProbes.map((probe) => probe.latencyMs), 99)),
+      readinessP50: Math.round(percentile(lateProbes.map((probe) => probe.latencyMs), 50)),
+      readinessMax: Math.round(Math.max(...lateProbes.map((probe) => probe.latencyMs))),
       recoveryMs: Math.round(recoveryMs),
       problemLines: problemLines(outageLog).length,
     };
@@ -149,7 +150,10 @@ describe('a stalled Redis (private redis-server, SIGSTOP/SIGCONT)', () => {
     expect(report.firstNotReadyMs).toBeLessThan(1_500);
     expect(lateProbes.length).toBeGreaterThan(20);
     expect(lateProbes.every((probe) => probe.status === 503)).toBe(true);
-    expect(report.readinessP99).toBeLessThan(200);
+    // not asked while the circuit is open: milliseconds, where each probe used to wait out the
+    // 1 s command timeout (the bound on the slowest one leaves room for a loaded test machine)
+    expect(report.readinessP50).toBeLessThan(100);
+    expect(report.readinessMax).toBeLessThan(600);
     // back without a restart
     expect(recoveryMs).toBeLessThan(2_000);
     expect(app.child.process.exitCode).toBeNull();
