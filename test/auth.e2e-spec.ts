@@ -241,7 +241,7 @@ describe('auth (MariaDB + Redis + WeChat emulator)', () => {
     expect((await get('/users/me', session.accessToken)).status).toBe(200);
   });
 
-  it('fails closed with 503 (1008) on signed-in routes while Redis is unreachable; public routes answer', async () => {
+  it('checks sessions against the database while Redis is unreachable; a sign-in answers 503 (7040) and keeps nothing', async () => {
     const redisUrl = new URL(testServices.redisUrl);
     const proxy = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
     await proxy.start();
@@ -266,9 +266,24 @@ describe('auth (MariaDB + Redis + WeChat emulator)', () => {
       expect((await request(`${cut.baseUrl}/api/v1/users/me`, { headers: auth })).status).toBe(200);
 
       await proxy.stop();
-      const down = await request<EnvelopeBody>(`${cut.baseUrl}/api/v1/users/me`, { headers: auth });
-      expect([down.status, down.body.code]).toEqual([503, 1008]);
+      // the session's row decides (decision 0023)
+      expect((await request(`${cut.baseUrl}/api/v1/users/me`, { headers: auth })).status).toBe(200);
       expect((await request(`${cut.baseUrl}/api/v1/ping`)).status).toBe(200);
+      // a sign-in needs its live record: 503 with a code and Retry-After, and no session row left
+      const openid = `o-cut-down-${randomBytes(4).toString('hex')}`;
+      const downCode = `cut-down-${randomBytes(6).toString('hex')}`;
+      await control('codes', { code: downCode, openid, session_key: 'c2s=' });
+      const refused = await request<EnvelopeBody>(`${cut.baseUrl}/api/v1/auth/wechat/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code: downCode }),
+      });
+      expect([refused.status, refused.body.code, refused.headers.get('retry-after')]).toEqual([503, 7040, '1']);
+      const [sessions] = await db.query<{ n: number }>(
+        'SELECT COUNT(*) AS n FROM auth_sessions s JOIN users u ON u.id = s.subject_id WHERE u.openid = ?',
+        [openid],
+      );
+      expect(Number(sessions.n)).toBe(0);
 
       await proxy.restart();
       let status = 0;

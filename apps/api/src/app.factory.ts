@@ -24,7 +24,14 @@ import {
   installRequestObservability,
   ObservabilityConfig,
 } from '@app/observability';
-import { circuitBreakerContract, classifyDatabaseError, loadRateLimitConfig, rateLimitContract, type RateLimitConfig } from '@app/resilience';
+import {
+  circuitBreakerContract,
+  classifyDatabaseError,
+  classifyRedisError,
+  loadRateLimitConfig,
+  rateLimitContract,
+  type RateLimitConfig,
+} from '@app/resilience';
 import { AppModule } from './app.module';
 import { accessContract, type AuthConfig } from './auth';
 import { configurations } from './configurations';
@@ -62,8 +69,9 @@ export async function createApp(): Promise<NestFastifyApplication> {
 
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
   app.useGlobalPipes(createValidationPipe());
-  // a dependency's own errors (a stalled database, ...) become 503/504 with their codes, never 500
+  // each dependency's errors are mapped once, by the lib that talks to it: 503/504 with a code, never 500
   registerErrorClassifier(classifyDatabaseError);
+  registerErrorClassifier(classifyRedisError);
   app.useGlobalFilters(new AllExceptionsFilter());
   installEnvelope(app.getHttpAdapter().getInstance(), { rawPathPrefixes: appConfig.docsEnabled ? ['/docs'] : [] });
   const authConfig = config.getOrThrow<AuthConfig>('auth');

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { type GuardedRedis, PASS_THROUGH } from '@app/redis';
 import type { CacheLogger } from './cache.observability';
 
 /**
@@ -68,6 +69,7 @@ export class RedisCacheLayer {
     private readonly keyPrefix: string,
     private readonly events: RedisLayerEvents,
     private readonly logger: CacheLogger,
+    private readonly guard: GuardedRedis = PASS_THROUGH,
   ) {
     for (const [name, lua] of [['cacheFill', FILL_LUA], ['cacheWrite', WRITE_LUA]] as const) {
       if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 2, lua });
@@ -75,14 +77,18 @@ export class RedisCacheLayer {
     this.redis = redis as CacheRedis;
     this.channel = `${keyPrefix}invalidate`;
     redis.on('ready', () => void this.retryPendingInvalidations());
+    // a stalled Redis never drops the connection, so 'ready' does not come again: its circuit closing does
+    guard.onRecovered(() => void this.retryPendingInvalidations());
   }
 
+  /** False while disconnected or while the 'redis' circuit is open: reads go to the loader without asking. */
   get available(): boolean {
-    return this.redis.status === 'ready';
+    return this.redis.status === 'ready' && !this.guard.failingFast;
   }
 
+  /** Through the 'redis' circuit: a read that times out opens it for every caller. */
   async read(key: string): Promise<RedisRead> {
-    const [json, version] = await this.redis.mget(this.dataKey(key), this.versionKey(key));
+    const [json, version] = await this.guard.run(() => this.redis.mget(this.dataKey(key), this.versionKey(key)));
     return { json, version: version ?? '' };
   }
 

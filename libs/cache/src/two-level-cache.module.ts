@@ -47,6 +47,7 @@ function prometheusCacheMetrics(counter: Counter<'layer' | 'result'>): CacheMetr
           config: configService.getOrThrow<CacheConfig>('cache'),
           redis: redis.client,
           subscriber: redis.enabled ? redis.duplicate('cache-invalidation') : null,
+          guard: redis,
           metrics: prometheusCacheMetrics(counter),
           logger: new Logger('Cache'),
         });

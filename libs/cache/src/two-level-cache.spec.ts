@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { jsonTextOf } from '@app/http';
-import { TcpProxy } from '@app/testing';
+import { FailFastRedis } from '@app/redis';
+import { FakeRedisCircuit, TcpProxy } from '@app/testing';
 import { CacheConfig, loadCacheConfig } from './cache.config';
 import { CacheLayer, CacheMetrics, CacheResult } from './cache.observability';
 import { TwoLevelCache } from './two-level-cache';
@@ -266,6 +267,38 @@ describe('TwoLevelCache on a real Redis', () => {
     } finally {
       await proxy.stop();
     }
+  });
+
+  it('skips Redis while its circuit is open (the loader answers at once) and replays invalidations when it closes', async () => {
+    const prefix = newPrefix();
+    const circuit = new FakeRedisCircuit();
+    // the connection RedisService gives the cache: refuses commands itself while failing fast
+    const redis = new FailFastRedis({ host: REDIS_URL.hostname, port: Number(REDIS_URL.port || 6379), enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    clients.push(redis);
+    const metrics = new CountingMetrics();
+    const cache = new TwoLevelCache({ config: { ...loadCacheConfig({}), keyPrefix: prefix, localTtlMs: 0 }, redis, subscriber: connect(), metrics, guard: circuit });
+    await cache.start();
+    const other = await startCache(prefix);
+    await other.cache.set('shared', { v: 'in redis' });
+    expect(await cache.getOrLoad('shared', async () => ({ v: 'db' }))).toEqual({ v: 'in redis' });
+    const readsWhileClosed = circuit.runs;
+    expect(readsWhileClosed).toBe(1);
+
+    circuit.open();
+    redis.failingFast = true;
+    const loader = countingLoader(() => ({ v: 'db' }), 0);
+    expect(await cache.getOrLoad('shared', loader)).toEqual({ v: 'db' });
+    expect(loader.calls).toBe(1);
+    expect(circuit.runs).toBe(readsWhileClosed); // Redis was not asked
+    expect(metrics.get('redis:error')).toBe(1);
+    // an invalidation Redis refuses is kept, not lost (a stalled Redis never reconnects: no 'ready')
+    await cache.invalidate('shared');
+    expect(await admin.get(`${prefix}d:shared`)).not.toBeNull();
+
+    redis.failingFast = false;
+    circuit.close();
+    await sleep(50);
+    expect(await admin.get(`${prefix}d:shared`)).toBeNull();
   });
 
   it('does not cache a loader error, and reports it to every waiting caller', async () => {

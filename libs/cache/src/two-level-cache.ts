@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { rememberJsonText } from '@app/http';
+import type { GuardedRedis } from '@app/redis';
 import type { CacheConfig } from './cache.config';
 import type { CacheLayer, CacheLogger, CacheMetrics, CacheResult } from './cache.observability';
 import { RedisCacheLayer } from './redis-cache-layer';
@@ -20,6 +21,8 @@ export interface TwoLevelCacheOptions {
   redis: Redis | null;
   /** A connection of its own: a subscribed connection cannot run other commands. */
   subscriber: Redis | null;
+  /** The 'redis' circuit (RedisService): reads run through it and skip Redis while it is open. */
+  guard?: GuardedRedis;
   metrics?: CacheMetrics;
   logger?: CacheLogger;
 }
@@ -37,6 +40,8 @@ interface Flight {
 }
 
 const REDIS_WARN_INTERVAL_MS = 10_000;
+// one instance: every miss reports it while Redis is down, and only its message is logged
+const REDIS_NOT_AVAILABLE = new Error('Redis is not available (disconnected, or its circuit is open after a timeout)');
 
 /**
  * Cache-aside in two levels: a bounded in-process LRU in front of Redis. Writes and
@@ -77,6 +82,7 @@ export class TwoLevelCache {
               onListeningChange: (listening) => this.listeningChanged(listening),
             },
             this.logger,
+            options.guard,
           )
         : null;
   }
@@ -167,7 +173,7 @@ export class TwoLevelCache {
         this.readFailed(error);
       }
     } else if (this.shared) {
-      this.readFailed(new Error('Redis connection is not ready'));
+      this.readFailed(REDIS_NOT_AVAILABLE);
     }
 
     const json = JSON.stringify((await loader()) ?? null);

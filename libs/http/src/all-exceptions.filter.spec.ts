@@ -1,5 +1,6 @@
-import { BadRequestException, HttpException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
-import { resolveError } from './all-exceptions.filter';
+import { jest } from '@jest/globals';
+import { type ArgumentsHost, BadRequestException, HttpException, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { AllExceptionsFilter, DEFAULT_RETRY_AFTER_S, registerErrorClassifier, resolveError } from './all-exceptions.filter';
 import { AppError, defineErrors } from './app-error';
 import { CommonError } from './common.errors';
 
@@ -46,5 +47,86 @@ describe('resolveError', () => {
     const codes = Object.values(CommonError).map((definition) => definition.code);
     expect(new Set(codes).size).toBe(codes.length);
     expect(codes.every((code) => code >= 1000 && code < 2000)).toBe(true);
+  });
+});
+
+/** What the filter sends for one exception, through a stand-in for Fastify's request and reply. */
+function send(filter: AllExceptionsFilter, exception: unknown, preset: Record<string, string> = {}) {
+  const headers: Record<string, string | number> = { ...preset };
+  const sent: { status?: number; body?: string } = {};
+  const reply = {
+    sent: false,
+    hasHeader: (name: string) => name in headers,
+    header(name: string, value: string | number) {
+      headers[name] = value;
+      return this;
+    },
+    status(code: number) {
+      sent.status = code;
+      return this;
+    },
+    send(body: string) {
+      sent.body = body;
+      return this;
+    },
+  };
+  const request = { id: 'req-1', method: 'GET', url: '/api/v1/users/me' };
+  const host = { switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }) } as unknown as ArgumentsHost;
+  filter.catch(exception, host);
+  return { status: sent.status, headers, body: JSON.parse(sent.body ?? 'null') as { code: number } };
+}
+
+describe('AllExceptionsFilter', () => {
+  const Dependency = defineErrors('resilience', {
+    Down: { code: 7098, status: 503, message: 'down' },
+    DownLonger: { code: 7099, status: 503, message: 'down for a while', retryAfterS: 30 },
+  });
+  const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  beforeEach(() => {
+    warn.mockClear();
+    error.mockClear();
+  });
+  afterAll(() => {
+    warn.mockRestore();
+    error.mockRestore();
+  });
+
+  it('tells clients when to retry a 503: the definition\'s Retry-After, else the default; leaves one already set alone', () => {
+    const filter = new AllExceptionsFilter();
+    expect(send(filter, new AppError(Dependency.Down)).headers['retry-after']).toBe(DEFAULT_RETRY_AFTER_S);
+    expect(send(filter, new AppError(Dependency.DownLonger)).headers['retry-after']).toBe(30);
+    expect(send(filter, new ServiceUnavailableException()).headers['retry-after']).toBe(DEFAULT_RETRY_AFTER_S);
+    expect(send(filter, new AppError(Dependency.Down), { 'retry-after': '7' }).headers['retry-after']).toBe('7');
+    expect(send(filter, new AppError(CommonError.Internal)).headers['retry-after']).toBeUndefined();
+    expect(send(filter, new BadRequestException()).headers['retry-after']).toBeUndefined();
+  });
+
+  it('logs an expected 5xx once per code per interval, with how many it left out, not once per request', () => {
+    const filter = new AllExceptionsFilter();
+    for (let i = 0; i < 500; i += 1) expect(send(filter, new AppError(Dependency.Down)).status).toBe(503);
+    send(filter, new AppError(Dependency.DownLonger));
+    expect(warn.mock.calls.map(([fields]) => (fields as { code: number }).code)).toEqual([7098, 7099]);
+    const later = jest.spyOn(Date, 'now').mockReturnValue(Date.now() + 11_000);
+    try {
+      send(filter, new AppError(Dependency.Down));
+    } finally {
+      later.mockRestore();
+    }
+    expect(warn.mock.calls[2][0]).toMatchObject({ code: 7098, alsoSinceLastLine: 499 });
+    expect(error).not.toHaveBeenCalled();
+  });
+
+  it('treats a dependency error a classifier knows as expected (a warning with its message, no stack), and anything else as a bug', () => {
+    const filter = new AllExceptionsFilter();
+    const driverError = new Error('Stream is not writeable (driver)');
+    registerErrorClassifier((exception) => (exception === driverError ? Dependency.Down : undefined));
+    const answer = send(filter, driverError);
+    expect({ status: answer.status, code: answer.body.code }).toEqual({ status: 503, code: 7098 });
+    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ code: 7098, err: 'Error: Stream is not writeable (driver)' }), 'down');
+    expect(error).not.toHaveBeenCalled();
+
+    expect(send(filter, new TypeError('x is not a function')).status).toBe(500);
+    expect(error).toHaveBeenCalledTimes(1);
   });
 });

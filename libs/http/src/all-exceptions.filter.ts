@@ -53,12 +53,6 @@ function classified(exception: unknown): ErrorDefinition | undefined {
   return undefined;
 }
 
-/**
- * What a 503 tells clients to wait before retrying: a dependency outage, a circuit's cool-down or
- * a pod leaving are each over, or routed around, within seconds.
- */
-export const SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
-
 /** Turns anything thrown into the envelope; exported for unit tests. */
 export function resolveError(exception: unknown): ResolvedError {
   if (exception instanceof AppError) {
@@ -103,12 +97,24 @@ function describeDependencyError(error: unknown): string | undefined {
 }
 
 /**
+ * Seconds a 503 tells the client to wait (Retry-After) unless its definition names its own
+ * (`retryAfterS`): the shortest cool-down behind a 503 here (the Redis circuit probes every
+ * second, readiness moves traffic to other instances), so a client comes back soon, and its own
+ * backoff spaces out further tries.
+ */
+export const DEFAULT_RETRY_AFTER_S = 1;
+
+/** At most one warning per error code per interval for expected 5xx (a dependency down), not one per request. */
+const EXPECTED_WARN_INTERVAL_MS = 10_000;
+
+/**
  * The one exception filter: every error leaves as `{ code, message, data, requestId }`
  * with the right status. Stacks stay in the server log, never in a response.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
+  private readonly warned = new Map<number, { until: number; suppressed: number }>();
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -121,20 +127,25 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const resolved = resolveError(exception);
     const status = resolved.definition.status;
 
-    const expected = exception instanceof AppError || resolved.fromDependency === true;
-    if (!expected && status >= 500) {
-      // unexpected: the stack goes to the log (never to the client)
-      this.logger.error(
-        { err: exception, requestId: request.id, code: resolved.definition.code },
-        `${request.method} ${request.url} failed with ${status}`,
-      );
-    }
-    if (expected && status >= 500) {
-      // raised on purpose or a known dependency failure (database stalled, not ready): worth a line, not a stack
-      const cause = resolved.fromDependency ? describeDependencyError(exception) : undefined;
-      this.logger.warn({ requestId: request.id, code: resolved.definition.code, ...(cause ? { cause } : {}) }, resolved.message);
+    if (status >= 500) {
+      if (exception instanceof AppError) {
+        // raised on purpose (dependency down, not ready): worth a line, not a stack
+        this.warnExpected(resolved, request.id, undefined);
+      } else if (resolved.fromDependency) {
+        // a dependency's own error, mapped by its lib: expected too; the cause says which
+        this.warnExpected(resolved, request.id, describeDependencyError(exception));
+      } else {
+        // unexpected: the stack goes to the log (never to the client)
+        this.logger.error(
+          { err: exception, requestId: request.id, code: resolved.definition.code },
+          `${request.method} ${request.url} failed with ${status}`,
+        );
+      }
     }
     if (reply.sent) return;
+    if (status === HttpStatus.SERVICE_UNAVAILABLE && !reply.hasHeader('retry-after')) {
+      void reply.header('retry-after', resolved.definition.retryAfterS ?? DEFAULT_RETRY_AFTER_S);
+    }
 
     const body: Envelope<unknown> = {
       code: resolved.definition.code,
@@ -142,10 +153,31 @@ export class AllExceptionsFilter implements ExceptionFilter {
       data: resolved.data ?? null,
       requestId: request.id,
     };
-    if (status === HttpStatus.SERVICE_UNAVAILABLE && !reply.hasHeader('retry-after')) {
-      void reply.header('retry-after', String(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS));
-    }
     // sent as a string so the envelope hook does not wrap it a second time
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
+  }
+
+  /**
+   * During an outage every request fails the same way: the first of a code is logged, then at most
+   * one line per interval saying how many were left out (each request still has its access line).
+   */
+  private warnExpected(resolved: ResolvedError, requestId: string, cause: string | undefined): void {
+    const code = resolved.definition.code;
+    const now = Date.now();
+    const last = this.warned.get(code);
+    if (last && now < last.until) {
+      last.suppressed += 1;
+      return;
+    }
+    this.warned.set(code, { until: now + EXPECTED_WARN_INTERVAL_MS, suppressed: 0 });
+    this.logger.warn(
+      {
+        requestId,
+        code,
+        ...(last && last.suppressed > 0 ? { alsoSinceLastLine: last.suppressed } : {}),
+        ...(cause ? { err: cause } : {}),
+      },
+      resolved.message,
+    );
   }
 }

@@ -6,6 +6,8 @@ export interface ErrorDefinition {
   readonly code: number;
   readonly status: HttpStatus;
   readonly message: string;
+  /** For a 503: the Retry-After (seconds) to send, when the default (DEFAULT_RETRY_AFTER_S) does not fit. */
+  readonly retryAfterS?: number;
 }
 
 /**

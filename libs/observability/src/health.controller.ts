@@ -67,13 +67,19 @@ export class HealthController {
       .withTimeout(CHECK_TIMEOUT_MS);
   }
 
+  /**
+   * Through the 'redis' circuit every caller shares: while it is open (a command timed out or
+   * failed moments ago) the answer is "down" at once instead of a PING waiting out its timeout on
+   * a stalled Redis; a PING that times out here opens it for everyone.
+   */
   private checkRedis(): PromiseLike<HealthIndicatorResult> | HealthIndicatorResult {
     const client = this.redis.client;
     const session = this.indicators.check('redis');
     if (!client) return session.up({ mode: 'embedded' });
+    if (this.redis.failingFast) return session.down({ message: 'not asked: circuit open after a timeout or failure' });
     return session
       .attempt(async () => {
-        await client.ping();
+        await this.redis.run(() => client.ping());
       })
       .withTimeout(CHECK_TIMEOUT_MS);
   }

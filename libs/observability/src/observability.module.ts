@@ -45,7 +45,9 @@ export class ObservabilityModule {
           controller: MetricsController,
           defaultMetrics: { enabled: true },
         }),
-        TerminusModule.forRoot({ errorLogStyle: 'json' }),
+        // terminus logs every failed check as an error: a probe every second during an outage is a
+        // storm; the 503 carries the details and the exception filter logs one line per interval
+        TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }),
       ],
       controllers: [HealthController],
       providers: [ReadinessState, httpHistogram, AppLogger],

@@ -23,6 +23,13 @@ class RedisEnv {
   @Min(10)
   @Max(60_000)
   REDIS_COMMAND_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  REDIS_CIRCUIT_COOLDOWN_MS?: number;
 }
 
 /** `url: null` is the embedded profile: in-process stand-ins instead of Redis. */
@@ -30,6 +37,11 @@ export interface RedisConfig {
   url: string | null;
   connectTimeoutMs: number;
   commandTimeoutMs: number;
+  /**
+   * After a command timed out or failed, how long every caller stops asking Redis (the 'redis'
+   * circuit is open) before one background PING tries it again (libs/resilience RedisCircuit).
+   */
+  circuitCooldownMs: number;
 }
 
 export function loadRedisConfig(env: NodeJS.ProcessEnv): RedisConfig {
@@ -38,6 +50,7 @@ export function loadRedisConfig(env: NodeJS.ProcessEnv): RedisConfig {
     url: resolveProfile(env) === 'production' ? (parsed.REDIS_URL as string) : null,
     connectTimeoutMs: parsed.REDIS_CONNECT_TIMEOUT_MS ?? 2_000,
     commandTimeoutMs: parsed.REDIS_COMMAND_TIMEOUT_MS ?? 1_000,
+    circuitCooldownMs: parsed.REDIS_CIRCUIT_COOLDOWN_MS ?? 1_000,
   };
 }
 

@@ -1,22 +1,92 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { FailFastRedis } from './fail-fast-redis';
 import type { RedisConfig } from './redis.config';
 
 export const REDIS_CONFIG = Symbol('REDIS_CONFIG');
 
 /**
+ * Reaching Redis through the process's one 'redis' circuit. RedisService implements it; stores
+ * take it as a constructor argument (PASS_THROUGH in tests and where no circuit is wanted).
+ */
+export interface GuardedRedis {
+  /** True while the circuit is open or trying Redis again: callers that can degrade do so without asking. */
+  readonly failingFast: boolean;
+  /**
+   * Runs commands through the circuit, so that their timeouts and failures open it. Put it around
+   * a batch (one call per event-loop turn), not around each command of a hot path.
+   */
+  run<T>(commands: () => Promise<T>): Promise<T>;
+  /** Called each time the circuit closes again: replay what could not be written meanwhile. */
+  onRecovered(listener: () => void): void;
+}
+
+/** No circuit: commands run as they are (unit tests, callers built before the app has one). */
+export const PASS_THROUGH: GuardedRedis = {
+  failingFast: false,
+  run: (commands) => commands(),
+  onRecovered: () => undefined,
+};
+
+/**
+ * What libs/resilience installs (RedisCircuit, around a CircuitBreakerRegistry breaker): libs/redis
+ * sits below it and cannot import it. Errors come back as RedisError AppErrors (503/504), or as
+ * thrown when they are not Redis failing (a bug).
+ */
+export interface RedisCircuitPort {
+  run<T>(commands: () => Promise<T>): Promise<T>;
+}
+
+/**
  * Owns the process's shared Redis connection (null in the embedded profile). Commands
  * fail fast while Redis is unreachable instead of queueing: callers (cache, limiter)
- * decide how to degrade, and a request never hangs on a dead Redis.
+ * decide how to degrade, and a request never hangs on a dead Redis. A *stalled* Redis
+ * (connected, not answering) is the circuit's job: once a command timed out, every command
+ * is refused at once until a trial PING succeeds (RedisCircuit in libs/resilience, ADR 0023).
  */
 @Injectable()
-export class RedisService implements OnApplicationShutdown {
+export class RedisService implements OnApplicationShutdown, GuardedRedis {
   private readonly logger = new Logger(RedisService.name);
-  readonly client: Redis | null;
+  readonly client: FailFastRedis | null;
   private readonly extraClients: Redis[] = [];
+  private circuit: RedisCircuitPort | null = null;
+  private readonly recoveredListeners: (() => void)[] = [];
 
   constructor(@Inject(REDIS_CONFIG) private readonly config: RedisConfig) {
     this.client = config.url ? this.createClient(config.url, 'main') : null;
+  }
+
+  get failingFast(): boolean {
+    return this.client !== null && this.client.failingFast;
+  }
+
+  /**
+   * Called by the circuit on each state change: while set, every command on the shared connection
+   * is refused at once (FailFastRedis), whoever sends it.
+   */
+  setFailingFast(failingFast: boolean): void {
+    if (!this.client || this.client.failingFast === failingFast) return;
+    this.client.failingFast = failingFast;
+    if (!failingFast) for (const listener of this.recoveredListeners) listener();
+  }
+
+  /** Installs the circuit that run() goes through (once, at boot). */
+  useCircuit(circuit: RedisCircuitPort): void {
+    this.circuit = circuit;
+  }
+
+  run<T>(commands: () => Promise<T>): Promise<T> {
+    return this.circuit ? this.circuit.run(commands) : commands();
+  }
+
+  onRecovered(listener: () => void): void {
+    this.recoveredListeners.push(listener);
+  }
+
+  /** PING past the fail-fast gate: the circuit's trial call while it is half-open. */
+  async trialPing(): Promise<void> {
+    if (!this.client) return;
+    await this.client.trialPing();
   }
 
   get enabled(): boolean {
@@ -74,8 +144,8 @@ export class RedisService implements OnApplicationShutdown {
     );
   }
 
-  private createClient(url: string, name: string): Redis {
-    const client = new Redis(url, {
+  private createClient(url: string, name: string): FailFastRedis {
+    const client = new FailFastRedis(url, {
       connectionName: `wxmp-api:${name}`,
       connectTimeout: this.config.connectTimeoutMs,
       commandTimeout: this.config.commandTimeoutMs,

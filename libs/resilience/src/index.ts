@@ -33,3 +33,5 @@ export { backoffDelayMs, retryWithBackoff, type RetryOptions } from './circuit-b
 export { DatabaseError } from './dependencies/database.errors';
 export { classifyDatabaseError } from './dependencies/database-error.classifier';
 export { RedisError } from './dependencies/redis.errors';
+export { classifyRedisError } from './dependencies/redis-error.classifier';
+export { RedisCircuit } from './dependencies/redis-circuit';

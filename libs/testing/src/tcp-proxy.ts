@@ -8,6 +8,8 @@ export class TcpProxy {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
   port = 0;
+  /** While stalled, what clients send is held here instead of reaching the dependency. */
+  private held: { upstream: net.Socket; chunk: Buffer }[] | null = null;
 
   constructor(
     private readonly targetHost: string,
@@ -25,7 +27,11 @@ export class TcpProxy {
           upstream.destroy();
         });
       }
-      client.pipe(upstream);
+      client.on('data', (chunk: Buffer) => {
+        if (this.held) this.held.push({ upstream, chunk });
+        else upstream.write(chunk);
+      });
+      client.on('end', () => upstream.end());
       upstream.pipe(client);
     });
     await new Promise<void>((resolve, reject) => {
@@ -44,6 +50,20 @@ export class TcpProxy {
     const server = this.server;
     this.server = null;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /**
+   * The dependency "hangs": connections stay open, requests are held and nothing is answered, as
+   * with a frozen (SIGSTOP) server. resume() delivers what was held, in order.
+   */
+  stall(): void {
+    this.held ??= [];
+  }
+
+  resume(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const { upstream, chunk } of held) if (!upstream.destroyed) upstream.write(chunk);
   }
 
   /** Listens again on the same port: the dependency is "back". */

@@ -273,13 +273,6 @@ describe('AuthSessionService: ending sessions', () => {
     expect(rows[0]).toMatchObject({ revokeReason: 'revoked', revokedAt: expect.any(Date) });
   });
 
-  it('fails closed with 503 (1008) when the live-session store cannot answer', async () => {
-    const { service, store } = createService();
-    const tokens = await service.issue(user());
-    jest.spyOn(store, 'isAlive').mockRejectedValue(new Error('connect ECONNREFUSED'));
-    expect(await appErrorCodeOf(service.authenticate(tokens.accessToken))).toBe(1008);
-  });
-
   it('keeps a fresh random signKey and the WeChat session_key per session, server-side', async () => {
     const { service } = createService();
     const a = await service.issue({ ...user(), wechatSessionKey: randomBytes(16).toString('base64') });
@@ -288,5 +281,78 @@ describe('AuthSessionService: ending sessions', () => {
     expect(JSON.stringify(a)).not.toMatch(/wechat|session_?key/i);
     const sessionId = sessionIdOfRefreshToken(a.refreshToken) as string;
     expect(await service.wechatSessionKey(sessionId)).toEqual(expect.any(String));
+  });
+});
+
+describe('AuthSessionService: with Redis down or stalled', () => {
+  const redisDown = () => new AppError({ code: 7040, status: 503, message: 'A shared store is unavailable' });
+
+  it('checks sessions against their rows when the live-session store cannot answer: live passes, ended does not', async () => {
+    const { service, store } = createService();
+    const live = await service.issue(user());
+    const loggedOut = await service.issue(user());
+    await service.revoke(sessionIdOfRefreshToken(loggedOut.refreshToken) as string);
+    // a logout whose Redis half failed: the record says alive, the row says ended
+    const halfEnded = await service.issue(user());
+    await ledger.end([sessionIdOfRefreshToken(halfEnded.refreshToken) as string], 'logout', new Date());
+    expect((await service.authenticate(halfEnded.accessToken)).kind).toBe('user');
+
+    jest.spyOn(store, 'isAlive').mockRejectedValue(redisDown());
+    expect((await service.authenticate(live.accessToken)).sessionId).toBe(sessionIdOfRefreshToken(live.refreshToken));
+    expect(await appErrorCodeOf(service.authenticate(loggedOut.accessToken))).toBe(2004);
+    expect(await appErrorCodeOf(service.authenticate(halfEnded.accessToken))).toBe(2004);
+  });
+
+  it('asks the database once per event-loop turn, for every check of the turn', async () => {
+    const { service, store } = createService();
+    const sessions = [await service.issue(user()), await service.issue(user()), await service.issue(user())];
+    jest.spyOn(store, 'isAlive').mockRejectedValue(redisDown());
+    const queries = jest.spyOn(db.dataSource, 'query');
+    const principals = await Promise.all(sessions.map((tokens) => service.authenticate(tokens.accessToken)));
+    expect(principals.map((principal) => principal.kind)).toEqual(['user', 'user', 'user']);
+    expect(queries.mock.calls.filter(([sql]) => String(sql).includes('revoked_at IS NULL AND expires_at'))).toHaveLength(1);
+    queries.mockRestore();
+  });
+
+  it('fails closed with 503 (1008) when neither the store nor the database can answer', async () => {
+    const { service, store } = createService();
+    const tokens = await service.issue(user());
+    jest.spyOn(store, 'isAlive').mockRejectedValue(redisDown());
+    const isLive = jest.spyOn(ledger, 'isLive').mockRejectedValue(new Error('connect ECONNREFUSED'));
+    try {
+      expect(await appErrorCodeOf(service.authenticate(tokens.accessToken))).toBe(1008);
+    } finally {
+      isLive.mockRestore();
+    }
+  });
+
+  it('logs the fallback once per interval, not once per request', async () => {
+    const { service, store } = createService();
+    const tokens = await service.issue(user());
+    jest.spyOn(store, 'isAlive').mockRejectedValue(redisDown());
+    for (let i = 0; i < 20; i += 1) await service.authenticate(tokens.accessToken);
+    expect(warnings.mock.calls.filter(([, message]) => String(message).includes('checked against the database'))).toHaveLength(1);
+  });
+
+  it('keeps neither the row nor the record of a sign-in whose live record could not be written', async () => {
+    const { service, store } = createService();
+    const subject = user();
+    jest.spyOn(store, 'put').mockRejectedValue(redisDown());
+    const ended = jest.spyOn(store, 'end');
+    expect(await appErrorCodeOf(service.issue(subject))).toBe(7040);
+    expect(await db.dataSource.getRepository(AuthSession).countBy({ subjectId: subject.id })).toBe(0);
+    // should a stalled Redis still run the put later, the ending (tombstone) wins
+    expect(ended).toHaveBeenCalledWith([expect.any(String)], config.accessTtlS * 1000 + 60_000);
+  });
+
+  it('rolls a refresh back when the live record cannot be renewed, so the retry is a refresh, not a replay', async () => {
+    const { service, store } = createService();
+    const tokens = await service.issue(user());
+    const renew = jest.spyOn(store, 'renew').mockRejectedValueOnce(redisDown());
+    expect(await appErrorCodeOf(service.refresh(tokens.refreshToken))).toBe(7040);
+    expect(await stored(tokens.refreshToken)).toMatchObject({ generation: 0, revokedAt: null });
+    renew.mockRestore();
+    const next = await service.refresh(tokens.refreshToken);
+    expect((await service.authenticate(next.accessToken)).sessionId).toBe(sessionIdOfRefreshToken(tokens.refreshToken));
   });
 });

@@ -94,6 +94,7 @@ export class AuthSessionService {
   private readonly logger = new Logger('Auth');
   private readonly verifiedTokens = new LRUCache<string, AccessClaims>({ max: 10_000 });
   private lastStoreErrorLog = 0;
+  private checksOnDatabase = 0;
 
   constructor(
     private readonly jwt: JwtService,
@@ -129,13 +130,35 @@ export class AuthSessionService {
     }
     // Refused only when the session was ended since its row was written (revokeAllFor, or a newer
     // sign-in of the account evicting it): its tokens are dead, as if that had come a moment later.
-    await this.store.put(
-      { sessionId, kind: subject.kind, subjectId: subject.id, role: subject.role, signKey, wechatSessionKey: subject.wechatSessionKey ?? null },
-      this.refreshTtlMs,
-    );
+    try {
+      await this.store.put(
+        { sessionId, kind: subject.kind, subjectId: subject.id, role: subject.role, signKey, wechatSessionKey: subject.wechatSessionKey ?? null },
+        this.refreshTtlMs,
+      );
+    } catch (error) {
+      await this.abandon(sessionId);
+      throw error;
+    }
     const evicted = await this.ledger.evictOldest(subject.kind, subject.id, sessionId, this.config.maxSessionsPerAccount, now);
     if (evicted.length > 0) await this.store.end(evicted, this.tombstoneTtlMs);
     return { ...this.accessTokenFor(subject.kind, subject.id, subject.role, sessionId), refreshToken, signKey };
+  }
+
+  /**
+   * A sign-in whose live record could not be published (Redis down or stalled) is not kept at all:
+   * the client gets 503/504 and no tokens, so a live row would be a session nobody holds (counted
+   * against the account's cap, and live to the database fallback). The row goes; the record is
+   * ended too, in case a stalled Redis still executes the put later (the store replays the ending
+   * when Redis answers again).
+   */
+  private async abandon(sessionId: string): Promise<void> {
+    try {
+      await this.ledger.remove(sessionId);
+    } catch (error) {
+      // nobody holds its tokens; it stays a live row until it expires or is evicted
+      this.logger.warn({ sessionId, err: (error as Error).message }, 'abandoned sign-in: its session row could not be deleted');
+    }
+    await this.store.end([sessionId], this.tombstoneTtlMs);
   }
 
   /**
@@ -159,7 +182,15 @@ export class AuthSessionService {
       // concurrent refreshes with one token, which looks the same as a thief racing the owner)
       return this.endReplayedSession(sessionId);
     }
-    const live = (await this.store.renew(sessionId, this.refreshTtlMs)) ?? (await this.rebuildLiveSession(sessionId));
+    let live: LiveSession;
+    try {
+      live = (await this.store.renew(sessionId, this.refreshTtlMs)) ?? (await this.rebuildLiveSession(sessionId));
+    } catch (error) {
+      // the new tokens never reach the client: without the rollback its retry with the token it
+      // holds would look like a replay and end the session
+      await this.ledger.unrotate(sessionId, presented, hashToken(nextToken));
+      throw error;
+    }
     return {
       ...this.accessTokenFor(live.kind, live.subjectId, live.role as Role, sessionId),
       refreshToken: nextToken,
@@ -210,18 +241,39 @@ export class AuthSessionService {
     return { kind: claims.typ, id, role: claims.role, sessionId: claims.sid };
   }
 
-  // fails closed: without the session store nobody can tell a live session from an ended one
+  /**
+   * Redis first (one script call per event-loop turn); while it cannot answer (down, stalled: the
+   * 'redis' circuit makes that immediate), the session's row decides. The row is never more
+   * lenient than Redis: every ending (logout, reuse, disabling, eviction, an abandoned sign-in)
+   * writes the row before the live record, so no ended session passes. It may be less strict in
+   * one case: a session whose live record Redis lost passes here, where Redis would answer 2004
+   * and the client's next refresh would rebuild it anyway. Fails closed: when neither can
+   * answer, signed-in requests get 503 (1008).
+   */
   private async isAlive(sessionId: string): Promise<boolean> {
     try {
       return await this.store.isAlive(sessionId);
-    } catch (error) {
-      const now = Date.now();
-      if (now - this.lastStoreErrorLog >= 10_000) {
-        this.lastStoreErrorLog = now;
-        this.logger.warn({ err: (error as Error).message }, 'session store unavailable: signed-in requests get 503');
+    } catch (storeError) {
+      this.reportStoreDown(storeError);
+      try {
+        return await this.ledger.isLive(sessionId);
+      } catch (error) {
+        throw new AppError(CommonError.ServiceUnavailable, { cause: error });
       }
-      throw new AppError(CommonError.ServiceUnavailable, { cause: error });
     }
+  }
+
+  // one line per 10 s with how many checks went to the database, not one per request
+  private reportStoreDown(error: unknown): void {
+    this.checksOnDatabase += 1;
+    const now = Date.now();
+    if (now - this.lastStoreErrorLog < 10_000) return;
+    this.lastStoreErrorLog = now;
+    this.logger.warn(
+      { err: (error as Error).message, checkedOnDatabase: this.checksOnDatabase },
+      'session store unavailable: sessions are checked against the database',
+    );
+    this.checksOnDatabase = 0;
   }
 
   /**

@@ -48,7 +48,7 @@ import { WechatLoginService } from './wechat-login.service';
       provide: SESSION_STORE,
       inject: [RedisService, AUTH_CONFIG],
       useFactory: (redis: RedisService, config: AuthConfig) =>
-        redis.storeFor<SessionStore>((client) => new RedisSessionStore(client, config.keyPrefix), () => new MemorySessionStore()),
+        redis.storeFor<SessionStore>((client) => new RedisSessionStore(client, config.keyPrefix, redis), () => new MemorySessionStore()),
     },
     SessionLedger,
     SessionPruner,

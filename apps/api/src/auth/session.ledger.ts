@@ -27,6 +27,9 @@ export interface SessionRow {
   revokedAt: Date | null;
 }
 
+/** Bounds one liveness query (the fallback check while Redis cannot answer). */
+const MAX_IDS_PER_QUERY = 500;
+
 /** UTC 'YYYY-MM-DD HH:MM:SS.mmm': what MariaDB takes for DATETIME and how TypeORM writes SQLite dates. */
 const sqlTime = (date: Date): string => date.toISOString().replace('T', ' ').slice(0, 23);
 
@@ -85,6 +88,46 @@ export class SessionLedger {
     );
   }
 
+  /** Deletes a session row outright: a sign-in whose live record could not be published (neither is kept). */
+  async remove(id: string): Promise<void> {
+    await this.execute('DELETE FROM auth_sessions WHERE id = ?', [id]);
+  }
+
+  private pendingLive: { id: string; resolve: (live: boolean) => void; reject: (error: unknown) => void }[] = [];
+
+  /**
+   * Whether a session is live by its row (not ended, not expired): the session check's fallback
+   * while Redis cannot answer. Every ending writes the row first, so the row never says "live"
+   * for a session that ended. The checks of one event-loop turn are one query on the primary
+   * key, as the Redis check is one script call.
+   */
+  isLive(id: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      if (this.pendingLive.push({ id, resolve, reject }) === 1) setImmediate(() => this.flushLive());
+    });
+  }
+
+  private flushLive(): void {
+    const checks = this.pendingLive;
+    this.pendingLive = [];
+    const now = sqlTime(new Date());
+    for (let start = 0; start < checks.length; start += MAX_IDS_PER_QUERY) {
+      const part = checks.slice(start, start + MAX_IDS_PER_QUERY);
+      const ids = [...new Set(part.map((check) => check.id))];
+      this.dataSource
+        .query(`SELECT id FROM auth_sessions WHERE id IN (${ids.map(() => '?').join(', ')}) AND revoked_at IS NULL AND expires_at > ?`, [...ids, now])
+        .then(
+          (rows: { id: string }[]) => {
+            const live = new Set(rows.map((row) => row.id));
+            for (const check of part) check.resolve(live.has(check.id));
+          },
+          (error: unknown) => {
+            for (const check of part) check.reject(error);
+          },
+        );
+    }
+  }
+
   async find(id: string): Promise<SessionRow | null> {
     const rows: RawSessionRow[] = await this.dataSource.query(
       'SELECT id, subject_kind, subject_id, role, refresh_hash, expires_at, revoked_at FROM auth_sessions WHERE id = ?',
@@ -109,6 +152,18 @@ export class SessionLedger {
       'UPDATE auth_sessions SET refresh_hash = ?, generation = generation + 1, rotated_at = ?, expires_at = ? ' +
         'WHERE id = ? AND refresh_hash = ? AND revoked_at IS NULL AND expires_at > ?',
       [nextHash, sqlTime(now), sqlTime(expiresAt), id, presentedHash, sqlTime(now)],
+    );
+    return changed === 1;
+  }
+
+  /**
+   * Undoes a rotation whose new tokens never reached the client (the live record could not be
+   * renewed): the presented token is current again, so the client's retry is a refresh, not a replay.
+   */
+  async unrotate(id: string, presentedHash: string, nextHash: string): Promise<boolean> {
+    const changed = await this.execute(
+      'UPDATE auth_sessions SET refresh_hash = ?, generation = generation - 1 WHERE id = ? AND refresh_hash = ?',
+      [presentedHash, id, nextHash],
     );
     return changed === 1;
   }

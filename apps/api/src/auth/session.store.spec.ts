@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { FailFastRedis, REDIS_FAILING_FAST } from '@app/redis';
+import { FakeRedisCircuit } from '@app/testing';
 import { type LiveSession, MemorySessionStore, RedisSessionStore, type SessionStore } from './session.store';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -105,5 +107,48 @@ describe('RedisSessionStore liveness batching (real server)', () => {
     const results = await Promise.allSettled([store.isAlive('a'), store.isAlive('b')]);
     expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
     unreachable.disconnect();
+  });
+});
+
+describe('RedisSessionStore and the redis circuit (real server)', () => {
+  const prefix = () => `test:auth:${randomBytes(4).toString('hex')}:`;
+
+  it('runs a turn of liveness checks through the circuit once, and fails them at once while it is open', async () => {
+    const circuit = new FakeRedisCircuit();
+    const store = new RedisSessionStore(sharedRedis(), prefix(), circuit);
+    const session = live();
+    await store.put(session, 60_000);
+    const before = circuit.runs;
+    expect(await Promise.all(Array.from({ length: 20 }, () => store.isAlive(session.sessionId)))).toEqual(Array(20).fill(true));
+    expect(circuit.runs - before).toBe(1);
+
+    circuit.open();
+    await expect(store.isAlive(session.sessionId)).rejects.toBe(REDIS_FAILING_FAST);
+    expect(circuit.runs - before).toBe(1);
+  });
+
+  it('never fails an ending: one Redis refuses is replayed, tombstone and all, when the circuit closes', async () => {
+    const circuit = new FakeRedisCircuit();
+    const client = new FailFastRedis(REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    await new Promise((resolve) => client.once('ready', resolve));
+    try {
+      const store = new RedisSessionStore(client, prefix(), circuit);
+      const session = live();
+      await store.put(session, 60_000);
+      circuit.open();
+      client.failingFast = true;
+      await expect(store.end([session.sessionId], 60_000)).resolves.toBeUndefined();
+      client.failingFast = false;
+      // still alive in Redis: the ending did not reach it (the row decides meanwhile)
+      expect(await store.get(session.sessionId)).not.toBeNull();
+
+      circuit.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await store.isAlive(session.sessionId)).toBe(false);
+      // the tombstone came too: a late put (a stalled Redis running it after all) is refused
+      expect(await store.put(session, 60_000)).toBe(false);
+    } finally {
+      client.disconnect();
+    }
   });
 });

@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { type GuardedRedis, PASS_THROUGH, REDIS_FAILING_FAST } from '@app/redis';
 
 /**
  * What every authenticated request needs to know about a session, fast: that it is alive, and
@@ -28,9 +30,13 @@ export interface SessionStore {
   get(sessionId: string): Promise<LiveSession | null>;
   /** Extends a live session to `ttlMs` and returns it; null when there is none (lost or ended). */
   renew(sessionId: string, ttlMs: number): Promise<LiveSession | null>;
-  /** Asked on every authenticated request. */
+  /** Asked on every authenticated request. Rejects at once while Redis is known to be down. */
   isAlive(sessionId: string): Promise<boolean>;
-  /** Ends sessions at once; their tombstones live `tombstoneTtlMs` (at least an access token's life). */
+  /**
+   * Ends sessions at once; their tombstones live `tombstoneTtlMs` (at least an access token's life).
+   * Never throws: when Redis cannot be reached the ending is replayed as soon as it answers again
+   * (the rows, ended first, keep the sessions dead meanwhile: see AuthSessionService.isAlive).
+   */
   end(sessionIds: readonly string[], tombstoneTtlMs: number): Promise<void>;
   /** Records a signed request's nonce; false when the session used it before (a replay). */
   claimNonce(sessionId: string, nonce: string, ttlMs: number): Promise<boolean>;
@@ -63,6 +69,9 @@ return alive
 
 /** Bounds one script run, so a huge turn cannot hold Redis for long in a single call. */
 const MAX_ALIVE_KEYS_PER_CALL = 500;
+/** Endings remembered for replay while Redis is down; beyond this they are only in the rows. */
+const MAX_PENDING_ENDS = 10_000;
+const MAX_ENDS_PER_REPLAY = 500;
 
 type SessionRedis = Redis & {
   /** numberOfKeys, then the session keys (see ALIVE_LUA). */
@@ -83,19 +92,33 @@ function toLiveSession(sessionId: string, fields: Record<string, string>): LiveS
   };
 }
 
+/**
+ * Writes (put, renew, end) and the per-turn liveness batch run through the 'redis' circuit
+ * (`guard`), so a stalled Redis opens it and later calls fail at once; reads of secrets (get,
+ * claimNonce) are refused at once by the connection while it is open.
+ */
 export class RedisSessionStore implements SessionStore {
   private readonly redis: SessionRedis;
+  private readonly logger = new Logger('Auth');
   private pendingAlive: { key: string; resolve: (alive: boolean) => void; reject: (error: unknown) => void }[] = [];
+  /** Session id → tombstone ttl of endings Redis did not take; replayed when it answers again. */
+  private readonly pendingEnds = new Map<string, number>();
+  private replaying = false;
+  private overflowReported = false;
 
   constructor(
     redis: Redis,
     private readonly prefix: string,
+    private readonly guard: GuardedRedis = PASS_THROUGH,
   ) {
     // defineCommand sends EVALSHA and falls back to EVAL once when the script is not cached
     if (!('authSessionPut' in redis)) redis.defineCommand('authSessionPut', { numberOfKeys: 2, lua: PUT_LUA });
     if (!('authSessionRenew' in redis)) redis.defineCommand('authSessionRenew', { numberOfKeys: 2, lua: RENEW_LUA });
     if (!('authSessionsAlive' in redis)) redis.defineCommand('authSessionsAlive', { lua: ALIVE_LUA });
     this.redis = redis as SessionRedis;
+    // a stalled Redis comes back without reconnecting (the circuit closes); a dead one reconnects
+    guard.onRecovered(() => void this.replayEnds());
+    redis.on('ready', () => void this.replayEnds());
   }
 
   private sessionKey = (sessionId: string) => `${this.prefix}sess:${sessionId}`;
@@ -104,7 +127,9 @@ export class RedisSessionStore implements SessionStore {
   async put(session: LiveSession, ttlMs: number): Promise<boolean> {
     const fields = ['kind', session.kind, 'subjectId', String(session.subjectId), 'role', session.role, 'signKey', session.signKey];
     if (session.wechatSessionKey) fields.push('wechatSessionKey', session.wechatSessionKey);
-    const written = await this.redis.authSessionPut(this.sessionKey(session.sessionId), this.tombstoneKey(session.sessionId), Math.max(1, Math.ceil(ttlMs)), ...fields);
+    const written = await this.guard.run(() =>
+      this.redis.authSessionPut(this.sessionKey(session.sessionId), this.tombstoneKey(session.sessionId), Math.max(1, Math.ceil(ttlMs)), ...fields),
+    );
     return written === 1;
   }
 
@@ -113,7 +138,9 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async renew(sessionId: string, ttlMs: number): Promise<LiveSession | null> {
-    const flat = await this.redis.authSessionRenew(this.sessionKey(sessionId), this.tombstoneKey(sessionId), Math.max(1, Math.ceil(ttlMs)));
+    const flat = await this.guard.run(() =>
+      this.redis.authSessionRenew(this.sessionKey(sessionId), this.tombstoneKey(sessionId), Math.max(1, Math.ceil(ttlMs))),
+    );
     if (!flat) return null;
     const fields: Record<string, string> = {};
     for (let index = 0; index + 1 < flat.length; index += 2) fields[flat[index]] = flat[index + 1];
@@ -129,6 +156,7 @@ export class RedisSessionStore implements SessionStore {
    * one Redis node (a single primary, not Redis Cluster), as for the limiter.
    */
   isAlive(sessionId: string): Promise<boolean> {
+    if (this.guard.failingFast) return Promise.reject(REDIS_FAILING_FAST);
     return new Promise((resolve, reject) => {
       if (this.pendingAlive.push({ key: this.sessionKey(sessionId), resolve, reject }) === 1) {
         setImmediate(() => this.flushAlive());
@@ -141,7 +169,7 @@ export class RedisSessionStore implements SessionStore {
     this.pendingAlive = [];
     for (let start = 0; start < checks.length; start += MAX_ALIVE_KEYS_PER_CALL) {
       const part = checks.slice(start, start + MAX_ALIVE_KEYS_PER_CALL);
-      this.redis.authSessionsAlive(part.length, ...part.map((check) => check.key)).then(
+      this.guard.run(() => this.redis.authSessionsAlive(part.length, ...part.map((check) => check.key))).then(
         (alive) => part.forEach((check, index) => check.resolve(alive[index] === 1)),
         (error: unknown) => part.forEach((check) => check.reject(error)),
       );
@@ -150,13 +178,57 @@ export class RedisSessionStore implements SessionStore {
 
   async end(sessionIds: readonly string[], tombstoneTtlMs: number): Promise<void> {
     if (sessionIds.length === 0) return;
-    const transaction = this.redis.multi();
-    for (const sessionId of sessionIds) {
-      transaction.del(this.sessionKey(sessionId)).set(this.tombstoneKey(sessionId), '1', 'PX', tombstoneTtlMs);
+    try {
+      await this.guard.run(async () => {
+        const transaction = this.redis.multi();
+        for (const sessionId of sessionIds) {
+          transaction.del(this.sessionKey(sessionId)).set(this.tombstoneKey(sessionId), '1', 'PX', tombstoneTtlMs);
+        }
+        const results = await transaction.exec();
+        const failed = results?.find(([error]) => error)?.[0];
+        if (failed) throw failed;
+      });
+    } catch (error) {
+      this.deferEnds(sessionIds, tombstoneTtlMs, error);
     }
-    const results = await transaction.exec();
-    const failed = results?.find(([error]) => error)?.[0];
-    if (failed) throw failed;
+  }
+
+  // one line when the queue starts, one if it overflows; not one per session
+  private deferEnds(sessionIds: readonly string[], tombstoneTtlMs: number, error: unknown): void {
+    if (this.pendingEnds.size === 0) {
+      this.logger.warn({ err: (error as Error).message }, 'ending sessions in Redis failed: ended in the database, replayed when Redis answers');
+    }
+    for (const sessionId of sessionIds) {
+      if (this.pendingEnds.size >= MAX_PENDING_ENDS) {
+        if (!this.overflowReported) {
+          this.overflowReported = true;
+          this.logger.warn({ max: MAX_PENDING_ENDS }, 'session end replay queue full: further sessions stay live in Redis until their access tokens expire');
+        }
+        return;
+      }
+      this.pendingEnds.set(sessionId, tombstoneTtlMs);
+    }
+  }
+
+  private async replayEnds(): Promise<void> {
+    if (this.replaying || this.pendingEnds.size === 0) return;
+    this.replaying = true;
+    try {
+      const byTtl = new Map<number, string[]>();
+      for (const [sessionId, ttl] of this.pendingEnds) {
+        const ids = byTtl.get(ttl);
+        if (ids) ids.push(sessionId);
+        else byTtl.set(ttl, [sessionId]);
+      }
+      this.pendingEnds.clear();
+      this.overflowReported = false;
+      // a failure queues them again through end()
+      for (const [ttl, ids] of byTtl) {
+        for (let start = 0; start < ids.length; start += MAX_ENDS_PER_REPLAY) await this.end(ids.slice(start, start + MAX_ENDS_PER_REPLAY), ttl);
+      }
+    } finally {
+      this.replaying = false;
+    }
   }
 
   async claimNonce(sessionId: string, nonce: string, ttlMs: number): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { HttpStatus, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -361,5 +362,99 @@ describe('CircuitBreakerRegistry / DependencyBreaker', () => {
   it('guard() lets a handler error through unchanged', async () => {
     const bug = new TypeError('undefined is not a function');
     await expect(registry.for('route').guard(() => Promise.reject(bug))).rejects.toBe(bug);
+  });
+
+  it('run() is execute() without a signal: the same circuit and the same 504/503/502, passing 4xx and fallbacks', async () => {
+    const breaker = registry.for('lean', { timeoutMs: 30, consecutiveFailures: 2 });
+    expect(await breaker.run(ok)).toBe('fine');
+    const slow = () => sleep(60).then(() => 'late');
+    expect(((await settle(breaker.run(slow))) as { error: AppError }).error.code).toBe(7002);
+    const failed = (await settle(breaker.run(boom))) as { error: AppError };
+    expect([failed.error.code, (failed.error.cause as Error).message]).toEqual([7003, 'connection reset']);
+    expect(breaker.state).toBe('open');
+    expect(((await settle(breaker.run(ok))) as { error: AppError }).error.code).toBe(7001);
+    expect(await breaker.run(ok, (error) => `fallback for ${error.code}`)).toBe('fallback for 7001');
+    expect(await callsOf('lean', 'timeout')).toBe(1);
+    expect(await callsOf('lean', 'rejected')).toBe(2);
+    const notFound = new AppError(CommonError.NotFound);
+    await sleep(defaults.resetTimeoutMs + 20);
+    await expect(breaker.run(() => Promise.reject(notFound), () => 'unused')).rejects.toBe(notFound);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('counts an error it is told is an answer as a success: passed on (as the cause), it never opens the circuit', async () => {
+    const breaker = registry.for('redis', { consecutiveFailures: 1 });
+    const refusal = new Error('WRONGTYPE Operation against a key holding the wrong kind of value');
+    breaker.treatAsAnswer((error) => error === refusal);
+    for (let i = 0; i < 5; i += 1) {
+      const outcome = await settle(breaker.execute(() => Promise.reject(refusal)));
+      expect((outcome as { error: AppError }).error.cause).toBe(refusal);
+    }
+    expect(breaker.state).toBe('closed');
+    expect(await callsOf('redis', 'success')).toBe(5);
+    await settle(breaker.execute(boom));
+    expect(breaker.state).toBe('open');
+  });
+
+  it('tells state listeners of each transition synchronously: a call made on half-open is the one trial', async () => {
+    const breaker = registry.for('probed', { consecutiveFailures: 1 });
+    const seen: string[] = [];
+    const probe = counted(async () => 'pong');
+    breaker.onStateChange((state) => {
+      seen.push(state);
+      if (state === 'halfOpen') void settle(breaker.execute(probe));
+    });
+    await settle(breaker.execute(boom));
+    await sleep(defaults.resetTimeoutMs + 20);
+    // the probe took the trial and closed the circuit before any caller came
+    expect(probe.calls).toBe(1);
+    expect(seen).toEqual(['open', 'halfOpen', 'closed']);
+    expect(await breaker.execute(ok)).toBe('fine');
+  });
+
+  describe('logging an outage', () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    beforeEach(() => {
+      warn.mockClear();
+      log.mockClear();
+    });
+    afterAll(() => {
+      warn.mockRestore();
+      log.mockRestore();
+    });
+
+    it('logs every transition by default', async () => {
+      const breaker = registry.for('plain', { consecutiveFailures: 1, resetTimeoutMs: 50 });
+      await settle(breaker.execute(boom));
+      await sleep(60);
+      await settle(breaker.execute(boom));
+      expect(warn.mock.calls.map(([, message]) => String(message))).toEqual([
+        expect.stringContaining('circuit plain opened (consecutiveFailures)'),
+        expect.stringContaining('circuit plain opened (halfOpenTrialFailed)'),
+      ]);
+      expect(log).toHaveBeenCalledWith({ circuit: 'plain', state: 'halfOpen' }, expect.stringContaining('half-open'));
+    });
+
+    it('with logTrialsAsSummary: warns when it opens, not each time a trial fails, and logs the close with the outage', async () => {
+      const breaker = registry.for('flapping', { consecutiveFailures: 1, resetTimeoutMs: 100 });
+      breaker.logTrialsAsSummary();
+      await settle(breaker.execute(boom));
+      for (let trial = 0; trial < 4; trial += 1) {
+        await sleep(110);
+        expect(breaker.state).toBe('halfOpen');
+        await settle(breaker.execute(boom));
+        expect(breaker.state).toBe('open');
+        await settle(breaker.execute(ok));
+      }
+      expect(warn.mock.calls.map(([, message]) => String(message))).toEqual([expect.stringContaining('circuit flapping opened (consecutiveFailures)')]);
+      await sleep(110);
+      await breaker.execute(ok);
+      expect(breaker.state).toBe('closed');
+      expect(log).toHaveBeenCalledWith(
+        expect.objectContaining({ circuit: 'flapping', state: 'closed', failedTrials: 4, rejected: 4, openForMs: expect.any(Number) }),
+        'circuit flapping closed: calls go through again',
+      );
+    });
   });
 });

@@ -76,6 +76,17 @@ function describeFailure(error: unknown): string {
   return [error.name, codeOf(error), error.message].filter(Boolean).join(': ');
 }
 
+/** While a circuit stays open, how often one line sums the outage up (instead of a line per reopening). */
+const OUTAGE_SUMMARY_INTERVAL_MS = 30_000;
+
+/** What execute() turns a call's failure into: 504 timeout, 503 open circuit, an AppError/HttpException as is, else 502. */
+function asDependencyError(error: unknown): unknown {
+  if (isTimeout(error)) return new AppError(ResilienceError.DependencyTimeout, { cause: error });
+  if (isBreakerError(error)) return new AppError(ResilienceError.CircuitOpen, { cause: error });
+  if (error instanceof AppError || error instanceof HttpException) return error;
+  return new AppError(ResilienceError.DependencyFailed, { cause: error });
+}
+
 /** Why a circuit opened, in its log line. */
 type OpenReason = 'errorPercentage' | 'consecutiveFailures' | 'halfOpenTrialFailed';
 
@@ -101,6 +112,11 @@ export class DependencyBreaker {
   private reportedState: CircuitState = 'closed';
   /** The gate's background trial call is running (admits()). */
   private probing = false;
+  private readonly stateListeners: ((state: CircuitState) => void)[] = [];
+  private isAnswer: (error: unknown) => boolean = () => false;
+  private quietTrials = false;
+  /** The outage in progress (first opening until closed), for its summary lines. */
+  private outage: { since: number; rejected: number; failedTrials: number; lastSummary: number } | null = null;
 
   constructor(
     readonly name: string,
@@ -114,7 +130,7 @@ export class DependencyBreaker {
       volumeThreshold: options.volumeThreshold,
       resetTimeout: options.resetTimeoutMs,
       rollingCountTimeout: options.rollingWindowMs,
-      errorFilter: isClientError,
+      errorFilter: (error: unknown) => isClientError(error) || this.isAnswer(error),
       // we read neither percentiles nor snapshots; each would cost work or a timer per breaker
       rollingPercentilesEnabled: false,
       enableSnapshots: false,
@@ -203,6 +219,46 @@ export class DependencyBreaker {
     }
   }
 
+  /**
+   * execute() for a call that cannot be cancelled and is not retried: the same circuit, the same
+   * errors (a fallback for 503/504/502 if given), without the AbortController and async frames
+   * execute() needs (~5 µs against ~1.5 µs per call, measured here). For the per-turn batches of
+   * a hot path, such as the 'redis' circuit's.
+   */
+  run<T>(action: () => Promise<T>, fallback?: (error: AppError) => T | Promise<T>): Promise<T> {
+    return (this.breaker.fire(action) as Promise<T>).catch((error: unknown) => {
+      const mapped = asDependencyError(error);
+      if (fallback && isDependencyError(mapped)) return fallback(mapped);
+      throw mapped;
+    });
+  }
+
+  /**
+   * Errors that mean the dependency answered and said no, beyond a 4xx AppError/HttpException
+   * (e.g. a Redis reply to a wrong command): they reach the caller unchanged and count as a
+   * success, so a bug of ours cannot open the circuit for every caller.
+   */
+  treatAsAnswer(isAnswer: (error: unknown) => boolean): void {
+    this.isAnswer = isAnswer;
+  }
+
+  /**
+   * For a circuit whose trials are a background probe every (short) cool-down: log the opening
+   * and the close, and while it stays open a summary every 30 s, instead of two lines per trial.
+   */
+  logTrialsAsSummary(): void {
+    this.quietTrials = true;
+  }
+
+  /**
+   * Called on every transition (open, halfOpen, closed), synchronously: a listener that calls
+   * execute() on 'halfOpen' makes that call the circuit's one trial (a background probe) before
+   * any caller's request can take the slot.
+   */
+  onStateChange(listener: (state: CircuitState) => void): void {
+    this.stateListeners.push(listener);
+  }
+
   shutdown(): void {
     this.breaker.shutdown();
   }
@@ -243,7 +299,10 @@ export class DependencyBreaker {
       count('success');
     });
     this.breaker.on('timeout', () => count('timeout'));
-    this.breaker.on('reject', () => count('rejected'));
+    this.breaker.on('reject', () => {
+      count('rejected');
+      if (this.outage) this.outage.rejected += 1;
+    });
     this.breaker.on('failure', (error: unknown) => {
       this.lastFailure = describeFailure(error);
       // opossum reports its own timeout as a failure as well, after its 'timeout' event: counted
@@ -265,27 +324,73 @@ export class DependencyBreaker {
       this.consecutiveFailures = 0;
       this.reportedState = 'open';
       state.set({ name }, CircuitStateValue.open);
-      this.logger.warn(
-        {
-          circuit: name,
-          state: 'open',
-          reason,
-          consecutiveFailures: inARow,
-          lastFailure: this.lastFailure,
-          resetTimeoutMs: this.options.resetTimeoutMs,
-        },
-        `circuit ${name} opened (${reason}): failing fast for ${this.options.resetTimeoutMs} ms`,
-      );
+      const now = Date.now();
+      if (this.outage && reason === 'halfOpenTrialFailed') this.outage.failedTrials += 1;
+      else this.outage = { since: now, rejected: 0, failedTrials: 0, lastSummary: now };
+      if (this.quietTrials && reason === 'halfOpenTrialFailed') {
+        // still down: a probe every cool-down would write a line a second; one summary per interval
+        this.logger.debug({ circuit: name, state: 'open', reason, lastFailure: this.lastFailure }, `circuit ${name} reopened`);
+        if (now - this.outage.lastSummary >= OUTAGE_SUMMARY_INTERVAL_MS) this.summarise(now);
+      } else {
+        this.logger.warn(
+          {
+            circuit: name,
+            state: 'open',
+            reason,
+            consecutiveFailures: inARow,
+            lastFailure: this.lastFailure,
+            resetTimeoutMs: this.options.resetTimeoutMs,
+          },
+          `circuit ${name} opened (${reason}): failing fast for ${this.options.resetTimeoutMs} ms`,
+        );
+      }
+      this.notify('open');
     });
     this.breaker.on('halfOpen', () => {
       this.reportedState = 'halfOpen';
       state.set({ name }, CircuitStateValue.halfOpen);
-      this.logger.log({ circuit: name, state: 'halfOpen' }, `circuit ${name} half-open: letting one trial call through`);
+      const fields = { circuit: name, state: 'halfOpen' };
+      const message = `circuit ${name} half-open: letting one trial call through`;
+      if (this.quietTrials) this.logger.debug(fields, message);
+      else this.logger.log(fields, message);
+      this.notify('halfOpen');
     });
     this.breaker.on('close', () => {
       this.reportedState = 'closed';
       state.set({ name }, CircuitStateValue.closed);
-      this.logger.log({ circuit: name, state: 'closed' }, `circuit ${name} closed: calls go through again`);
+      const outage = this.outage;
+      this.outage = null;
+      this.logger.log(
+        {
+          circuit: name,
+          state: 'closed',
+          ...(outage ? { openForMs: Date.now() - outage.since, rejected: outage.rejected, failedTrials: outage.failedTrials } : {}),
+        },
+        `circuit ${name} closed: calls go through again`,
+      );
+      this.notify('closed');
     });
+  }
+
+  private summarise(now: number): void {
+    const outage = this.outage;
+    if (!outage) return;
+    outage.lastSummary = now;
+    this.logger.warn(
+      {
+        circuit: this.name,
+        state: 'open',
+        openForMs: now - outage.since,
+        rejected: outage.rejected,
+        failedTrials: outage.failedTrials,
+        lastFailure: this.lastFailure,
+      },
+      `circuit ${this.name} still open after ${Math.round((now - outage.since) / 1000)} s: ` +
+        `${outage.rejected} calls failed fast, ${outage.failedTrials} trial calls failed`,
+    );
+  }
+
+  private notify(state: CircuitState): void {
+    for (const listener of this.stateListeners) listener(state);
   }
 }

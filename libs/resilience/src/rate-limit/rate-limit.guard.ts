@@ -57,6 +57,7 @@ type RoutePlan = RouteLimit[] | 'dynamic';
 export class RateLimitGuard extends ThrottlerGuard {
   private readonly failOpenLogger = new Logger('RateLimit');
   private lastFailOpenLog = 0;
+  private failedOpenSinceLog = 0;
   private readonly config: RateLimitConfig;
 
   constructor(
@@ -196,11 +197,16 @@ export class RateLimitGuard extends ThrottlerGuard {
     );
   }
 
-  // one line per 10 s while the store is down, not one per request
+  // one line per 10 s while the store is down, counting the requests let through, not one per request
   private logFailOpen(error: unknown): void {
+    this.failedOpenSinceLog += 1;
     const now = Date.now();
     if (now - this.lastFailOpenLog < 10_000) return;
     this.lastFailOpenLog = now;
-    this.failOpenLogger.warn({ err: (error as Error).message }, 'rate-limit store unavailable: requests pass unlimited');
+    this.failOpenLogger.warn(
+      { err: (error as Error).message, passedUnlimited: this.failedOpenSinceLog },
+      'rate-limit store unavailable: requests pass unlimited',
+    );
+    this.failedOpenSinceLog = 0;
   }
 }

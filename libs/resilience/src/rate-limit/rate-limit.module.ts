@@ -28,7 +28,7 @@ export class RateLimitModule {
           useFactory: (configService: ConfigService, redis: RedisService) => {
             const config = configService.getOrThrow<RateLimitConfig>('rateLimit');
             const store = redis.storeFor<SlidingWindowStore>(
-              (client) => new RedisSlidingWindowStore(client, config.keyPrefix),
+              (client) => new RedisSlidingWindowStore(client, config.keyPrefix, redis),
               () => new MemorySlidingWindowStore(),
             );
             return {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { type GuardedRedis, PASS_THROUGH, REDIS_FAILING_FAST } from '@app/redis';
 import { SLIDING_WINDOW_BATCH_LUA, SlidingWindowDecision, SlidingWindowStore } from './sliding-window';
 
 type BatchRedis = Redis & {
@@ -41,6 +42,10 @@ interface CheckGroup {
  * were the largest items of the request profile. An idle server sends batches of one
  * with no added delay. All keys of a batch go to one Redis node (a single primary, not
  * Redis Cluster).
+ *
+ * The batch, not each check, runs through the 'redis' circuit (`guard`): a stalled Redis opens it
+ * with the first batch that times out, and while it is open a check fails at once (the guard lets
+ * the request through, unlimited) instead of waiting out the command timeout.
  */
 export class RedisSlidingWindowStore implements SlidingWindowStore {
   private readonly redis: BatchRedis;
@@ -55,6 +60,7 @@ export class RedisSlidingWindowStore implements SlidingWindowStore {
   constructor(
     redis: Redis,
     private readonly keyPrefix = 'rl:',
+    private readonly guard: GuardedRedis = PASS_THROUGH,
   ) {
     if (!('slidingWindowBatch' in redis)) {
       // defineCommand sends EVALSHA and falls back to EVAL once when the script is not cached
@@ -64,6 +70,7 @@ export class RedisSlidingWindowStore implements SlidingWindowStore {
   }
 
   hit(key: string, windowMs: number, limit: number, blockMs: number): Promise<SlidingWindowDecision> {
+    if (this.guard.failingFast) return Promise.reject(REDIS_FAILING_FAST);
     return new Promise((resolve, reject) => {
       this.pending.push({ key, windowMs, limit, blockMs, resolve, reject });
       if (!this.flushScheduled) {
@@ -111,7 +118,7 @@ export class RedisSlidingWindowStore implements SlidingWindowStore {
     this.scriptCalls += 1;
     let reply: number[];
     try {
-      reply = await this.redis.slidingWindowBatch(keys.length, ...keys, ...args);
+      reply = await this.guard.run(() => this.redis.slidingWindowBatch(keys.length, ...keys, ...args));
     } catch (error) {
       for (const group of groups) for (const check of group.checks) check.reject(error);
       return;

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { REDIS_FAILING_FAST } from '@app/redis';
+import { FakeRedisCircuit } from '@app/testing';
 import { MemorySlidingWindowStore } from './memory-sliding-window.store';
 import { RedisSlidingWindowStore } from './redis-sliding-window.store';
 import { SlidingWindowStore } from './sliding-window';
@@ -58,6 +60,29 @@ describe.each([
   it('counts concurrent requests exactly (no lost updates)', async () => {
     const decisions = await Promise.all(Array.from({ length: 50 }, () => store.hit('burst', 10_000, 20, 0)));
     expect(decisions.filter((d) => d.allowed)).toHaveLength(20);
+  });
+});
+
+describe('RedisSlidingWindowStore and the redis circuit (real server)', () => {
+  it('runs each batch through the circuit once, not each check', async () => {
+    const circuit = new FakeRedisCircuit();
+    const store = new RedisSlidingWindowStore(sharedRedis(), `test:rl:${randomBytes(4).toString('hex')}:`, circuit);
+    const decisions = await Promise.all(Array.from({ length: 40 }, (_, i) => store.hit(`k${i % 4}`, 10_000, 100, 0)));
+    expect(decisions.every((d) => d.allowed)).toBe(true);
+    expect(circuit.runs).toBe(1);
+    expect(store.scriptCalls).toBe(1);
+  });
+
+  it('fails a check at once, without asking Redis, while the circuit is open', async () => {
+    const circuit = new FakeRedisCircuit();
+    const store = new RedisSlidingWindowStore(sharedRedis(), `test:rl:${randomBytes(4).toString('hex')}:`, circuit);
+    circuit.open();
+    const started = performance.now();
+    await expect(store.hit('k', 10_000, 100, 0)).rejects.toBe(REDIS_FAILING_FAST);
+    expect(performance.now() - started).toBeLessThan(20);
+    expect([circuit.runs, store.scriptCalls]).toEqual([0, 0]);
+    circuit.close();
+    expect((await store.hit('k', 10_000, 100, 0)).allowed).toBe(true);
   });
 });
 
