@@ -23,10 +23,19 @@ function structureOf(value: unknown): { depth: number; keys: number } {
 // strings that would fool a scan that reads them wrong
 const TRICKY = ['', 'a', '[', ']', '{', '}', ',', '"', '\\', '\\"', '"\\', '\\\\', '[[[', '}}}', '小程序', '😀', '\u0000', '\n', 'a"b\\c[d{e,f'];
 
+const LONG_STRING_ALPHABET = ['a', 'a', 'a', 'a', 'a', 'a', '"', '\\', '[', '{', ',', '好', '\n'];
+
 function randomValue(random: () => number, depth: number): unknown {
   const pick = random();
   if (depth > 6 || pick < 0.35) {
-    const scalars = [() => TRICKY[Math.floor(random() * TRICKY.length)], () => Math.floor(random() * 1000), () => null, () => true];
+    const scalars = [
+      () => TRICKY[Math.floor(random() * TRICKY.length)],
+      // long enough to be searched with indexOf, with escapes at every distance from its start
+      () => Array.from({ length: Math.floor(random() * 120) }, () => LONG_STRING_ALPHABET[Math.floor(random() * LONG_STRING_ALPHABET.length)]).join(''),
+      () => Math.floor(random() * 1000),
+      () => null,
+      () => true,
+    ];
     return scalars[Math.floor(random() * scalars.length)]();
   }
   const size = Math.floor(random() * 5);
@@ -49,6 +58,10 @@ describe('jsonStructureProblem', () => {
     ['members over the limit', '[1,2,3,4,5,6,7,8,9,10,11]', 'keys'],
     ['object keys count', '{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11}', 'keys'],
     ['commas inside strings do not count', '["a,b,c,d,e,f,g,h,i,j,k,l"]', null],
+    ['a long string with an escaped quote far in', `["${'a'.repeat(40)}\\"[[[[${'b'.repeat(40)}"]`, null],
+    ['a long string ending in an escaped backslash', `["${'a'.repeat(40)}\\\\", [[[1]]]]`, 'depth'],
+    ['a long string of escaped quotes', `["${'\\"'.repeat(100)}[[[["]`, null],
+    ['an unterminated long string', `["${'a'.repeat(100)}`, null],
   ])('%s', (_name, text, expected) => {
     expect(scan(text, limits)).toBe(expected);
   });
