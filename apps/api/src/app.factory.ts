@@ -57,7 +57,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
       rateLimitEnabled: loadRateLimitConfig(env).enabled,
     }),
     createFastifyAdapter(loadHttpConfig(env)),
-    { bufferLogs: true, abortOnError: false },
+    // from the start of app.close() new requests get 503 in the envelope (libs/http fastify-adapter.ts)
+    { bufferLogs: true, abortOnError: false, return503OnClosing: true },
   );
   app.useLogger(app.get(AppLogger));
   app.flushLogs();

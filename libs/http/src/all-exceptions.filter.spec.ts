@@ -18,6 +18,8 @@ describe('resolveError', () => {
     ['FST_ERR_CTP_BODY_TOO_LARGE', 413, CommonError.PayloadTooLarge],
     ['FST_ERR_CTP_INVALID_JSON_BODY', 400, CommonError.MalformedJson],
     ['FST_ERR_CTP_EMPTY_JSON_BODY', 400, CommonError.MalformedJson],
+    ['FST_ERR_BAD_URL', 400, CommonError.MalformedRequest],
+    ['FST_ERR_MAX_PARAM_LENGTH', 414, CommonError.UriTooLong],
   ])('maps Fastify %s, raw or wrapped by Nest', (code, status, definition) => {
     expect(resolveError(fastifyError(code, status)).definition).toBe(definition);
     const wrapped = new HttpException('parser said no', status, { cause: fastifyError(code, status) });

@@ -5,6 +5,7 @@ import { CommonError } from './common.errors';
 import { Envelope } from './envelope';
 import { definitionForStatus } from './error-status';
 import { ReplayedResponse, sendReplay } from './idempotency/idempotency.types';
+import { methodsAllowedAt } from './method-not-allowed';
 
 interface ResolvedError {
   definition: ErrorDefinition;
@@ -22,6 +23,9 @@ const FASTIFY_CODES: Record<string, ErrorDefinition> = {
   FST_ERR_CTP_INVALID_JSON_BODY: CommonError.MalformedJson,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: CommonError.BadRequest,
   FST_ERR_CTP_INVALID_TYPE: CommonError.BadRequest,
+  // the router's own (frameworkErrors, framework-errors.ts)
+  FST_ERR_BAD_URL: CommonError.MalformedRequest,
+  FST_ERR_MAX_PARAM_LENGTH: CommonError.UriTooLong,
 };
 
 function fastifyDefinition(error: unknown): ErrorDefinition | undefined {
@@ -124,7 +128,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (!reply.sent) sendReplay(reply, exception);
       return;
     }
-    const resolved = resolveError(exception);
+    let resolved = resolveError(exception);
+    if (resolved.definition === CommonError.RouteNotFound) {
+      const allowed = methodsAllowedAt(request);
+      if (allowed.length > 0) {
+        void reply.header('allow', allowed.join(', '));
+        resolved = { definition: CommonError.MethodNotAllowed, message: `${CommonError.MethodNotAllowed.message}: use ${allowed.join(', ')}`, data: null };
+      }
+    }
     const status = resolved.definition.status;
 
     if (status >= 500) {

@@ -1,9 +1,11 @@
 import type { AddressInfo } from 'node:net';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { AppError } from './app-error';
 import { Consumes, installBodyMediaTypes } from './body-media-type';
 import { RawResponse } from './envelope';
+import { installJsonBodyParser } from './json-body-parser';
 
 describe('request bodies are JSON unless a route says otherwise', () => {
   let app: FastifyInstance;
@@ -13,8 +15,11 @@ describe('request bodies are JSON unless a route says otherwise', () => {
   const routeHooks = new Map<string, unknown[]>();
 
   beforeAll(async () => {
-    app = Fastify({ bodyLimit: 1024 });
+    // Nest's adapter, as in the app: the JSON parsers are registered through it
+    const adapter = new FastifyAdapter({ bodyLimit: 1024 });
+    app = adapter.getInstance();
     installBodyMediaTypes(app);
+    installJsonBodyParser(adapter, { maxDepth: 32, maxKeys: 1000 });
     app.addHook('onRoute', (route) => {
       routeHooks.set(`${[route.method].flat().join(',')} ${route.url}`, [route.onRequest ?? []].flat());
     });

@@ -77,15 +77,10 @@ function refuseOtherMediaTypes(ranges: readonly string[]): onRequestHookHandler 
  * handler as a string and failed validation (400 1001) instead of 415 1004. The check is a
  * route-level onRequest hook added only to routes that take a body: it runs before the body is
  * read (so the signed-request hashing and the 1 MB limit never see a refused body), and GET
- * routes, the hot ones, carry no hook at all.
+ * routes, the hot ones, carry no hook at all. The JSON parser itself (`+json` types included) is
+ * installJsonBodyParser() (json-body-parser.ts).
  */
 export function installBodyMediaTypes(fastify: FastifyInstance): void {
-  const { onProtoPoisoning = 'error', onConstructorPoisoning = 'error' } = fastify.initialConfig;
-  fastify.addContentTypeParser(
-    /^application\/[^;\s/]+\+json(?:;|$)/,
-    { parseAs: 'string' },
-    fastify.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning),
-  );
   fastify.addHook('onRoute', (route: RouteOptions) => {
     if (![route.method].flat().some((method) => BODY_METHODS.has(method))) return;
     const check = refuseOtherMediaTypes(route.config?.consumes ?? JSON_MEDIA_TYPES);

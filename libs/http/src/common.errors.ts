@@ -26,4 +26,13 @@ export const CommonError = defineErrors('common', {
   NotFound: { code: 1016, status: HttpStatus.NOT_FOUND, message: 'Resource not found' },
   RequestTimeout: { code: 1017, status: HttpStatus.REQUEST_TIMEOUT, message: 'Request timed out' },
   NotReady: { code: 1018, status: HttpStatus.SERVICE_UNAVAILABLE, message: 'Service is not ready' },
+  // refused while the body is parsed, before anything walks it (HTTP_JSON_MAX_DEPTH / HTTP_JSON_MAX_KEYS)
+  JsonTooDeep: { code: 1019, status: HttpStatus.BAD_REQUEST, message: 'Request body is nested too deeply' },
+  JsonTooManyKeys: { code: 1020, status: HttpStatus.BAD_REQUEST, message: 'Request body has too many keys or elements' },
+  InvalidUtf8: { code: 1021, status: HttpStatus.BAD_REQUEST, message: 'Request body is not valid UTF-8' },
+  // answered by the HTTP parser or the router, before a route runs
+  MalformedRequest: { code: 1022, status: HttpStatus.BAD_REQUEST, message: 'Malformed HTTP request' },
+  UriTooLong: { code: 1023, status: HttpStatus.URI_TOO_LONG, message: 'Request URI is too long' },
+  // Nest's HttpStatus has no 431 (RFC 6585)
+  HeadersTooLarge: { code: 1024, status: 431 as HttpStatus, message: 'Request headers are too large' },
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { definitionForStatus } from './error-status';
 import { jsonTextOf } from './json-text';
+import { REQUEST_ID_HEADER } from './request-id';
 import { MergeRouteConfig } from './route-config';
 import { routeOf } from './route-of';
 
@@ -42,7 +43,7 @@ const sendAsIs = (payload: unknown): string => payload as string;
  * serializes them. A Fastify hook instead of a Nest interceptor: the interceptor's rxjs
  * chain cost about a quarter of the throughput of a trivial route here. Errors arrive
  * already enveloped (as strings) from AllExceptionsFilter; an object sent with an error
- * status by anything else (Fastify's 503 while closing) is turned into an error envelope.
+ * status by anything else (Nest's 503 while shutting down) is turned into an error envelope.
  * A payload whose JSON text is already known (see json-text.ts) is spliced in, not serialized.
  */
 export function installEnvelope(fastify: FastifyInstance, options: EnvelopeOptions): void {
@@ -60,6 +61,8 @@ export function installEnvelope(fastify: FastifyInstance, options: EnvelopeOptio
       return done(null, `{"code":0,"message":"ok","data":${text},"requestId":${JSON.stringify(request.id)}}`);
     }
     const definition = definitionForStatus(reply.statusCode);
+    // an error sent from an onRequest hook that runs before ours (Nest's 503 while shutting down) has no id header yet
+    if (!reply.hasHeader(REQUEST_ID_HEADER)) void reply.header(REQUEST_ID_HEADER, request.id);
     const message = (payload as { message?: unknown } | null)?.message;
     const body: Envelope<null> = {
       code: definition.code,

@@ -1,8 +1,11 @@
+import { createServer, type RequestListener } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { type AcceptHandles, addAcceptHandles } from './accept-handles';
 import { installBodyMediaTypes } from './body-media-type';
+import { answerClientError, sendFrameworkError } from './framework-errors';
 import { HttpConfig } from './http.config';
+import { installJsonBodyParser } from './json-body-parser';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { batchSocketWrites } from './turn-batched-writes';
 
@@ -13,11 +16,28 @@ import { batchSocketWrites } from './turn-batched-writes';
 export function createFastifyAdapter(config: HttpConfig): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    keepAliveTimeout: config.keepAliveTimeoutMs,
-    requestTimeout: config.requestTimeoutMs,
+    // Node's request timers are options of the server itself: connectionsCheckingInterval is read
+    // only when the server is created, so the server is ours (Fastify sets none of these then)
+    serverFactory: (handler: RequestListener) => {
+      const server = createServer(
+        {
+          requestTimeout: config.requestTimeoutMs,
+          headersTimeout: config.headersTimeoutMs,
+          connectionsCheckingInterval: config.connectionsCheckingIntervalMs,
+        },
+        handler,
+      );
+      server.keepAliveTimeout = config.keepAliveTimeoutMs;
+      return server;
+    },
     // on close, idle keep-alive sockets are dropped at once; busy ones finish their request
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Fastify's own 503 is written straight to the socket, past every hook (no envelope, no
+    // request id); Nest's, from the start of app.close() (app.factory.ts), goes through the envelope
+    return503OnClosing: false,
+    // what Node's HTTP parser and the router refuse, in the envelope too (framework-errors.ts)
+    clientErrorHandler: answerClientError,
+    frameworkErrors: sendFrameworkError,
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
     genReqId: requestIdFor,
     // Nest logs through nestjs-pino; Fastify's own logger would log every request twice
@@ -34,6 +54,7 @@ export function createFastifyAdapter(config: HttpConfig): FastifyAdapter {
     done();
   });
   installBodyMediaTypes(instance);
+  installJsonBodyParser(adapter, { maxDepth: config.jsonMaxDepth, maxKeys: config.jsonMaxKeys });
   if (config.writeBatching) batchSocketWrites(instance.server);
   let acceptHandles: AcceptHandles | undefined;
   instance.addHook('onListen', (done) => {

@@ -1,27 +1,9 @@
 import { Body, Controller, Get, Param, ParseIntPipe, Put, Query } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { TwoLevelCache } from '@app/cache';
 import { AppError, CommonError, Public } from '@app/http';
-
-// DTOs live here rather than in dto/: this controller is test scaffolding owned by the cache work
-export class CacheItemQueryDto {
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(5_000)
-  loadMs?: number;
-}
-
-export class CacheItemVersionDto {
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000_000)
-  version: number;
-}
+import { CacheItemQueryDto, CacheItemVersionDto } from './dto/cache-item.dto';
 
 export interface CacheItem {
   id: number;

@@ -153,7 +153,7 @@ describe('createApiDocument', () => {
   it('derives the body, validation, Idempotency-Key and 500 errors from the route', () => {
     const order = operation('post', '/shop/orders');
     expect(errorStatuses(order)).toEqual([400, 409, 413, 415, 422, 500, 503]);
-    expect(codesOf(order, 400)).toEqual([1001, 1002, 7022]);
+    expect(codesOf(order, 400)).toEqual([1001, 1002, 1019, 1020, 1021, 7022]);
     expect(codesOf(order, 413)).toEqual([1003]);
     expect(codesOf(order, 415)).toEqual([1004]);
     expect(codesOf(order, 422)).toEqual([7021]);

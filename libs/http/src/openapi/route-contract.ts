@@ -80,7 +80,8 @@ const REQUEST_ID_RESPONSE_HEADER: ResponseHeaderDoc = {
 };
 
 /**
- * What libs/http adds to every route: 500, the body pipeline (limit, media type, JSON parse),
+ * What libs/http adds to every route: 500, the body pipeline (limit, media type, JSON parse and its
+ * structure and UTF-8 checks),
  * validation, parsed path parameters, Idempotency-Key, and the route's own @ApiErrors.
  */
 export const httpContract: ContractRule = (route) => {
@@ -88,7 +89,9 @@ export const httpContract: ContractRule = (route) => {
   // any body-method route parses a body when one is sent, declared or not (fastify-adapter.ts)
   if (BODY_METHODS.has(route.method)) {
     errors.push(CommonError.PayloadTooLarge, CommonError.UnsupportedMediaType);
-    if (takesJson(route.config.consumes ?? JSON_MEDIA_TYPES)) errors.push(CommonError.MalformedJson);
+    if (takesJson(route.config.consumes ?? JSON_MEDIA_TYPES)) {
+      errors.push(CommonError.MalformedJson, CommonError.JsonTooDeep, CommonError.JsonTooManyKeys, CommonError.InvalidUtf8);
+    }
   }
   if (route.arguments.some((argument) => VALIDATED_KINDS.has(argument.kind) && !UNVALIDATED_TYPES.has(argument.type))) {
     errors.push(CommonError.ValidationFailed);

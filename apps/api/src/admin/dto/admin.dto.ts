@@ -1,18 +1,21 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsDate, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsCleanText } from '@app/http';
 
 export class AdminLoginDto {
   @ApiProperty()
   @IsString()
   @IsNotEmpty()
   @MaxLength(64)
+  @IsCleanText()
   username: string;
 
   @ApiProperty()
   @IsString()
   @IsNotEmpty()
   @MaxLength(256)
+  @IsCleanText()
   password: string;
 }
 
@@ -39,6 +42,7 @@ export class AdminUserQueryDto extends PageQueryDto {
   @IsOptional()
   @IsString()
   @MaxLength(64)
+  @IsCleanText()
   search?: string;
 
   @ApiPropertyOptional({ enum: ['true', 'false'] })
@@ -57,6 +61,7 @@ export class AuditLogQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
   @Matches(/^[a-z_.]{1,64}$/)
+  @IsCleanText()
   action?: string;
 
   @ApiPropertyOptional()
@@ -69,12 +74,14 @@ export class AuditLogQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
   @Matches(/^[a-z_]{1,32}$/)
+  @IsCleanText()
   targetType?: string;
 
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   @MaxLength(64)
+  @IsCleanText()
   targetId?: string;
 
   @ApiPropertyOptional({ description: 'ISO time, inclusive' })

@@ -1,10 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { IsCleanText } from '@app/http';
 
 export class EchoDto {
   @ApiProperty({ minLength: 1, maxLength: 64 })
   @IsString()
   @Length(1, 64)
+  @IsCleanText()
   name: string;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 1000 })
@@ -13,4 +15,11 @@ export class EchoDto {
   @Min(0)
   @Max(1000)
   quantity?: number;
+
+  @ApiPropertyOptional({ maxLength: 500, description: 'multi-line text: line breaks and tabs allowed' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  @IsCleanText({ allowNewlines: true })
+  note?: string;
 }

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, IsUrl, MaxLength, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
+import { IsCleanText } from '@app/http';
 
 /** Length in characters as people count them: an emoji or a Chinese character is one. */
 function CodePointLength(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
@@ -28,6 +29,7 @@ export class UpdateMeDto {
   @IfPresent()
   @IsString()
   @CodePointLength(1, 32)
+  @IsCleanText()
   nickname?: string;
 
   @ApiPropertyOptional({ description: 'https URL, at most 512 characters', example: 'https://thirdwx.qlogo.cn/avatar.png' })
@@ -35,5 +37,6 @@ export class UpdateMeDto {
   @IsString()
   @MaxLength(512)
   @IsUrl({ protocols: ['https'], require_protocol: true }, { message: 'avatarUrl must be an https URL' })
+  @IsCleanText()
   avatarUrl?: string;
 }
