@@ -67,7 +67,7 @@ function endOfString(body: Uint8Array, from: number, length: number): number {
  * unterminated string, stray brackets) its answer does not matter, and on text JSON.parse
  * accepts it reads strings exactly as JSON.parse does.
  *
- * About 2 µs for a typical 1 KB body (bench/json-body-parser.mjs, docs/performance/0022); it
+ * About 2 µs for a typical 1 KB body (bench/json-body-parser.mjs, docs/performance/0025); it
  * stops at the first level or member over the limit, so a hostile body costs only the bytes up
  * to that point.
  */
