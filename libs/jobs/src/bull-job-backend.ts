@@ -121,9 +121,10 @@ export class BullJobBackend implements JobBackend {
     return this.queue(queue).getFailedCount();
   }
 
-  async getFailed(queue: string, id: string): Promise<FailedJobRecord | null> {
+  async getFailed(queue: string, id: string): Promise<FailedJobRecord | 'not-failed' | null> {
     const job = await this.queue(queue).getJob(id);
-    if (!job || (await job.getState()) !== 'failed') return null;
+    if (!job) return null;
+    if ((await job.getState()) !== 'failed') return 'not-failed';
     return this.record(queue, job as Job);
   }
 

@@ -77,11 +77,12 @@ export class DeadLetters {
     };
   }
 
-  /** The dead letter, or 404 (7050) when there is none under this id. */
+  /** The dead letter; 404 (7050) when there is no such job, 409 (7051) when it is not failed. */
   async get(id: string): Promise<DeadLetterView> {
     const { queue, jobId } = this.parse(id);
     const record = await this.backend.getFailed(queue, jobId);
-    if (!record) throw new AppError(JobsError.JobNotFound);
+    if (record === null) throw new AppError(JobsError.JobNotFound);
+    if (record === 'not-failed') throw new AppError(JobsError.JobNotFailed);
     return view(record);
   }
 

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { PermanentJobError } from './job-errors';
 import type {
   AddJobOptions,
@@ -48,6 +49,11 @@ export class InProcessJobBackend implements JobBackend {
   private readonly runs = new Map<Promise<void>, AbortController>();
   private readonly pruneTimer: NodeJS.Timeout;
   private stopping = false;
+  /**
+   * Runs are started outside whatever async context added the job (the relay's transaction, a
+   * request): per-context state such as "inside a unit of work" must not leak into a handler.
+   */
+  private readonly detached = AsyncLocalStorage.snapshot();
 
   constructor(private readonly now: () => number = Date.now) {
     this.pruneTimer = setInterval(() => this.prune(), 60_000);
@@ -121,9 +127,10 @@ export class InProcessJobBackend implements JobBackend {
     return this.failedJobs(queueName).length;
   }
 
-  async getFailed(queueName: string, id: string): Promise<FailedJobRecord | null> {
+  async getFailed(queueName: string, id: string): Promise<FailedJobRecord | 'not-failed' | null> {
     const job = this.queues.get(queueName)?.jobs.get(id);
-    return job?.state === 'failed' ? this.record(job) : null;
+    if (!job) return null;
+    return job.state === 'failed' ? this.record(job) : 'not-failed';
   }
 
   async retryFailed(queueName: string, id: string): Promise<FailedJobAction> {
@@ -218,15 +225,16 @@ export class InProcessJobBackend implements JobBackend {
     job.attemptsMade += 1;
     queue.active += 1;
     const controller = new AbortController();
-    const run = worker
-      .process({
+    const run = this.detached(() =>
+      worker.process({
         queue: queue.name,
         id: job.id,
         attempt: job.attemptsMade,
         maxAttempts: job.options.attempts,
         data: job.data,
         signal: controller.signal,
-      })
+      }),
+    )
       .then(
         () => this.finish(job, 'completed', ''),
         (error: unknown) => this.fail(queue, job, error),

@@ -79,7 +79,8 @@ export interface JobBackend {
   /** Newest first. */
   listFailed(queue: string, start: number, end: number): Promise<FailedJobRecord[]>;
   failedCount(queue: string): Promise<number>;
-  getFailed(queue: string, id: string): Promise<FailedJobRecord | null>;
+  /** The dead letter; 'not-failed' when the job exists in another state; null when there is no such job. */
+  getFailed(queue: string, id: string): Promise<FailedJobRecord | 'not-failed' | null>;
   retryFailed(queue: string, id: string): Promise<FailedJobAction>;
   removeFailed(queue: string, id: string): Promise<FailedJobAction>;
   close(): Promise<void>;

@@ -34,7 +34,10 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
       Promise.all(entries.map(async ({ type }) => ({ queue: type.name, counts: await this.backend.counts(type.name) }))),
     );
     const role = this.config.getOrThrow<AppConfig>('app').role;
-    if (role === 'api') return;
+    if (role === 'api') {
+      this.logger.log('APP_ROLE=api: jobs are enqueued here and run by the worker processes');
+      return;
+    }
     const definitions: QueueWorkerDefinition[] = entries.map((entry) => ({
       queue: entry.type.name,
       concurrency: entry.type.concurrency,

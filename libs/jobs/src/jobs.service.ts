@@ -11,9 +11,9 @@ export const JOB_BACKEND = Symbol('JOB_BACKEND');
 
 /**
  * Letters, digits, `_`, `.` and `-`, not digits only: BullMQ refuses ids with `:` and numeric ids
- * (its own are numbers). `order-42-timeout` is a good id.
+ * (its own are numbers). At most 64 characters (the audit log's target id). `order-42-timeout` is a good id.
  */
-export const JOB_ID = /^(?!\d+$)[A-Za-z0-9_.-]{1,128}$/;
+export const JOB_ID = /^(?!\d+$)[A-Za-z0-9_.-]{1,64}$/;
 
 export interface EnqueueOptions {
   /**
