@@ -64,7 +64,8 @@ export class BullJobBackend implements JobBackend {
 
   async startWorkers(definitions: QueueWorkerDefinition[]): Promise<void> {
     for (const definition of definitions) {
-      const worker = new Worker(definition.queue, (job: Job, _token?: string, signal?: AbortSignal) => this.process(definition, job, signal), {
+      // one argument: BullMQ then makes no AbortSignal per job; shutdown aborts runs through this.runs
+      const worker = new Worker(definition.queue, (job: Job) => this.process(definition, job), {
         connection: this.connections.worker,
         prefix: this.connections.prefix,
         concurrency: definition.concurrency,
@@ -180,10 +181,8 @@ export class BullJobBackend implements JobBackend {
     return queue;
   }
 
-  private async process(definition: QueueWorkerDefinition, job: Job, bullSignal?: AbortSignal): Promise<void> {
+  private async process(definition: QueueWorkerDefinition, job: Job): Promise<void> {
     const controller = new AbortController();
-    const forward = (): void => controller.abort(bullSignal?.reason);
-    bullSignal?.addEventListener('abort', forward, { once: true });
     const run = definition.process({
       queue: definition.queue,
       id: String(job.id),
@@ -201,7 +200,6 @@ export class BullJobBackend implements JobBackend {
       throw error;
     } finally {
       this.runs.delete(run);
-      bullSignal?.removeEventListener('abort', forward);
     }
   }
 
