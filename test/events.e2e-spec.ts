@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { TcpProxy } from '@app/testing';
 import { request, type RunningApp } from './support/app-harness';
 import { spawnApp } from './support/child-app';
-import { productionEnv } from './support/environment';
+import { productionEnv, testServices } from './support/environment';
 import { api, isolatedRedisEnv, metric, until } from './support/jobs-support';
 import { useTestDatabase } from './support/test-database';
 
@@ -13,7 +14,8 @@ import { useTestDatabase } from './support/test-database';
  */
 describe('domain events (outbox on MariaDB, relay, idempotent consumers)', () => {
   const db = useTestDatabase();
-  const redisEnv = isolatedRedisEnv('events');
+  // a delivery its killed worker had taken is retried after this lock expires (30 s by default)
+  const redisEnv = { ...isolatedRedisEnv('events'), JOBS_LOCK_MS: '2000' };
 
   const effectsOf = async (orderRef: string) =>
     db.query<{ eventId: string }>('SELECT event_id AS eventId FROM diagnostics_event_effects WHERE order_ref = ?', [orderRef]);
@@ -72,7 +74,9 @@ describe('domain events (outbox on MariaDB, relay, idempotent consumers)', () =>
   it('two instances relaying at once publish each row once', async () => {
     // small batches and fast polling, so both relays keep claiming from the same rows
     const env = { ...redisEnv, OUTBOX_BATCH_SIZE: '5', OUTBOX_POLL_INTERVAL_MS: '20' };
-    const apps: RunningApp[] = await Promise.all([db.startApp(env), db.startApp(env)]);
+    // one after the other: the first applies the migrations if no earlier test did
+    const apps: RunningApp[] = [await db.startApp(env)];
+    apps.push(await db.startApp(env));
     const publishedBefore = await Promise.all(apps.map((app) => metric(app, 'outbox_events_published_total')));
     const prefix = `pair-${randomBytes(3).toString('hex')}`;
     const perApp = 150;
@@ -101,3 +105,41 @@ describe('domain events (outbox on MariaDB, relay, idempotent consumers)', () =>
     expect(lag.text).toMatch(/^outbox_lag_seconds 0$/m);
   });
 });
+
+describe('domain events and jobs while Redis is unreachable', () => {
+  const db = useTestDatabase();
+  const redisUrl = new URL(testServices.redisUrl);
+  const redisProxy = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+
+  afterAll(async () => {
+    await redisProxy.stop();
+  });
+
+  it('refuses enqueues at once (503, 7053), keeps publishing events, and delivers them once Redis is back', async () => {
+    await redisProxy.start();
+    const app = await db.startApp({ ...isolatedRedisEnv('redis-down'), REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`, OUTBOX_POLL_INTERVAL_MS: '100' });
+    await redisProxy.stop();
+
+    const started = Date.now();
+    const enqueue = await api(app, 'POST', '/diagnostics/jobs', { key: 'while-down' });
+    expect([enqueue.status, enqueue.body.code]).toEqual([503, 7053]);
+    expect(Date.now() - started).toBeLessThan(2_000);
+
+    // an event is a database write: the order and its event commit; the relay cannot publish yet
+    const placed = await api<{ eventId: string }>(app, 'POST', '/diagnostics/events/orders', { orderRef: 'while-down' });
+    expect(placed.status).toBe(200);
+    const eventId = placed.body.data?.eventId as string;
+    await until('the relay to fail a pass', async () => (await metric(app, 'outbox_relay_errors_total')) > 0);
+    expect((await db.query<{ sentAt: Date | null }>('SELECT sent_at AS sentAt FROM outbox_events WHERE id = ?', [eventId]))[0].sentAt).toBeNull();
+    expect(await metric(app, 'outbox_lag_seconds')).toBeGreaterThan(0);
+
+    await redisProxy.restart();
+    await until('the event to be handled', async () => {
+      const rows = await db.query('SELECT event_id FROM diagnostics_event_effects WHERE order_ref = ?', ['while-down']);
+      return rows.length > 0;
+    }, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await db.query('SELECT event_id AS eventId FROM diagnostics_event_effects WHERE order_ref = ?', ['while-down'])).toEqual([{ eventId }]);
+  });
+});
+

@@ -20,6 +20,18 @@ export interface BullConnections {
   worker: Redis;
   /** BullMQ's key prefix: instances that share queues use the same one. */
   prefix: string;
+  /** Longest a queue operation may take before it fails (REDIS_COMMAND_TIMEOUT_MS). */
+  commandTimeoutMs: number;
+  /** JOBS_LOCK_MS: a running job's lock, and the interval of the check for expired ones. */
+  lockMs: number;
+}
+
+/** Redis down or too slow for a queue operation; callers map it to their own error (Jobs: 503, 7053). */
+export class QueueUnreachableError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'QueueUnreachableError';
+  }
 }
 
 const jobOptions = (options: Omit<AddJobOptions, 'jobId' | 'delayMs'>) => ({
@@ -45,21 +57,23 @@ export class BullJobBackend implements JobBackend {
   constructor(private readonly connections: BullConnections) {}
 
   async add(queue: string, data: StoredJobData, options: AddJobOptions): Promise<void> {
-    await this.queue(queue).add(queue, data, { ...jobOptions(options), jobId: options.jobId, delay: options.delayMs });
+    await this.produce((q) => q.add(queue, data, { ...jobOptions(options), jobId: options.jobId, delay: options.delayMs }), queue);
   }
 
   async addBulk(queue: string, jobs: Array<{ data: StoredJobData; options: AddJobOptions }>): Promise<void> {
-    await this.queue(queue).addBulk(
-      jobs.map(({ data, options }) => ({ name: queue, data, opts: { ...jobOptions(options), jobId: options.jobId, delay: options.delayMs } })),
+    await this.produce(
+      (q) =>
+        q.addBulk(jobs.map(({ data, options }) => ({ name: queue, data, opts: { ...jobOptions(options), jobId: options.jobId, delay: options.delayMs } }))),
+      queue,
     );
   }
 
   async upsertRepeat(queue: string, scheduleId: string, data: StoredJobData, options: RepeatOptions): Promise<void> {
-    await this.queue(queue).upsertJobScheduler(scheduleId, { every: options.everyMs }, { name: queue, data, opts: jobOptions(options) });
+    await this.produce((q) => q.upsertJobScheduler(scheduleId, { every: options.everyMs }, { name: queue, data, opts: jobOptions(options) }), queue);
   }
 
   async removeRepeat(queue: string, scheduleId: string): Promise<boolean> {
-    return this.queue(queue).removeJobScheduler(scheduleId);
+    return this.produce((q) => q.removeJobScheduler(scheduleId), queue);
   }
 
   async startWorkers(definitions: QueueWorkerDefinition[]): Promise<void> {
@@ -69,6 +83,8 @@ export class BullJobBackend implements JobBackend {
         connection: this.connections.worker,
         prefix: this.connections.prefix,
         concurrency: definition.concurrency,
+        lockDuration: this.connections.lockMs,
+        stalledInterval: this.connections.lockMs,
         // one interruption (a pod killed mid-job) is retried like a failure; only repeated ones dead-letter it
         maxStalledCount: 2,
       });
@@ -102,7 +118,7 @@ export class BullJobBackend implements JobBackend {
   }
 
   async counts(queue: string): Promise<Record<JobState, number>> {
-    const counts = await this.queue(queue).getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+    const counts = await this.produce((q) => q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'), queue);
     return {
       // BullMQ keeps prioritized jobs apart; to an operator they are waiting too
       waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
@@ -114,41 +130,47 @@ export class BullJobBackend implements JobBackend {
   }
 
   async listFailed(queue: string, start: number, end: number): Promise<FailedJobRecord[]> {
-    const jobs = await this.queue(queue).getFailed(start, end);
+    const jobs = await this.produce((q) => q.getFailed(start, end), queue);
     return jobs.filter((job): job is Job => job !== undefined && job !== null).map((job) => this.record(queue, job));
   }
 
   async failedCount(queue: string): Promise<number> {
-    return this.queue(queue).getFailedCount();
+    return this.produce((q) => q.getFailedCount(), queue);
   }
 
   async getFailed(queue: string, id: string): Promise<FailedJobRecord | 'not-failed' | null> {
-    const job = await this.queue(queue).getJob(id);
-    if (!job) return null;
-    if ((await job.getState()) !== 'failed') return 'not-failed';
-    return this.record(queue, job as Job);
+    return this.produce(async (q) => {
+      const job = await q.getJob(id);
+      if (!job) return null;
+      if ((await job.getState()) !== 'failed') return 'not-failed';
+      return this.record(queue, job as Job);
+    }, queue);
   }
 
   async retryFailed(queue: string, id: string): Promise<FailedJobAction> {
-    const job = await this.queue(queue).getJob(id);
-    if (!job) return 'not-found';
-    if ((await job.getState()) !== 'failed') return 'not-failed';
-    try {
-      await (job as Job).retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-    } catch (error) {
-      // another admin retried it between the state check and this call
+    return this.produce(async (q) => {
+      const job = await q.getJob(id);
+      if (!job) return 'not-found';
       if ((await job.getState()) !== 'failed') return 'not-failed';
-      throw error;
-    }
-    return 'done';
+      try {
+        await (job as Job).retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      } catch (error) {
+        // another admin retried it between the state check and this call
+        if ((await job.getState()) !== 'failed') return 'not-failed';
+        throw error;
+      }
+      return 'done';
+    }, queue);
   }
 
   async removeFailed(queue: string, id: string): Promise<FailedJobAction> {
-    const job = await this.queue(queue).getJob(id);
-    if (!job) return 'not-found';
-    if ((await job.getState()) !== 'failed') return 'not-failed';
-    await (job as Job).remove();
-    return 'done';
+    return this.produce(async (q) => {
+      const job = await q.getJob(id);
+      if (!job) return 'not-found';
+      if ((await job.getState()) !== 'failed') return 'not-failed';
+      await (job as Job).remove();
+      return 'done';
+    }, queue);
   }
 
   /** Nest calls this after the HTTP server has closed: requests draining until then can still enqueue. */
@@ -169,6 +191,30 @@ export class BullJobBackend implements JobBackend {
         }
       }),
     );
+  }
+
+  /**
+   * A queue operation that fails fast while Redis is down: BullMQ waits for its connection to be
+   * ready again before sending anything, so a request would hang for the whole outage. Refused
+   * at once when the producer connection is not ready; otherwise bounded by the command timeout
+   * (then it may still complete later: callers that must not duplicate work give jobs ids).
+   */
+  private async produce<T>(work: (queue: Queue) => Promise<T>, name: string): Promise<T> {
+    const { producer, commandTimeoutMs } = this.connections;
+    if (producer.status !== 'ready') throw new QueueUnreachableError(`Redis is not connected (${producer.status})`);
+    // several round trips (a dead-letter retry reads, checks and moves): more than one command's time
+    const limitMs = commandTimeoutMs * 3;
+    let timer: NodeJS.Timeout | undefined;
+    const pending = work(this.queue(name));
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new QueueUnreachableError(`the queue did not answer within ${limitMs} ms`)), limitMs);
+    });
+    try {
+      return await Promise.race([pending, deadline]);
+    } finally {
+      clearTimeout(timer);
+      pending.catch(() => undefined);
+    }
   }
 
   private queue(name: string): Queue {

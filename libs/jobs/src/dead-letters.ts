@@ -55,6 +55,10 @@ export class DeadLetters {
   ) {}
 
   async list(query: DeadLetterQuery): Promise<DeadLetterPage> {
+    return this.reachQueue(() => this.listNow(query));
+  }
+
+  private async listNow(query: DeadLetterQuery): Promise<DeadLetterPage> {
     const start = (query.page - 1) * query.pageSize;
     const end = start + query.pageSize - 1;
     if (query.type !== undefined) {
@@ -80,7 +84,7 @@ export class DeadLetters {
   /** The dead letter; 404 (7050) when there is no such job, 409 (7051) when it is not failed. */
   async get(id: string): Promise<DeadLetterView> {
     const { queue, jobId } = this.parse(id);
-    const record = await this.backend.getFailed(queue, jobId);
+    const record = await this.reachQueue(() => this.backend.getFailed(queue, jobId));
     if (record === null) throw new AppError(JobsError.JobNotFound);
     if (record === 'not-failed') throw new AppError(JobsError.JobNotFailed);
     return view(record);
@@ -89,12 +93,22 @@ export class DeadLetters {
   /** Puts the job back in its queue with all its attempts. 404 (7050) unknown, 409 (7051) not failed. */
   async retry(id: string): Promise<void> {
     const { queue, jobId } = this.parse(id);
-    this.check(await this.backend.retryFailed(queue, jobId));
+    this.check(await this.reachQueue(() => this.backend.retryFailed(queue, jobId)));
   }
 
   async remove(id: string): Promise<void> {
     const { queue, jobId } = this.parse(id);
-    this.check(await this.backend.removeFailed(queue, jobId));
+    this.check(await this.reachQueue(() => this.backend.removeFailed(queue, jobId)));
+  }
+
+  /** Redis down or slow: 503 (7053) rather than a 500 or a request that hangs. */
+  private async reachQueue<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw new AppError(JobsError.QueueUnavailable, { cause: error });
+    }
   }
 
   private parse(id: string): { queue: string; jobId: string } {

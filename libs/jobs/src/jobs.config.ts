@@ -26,6 +26,13 @@ class JobsEnv {
   @Min(0)
   @Max(600_000)
   JOBS_SHUTDOWN_GRACE_MS?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  JOBS_LOCK_MS?: number;
 }
 
 export interface JobsConfig {
@@ -40,6 +47,12 @@ export interface JobsConfig {
   keepFailedS: number;
   /** On SIGTERM, running jobs get this long to finish; the rest are left to be retried by another worker. */
   shutdownGraceMs: number;
+  /**
+   * A running job's lock (renewed at half of it while the worker lives) and how often workers look
+   * for jobs whose lock expired: a job whose worker died runs again within about twice this.
+   * Shorter: faster recovery, more Redis writes per running job.
+   */
+  lockMs: number;
 }
 
 export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
@@ -49,6 +62,7 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     keepCompletedS: parsed.JOBS_KEEP_COMPLETED_S ?? 86_400,
     keepFailedS: parsed.JOBS_KEEP_FAILED_S ?? 30 * 86_400,
     shutdownGraceMs: parsed.JOBS_SHUTDOWN_GRACE_MS ?? 10_000,
+    lockMs: parsed.JOBS_LOCK_MS ?? 30_000,
   };
 }
 

@@ -54,7 +54,7 @@ async function bullBackend(redis: RedisConfig, jobs: JobsConfig): Promise<JobBac
     worker.disconnect();
     throw error;
   }
-  return new BullJobBackend({ producer, worker, prefix: jobs.prefix });
+  return new BullJobBackend({ producer, worker, prefix: jobs.prefix, commandTimeoutMs: redis.commandTimeoutMs, lockMs: jobs.lockMs });
 }
 
 /**

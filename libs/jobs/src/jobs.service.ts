@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { AppError } from '@app/http';
 import type { AddJobOptions, JobBackend, StoredJobData } from './job-backend';
 import type { JobType } from './job-type';
 import type { JobsConfig } from './jobs.config';
+import { JobsError } from './jobs.errors';
 import { toStoredPayload, validatePayload } from './payload-validation';
 import { BACKOFF_JITTER } from './retry-policy';
 
@@ -53,7 +55,7 @@ export class Jobs {
   /** Returns the job's id. */
   async enqueue<P extends object>(type: JobType<P>, payload: P, options: EnqueueOptions = {}): Promise<string> {
     const [job] = this.prepare(type, [{ payload, ...options }]);
-    await this.backend.add(type.name, job.data, job.options);
+    await this.reachQueue(() => this.backend.add(type.name, job.data, job.options));
     return job.options.jobId;
   }
 
@@ -61,7 +63,7 @@ export class Jobs {
   async enqueueMany<P extends object>(type: JobType<P>, items: Array<EnqueueOptions & { payload: P }>): Promise<string[]> {
     if (items.length === 0) return [];
     const jobs = this.prepare(type, items);
-    await this.backend.addBulk(type.name, jobs);
+    await this.reachQueue(() => this.backend.addBulk(type.name, jobs));
     return jobs.map((job) => job.options.jobId);
   }
 
@@ -69,11 +71,21 @@ export class Jobs {
   async repeat<P extends object>(type: JobType<P>, payload: P, every: RepeatEvery): Promise<void> {
     if (!JOB_ID.test(every.id)) throw new Error(`schedule id "${every.id}" must match ${JOB_ID}`);
     if (!Number.isInteger(every.everyMs) || every.everyMs < 1000) throw new Error('everyMs must be an integer >= 1000');
-    await this.backend.upsertRepeat(type.name, every.id, this.storedData(type, payload), { ...this.policy(type), everyMs: every.everyMs });
+    const data = this.storedData(type, payload);
+    await this.reachQueue(() => this.backend.upsertRepeat(type.name, every.id, data, { ...this.policy(type), everyMs: every.everyMs }));
   }
 
   async cancelRepeat(type: JobType<object>, id: string): Promise<boolean> {
-    return this.backend.removeRepeat(type.name, id);
+    return this.reachQueue(() => this.backend.removeRepeat(type.name, id));
+  }
+
+  /** The payload was valid; a failure now is the queue's (Redis down or slow): 503 (7053), nothing queued. */
+  private async reachQueue<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw new AppError(JobsError.QueueUnavailable, { cause: error });
+    }
   }
 
   private prepare<P extends object>(type: JobType<P>, items: Array<EnqueueOptions & { payload: P }>) {

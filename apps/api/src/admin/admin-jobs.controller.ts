@@ -20,7 +20,7 @@ export class AdminJobsController {
 
   @Get('failed')
   @ApiOperation({ summary: 'Jobs that failed for good (attempts used up or a permanent failure), newest first; filter by type' })
-  @ApiErrors(JobsError.UnknownJobType)
+  @ApiErrors(JobsError.UnknownJobType, JobsError.QueueUnavailable)
   failed(@Query() query: DeadLetterQueryDto) {
     return this.jobs.list({ type: query.type, page: query.page ?? 1, pageSize: query.pageSize ?? 20 });
   }
@@ -29,7 +29,7 @@ export class AdminJobsController {
   @Roles('admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Put a dead-lettered job back in its queue with all its attempts (audited)' })
-  @ApiErrors(JobsError.JobNotFound, JobsError.JobNotFailed)
+  @ApiErrors(JobsError.JobNotFound, JobsError.JobNotFailed, JobsError.QueueUnavailable)
   async retry(@CurrentPrincipal() principal: Principal, @Param() params: DeadLetterIdParams, @Req() request: FastifyRequest) {
     return this.jobs.retry(await this.actors.of(principal, request), params.id);
   }
@@ -37,7 +37,7 @@ export class AdminJobsController {
   @Delete(':id')
   @Roles('admin')
   @ApiOperation({ summary: 'Delete a dead-lettered job for good (audited, with its payload)' })
-  @ApiErrors(JobsError.JobNotFound, JobsError.JobNotFailed)
+  @ApiErrors(JobsError.JobNotFound, JobsError.JobNotFailed, JobsError.QueueUnavailable)
   async remove(@CurrentPrincipal() principal: Principal, @Param() params: DeadLetterIdParams, @Req() request: FastifyRequest): Promise<void> {
     await this.jobs.remove(await this.actors.of(principal, request), params.id);
   }
