@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { TcpProxy } from '@app/testing';
 import { request, type RunningApp } from './support/app-harness';
 import { spawnApp } from './support/child-app';
-import { productionEnv, testServices } from './support/environment';
+import { type EnvOverrides, productionEnv, testServices } from './support/environment';
 import { api, isolatedRedisEnv, metric, until } from './support/jobs-support';
 import { useTestDatabase } from './support/test-database';
 
@@ -15,7 +15,7 @@ import { useTestDatabase } from './support/test-database';
 describe('domain events (outbox on MariaDB, relay, idempotent consumers)', () => {
   const db = useTestDatabase();
   // a delivery its killed worker had taken is retried after this lock expires (30 s by default)
-  const redisEnv = { ...isolatedRedisEnv('events'), JOBS_LOCK_MS: '2000' };
+  const redisEnv: EnvOverrides = { ...isolatedRedisEnv('events'), JOBS_LOCK_MS: '2000' };
 
   const effectsOf = async (orderRef: string) =>
     db.query<{ eventId: string }>('SELECT event_id AS eventId FROM diagnostics_event_effects WHERE order_ref = ?', [orderRef]);

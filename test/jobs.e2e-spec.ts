@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { type EnvelopeBody, request, type RunningApp } from './support/app-harness';
 import { spawnApp } from './support/child-app';
-import { productionEnv, testServices } from './support/environment';
+import { type EnvOverrides, productionEnv, testServices } from './support/environment';
 import { adminToken, api, isolatedRedisEnv, until } from './support/jobs-support';
 import { useTestDatabase } from './support/test-database';
 
@@ -28,7 +28,7 @@ describe('jobs (BullMQ on Redis)', () => {
   const db = useTestDatabase();
   // a job whose worker died runs again after this lock expires; every worker of these queues must
   // use it (the first stalled check of a queue holds off the others for its whole interval)
-  const redisEnv = { ...isolatedRedisEnv('jobs'), JOBS_LOCK_MS: '2000' };
+  const redisEnv: EnvOverrides = { ...isolatedRedisEnv('jobs'), JOBS_LOCK_MS: '2000' };
   let app: RunningApp;
   let queue: Queue;
 

@@ -105,11 +105,15 @@ export class BullJobBackend implements JobBackend {
   async stopWorkers(graceMs: number): Promise<{ unfinished: number }> {
     // no new jobs from here on; the running ones get graceMs to finish
     await Promise.all(this.workers.map((worker) => worker.pause(true)));
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
-    const outcome = await Promise.race([Promise.allSettled([...this.runs.keys()]).then(() => 'done' as const), graceOver]);
-    clearTimeout(timer);
-    const unfinished = outcome === 'timeout' ? this.runs.size : 0;
+    const deadline = Date.now() + graceMs;
+    // a job fetched just before the pause may start after it: wait until none is left, not for a snapshot
+    while (this.runs.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadline - Date.now())));
+      await Promise.race([Promise.allSettled([...this.runs.keys()]), graceOver]);
+      clearTimeout(timer);
+    }
+    const unfinished = this.runs.size;
     // unfinished jobs keep their lock until it expires; BullMQ's stalled check then hands them to another worker
     for (const controller of this.runs.values()) controller.abort(new Error('shutting down'));
     await Promise.all(this.workers.map((worker) => worker.close(true)));
