@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DiscoveryModule } from '@nestjs/core';
 import { Redis } from 'ioredis';
@@ -15,7 +15,7 @@ import { DeadLetters } from './dead-letters';
 import { JOB_BACKEND, Jobs } from './jobs.service';
 
 function connect(config: RedisConfig, name: string, options: { failFast: boolean }): Redis {
-  return new Redis(config.url as string, {
+  const client = new Redis(config.url as string, {
     connectionName: `wxmp-api:${name}`,
     connectTimeout: config.connectTimeoutMs,
     // the producer answers HTTP requests: fail fast like every other command here (RedisService);
@@ -25,6 +25,18 @@ function connect(config: RedisConfig, name: string, options: { failFast: boolean
       : { maxRetriesPerRequest: null }),
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
   });
+  // ioredis reports every reconnect attempt as an error: once per outage is enough (as RedisService does)
+  const logger = new Logger('Jobs');
+  let down = false;
+  client.on('error', (error: Error) => {
+    if (!down) logger.warn({ err: error.message, connection: name }, 'Redis connection error (job queues)');
+    down = true;
+  });
+  client.on('ready', () => {
+    if (down) logger.log({ connection: name }, 'Redis connection restored (job queues)');
+    down = false;
+  });
+  return client;
 }
 
 async function ready(client: Redis, config: RedisConfig): Promise<void> {
@@ -45,8 +57,6 @@ async function ready(client: Redis, config: RedisConfig): Promise<void> {
 async function bullBackend(redis: RedisConfig, jobs: JobsConfig): Promise<JobBackend> {
   const producer = connect(redis, 'jobs-producer', { failFast: true });
   const worker = connect(redis, 'jobs-worker', { failFast: false });
-  // ioredis reports every reconnect attempt as an error event; BullMQ and the callers see the failures
-  for (const client of [producer, worker]) client.on('error', () => undefined);
   try {
     await Promise.all([ready(producer, redis), ready(worker, redis)]);
   } catch (error) {
