@@ -46,9 +46,10 @@ async function settledOutcome(db: SuiteDatabase): Promise<Outcome> {
 
 describe('APP_ROLE: one combined process', () => {
   const db = useTestDatabase();
+  const env = isolatedRedisEnv('role-all');
 
   it('does all the work itself (the reference for the split roles)', async () => {
-    const app = await db.startApp(isolatedRedisEnv('role-all'));
+    const app = await db.startApp(env);
     await runScenario(app);
     expect(await settledOutcome(db)).toEqual(EXPECTED);
   });

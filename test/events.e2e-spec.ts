@@ -110,6 +110,7 @@ describe('domain events and jobs while Redis is unreachable', () => {
   const db = useTestDatabase();
   const redisUrl = new URL(testServices.redisUrl);
   const redisProxy = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+  const redisEnv = isolatedRedisEnv('redis-down');
 
   afterAll(async () => {
     await redisProxy.stop();
@@ -117,7 +118,7 @@ describe('domain events and jobs while Redis is unreachable', () => {
 
   it('refuses enqueues at once (503, 7053), keeps publishing events, and delivers them once Redis is back', async () => {
     await redisProxy.start();
-    const app = await db.startApp({ ...isolatedRedisEnv('redis-down'), REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`, OUTBOX_POLL_INTERVAL_MS: '100' });
+    const app = await db.startApp({ ...redisEnv, REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`, OUTBOX_POLL_INTERVAL_MS: '100' });
     await redisProxy.stop();
 
     const started = Date.now();

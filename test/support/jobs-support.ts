@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { Redis } from 'ioredis';
 import { type EnvelopeBody, request, type RunningApp } from './app-harness';
-import type { EnvOverrides } from './environment';
+import { type EnvOverrides, testServices } from './environment';
 
 /** Polls until `check` returns something truthy (and returns it), or fails after `timeoutMs`. */
 export async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
@@ -15,9 +16,28 @@ export async function until<T>(what: string, check: () => Promise<T | null | und
   }
 }
 
-/** Keys of the shared Redis this test file owns: queues, sessions, limiter counters. */
+/**
+ * Key prefixes of the shared Redis that one test file owns (queues, sessions, limiter counters),
+ * deleted in an afterAll: finished jobs are kept a day for idempotent enqueue, which would
+ * otherwise pile up on the machine's Redis.
+ */
 export function isolatedRedisEnv(name: string): EnvOverrides {
   const tag = `${name}-${randomBytes(4).toString('hex')}`;
+  afterAll(async () => {
+    const redis = new Redis(testServices.redisUrl);
+    try {
+      for (const pattern of [`e2e-${tag}:*`, `e2e:${tag}:*`]) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          cursor = next;
+          if (keys.length > 0) await redis.del(...keys);
+        } while (cursor !== '0');
+      }
+    } finally {
+      await redis.quit();
+    }
+  });
   return {
     JOBS_PREFIX: `e2e-${tag}`,
     AUTH_KEY_PREFIX: `e2e:${tag}:auth:`,
