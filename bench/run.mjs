@@ -13,6 +13,7 @@ import { createSigner } from 'fast-jwt';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import { apiNodeFlags } from '../scripts/api-node-flags.mjs';
+import { measureQueueScenario, queueScenarios } from './queue-bench.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH_DIR, '..');
@@ -315,7 +316,8 @@ async function main() {
   const startedAt = new Date();
   const selected = selectScenarios();
   const selectedStartup = startupScenarios.filter(matchesFilter);
-  if (selected.length === 0 && selectedStartup.length === 0) {
+  const selectedQueue = queueScenarios.filter(matchesFilter);
+  if (selected.length === 0 && selectedStartup.length === 0 && selectedQueue.length === 0) {
     throw new Error(`BENCH_SCENARIOS=${process.env.BENCH_SCENARIOS} matches no scenario`);
   }
 
@@ -344,6 +346,7 @@ async function main() {
     },
     startup: [],
     rows: [],
+    queue: [],
     checks: [],
   };
 
@@ -366,6 +369,11 @@ async function main() {
       if (aborting) break;
       report.rows.push(...(await measureGroup(group, ctx)));
     }
+    const harness = { log, pinned, startServer, waitReady, stopServer, withDb, slug, config };
+    for (const scenario of selectedQueue) {
+      if (aborting) break;
+      report.queue.push(await measureQueueScenario(scenario, ctx, harness));
+    }
   } finally {
     await releaseAll();
   }
@@ -379,7 +387,7 @@ async function main() {
   const file = writeReport(report, startedAt);
   log(`results: ${path.relative(ROOT, file)} (and bench/results/latest.json); server logs: bench/results/logs/`);
 
-  const failedToRun = [...report.startup, ...report.rows].filter((row) => row.status !== 'ok');
+  const failedToRun = [...report.startup, ...report.rows, ...report.queue].filter((row) => row.status !== 'ok');
   if (failedToRun.length > 0) {
     log(`${failedToRun.length} scenario(s) failed to run: ${failedToRun.map((row) => row.name).join(', ')}`);
     process.exitCode = 1;
@@ -679,7 +687,11 @@ function evaluateTargets(report) {
       add(row, 'startup median ms', row.status === 'ok' ? row.medianMs : null, `<= ${t.maxStartupMs}`, (v) => v <= t.maxStartupMs);
     }
   }
-  for (const row of [...report.rows, ...report.startup]) {
+  for (const row of report.queue) {
+    const t = row.targets;
+    if (t.maxP99Ms != null) add(row, 'lag p99 ms', row.status === 'ok' ? row.lagMs?.p99 : null, `<= ${t.maxP99Ms}`, (v) => v <= t.maxP99Ms);
+  }
+  for (const row of [...report.rows, ...report.startup, ...report.queue]) {
     const own = checks.filter((check) => check.scenario === row.name);
     row.result =
       row.status !== 'ok' ? 'ERROR' : own.length === 0 ? '-' : own.some((check) => check.pass === false) ? 'FAIL' : own.some((check) => check.pass == null) ? 'N/A' : 'PASS';
@@ -1072,6 +1084,33 @@ function printReport(report) {
     if (first) console.log(`first API boot on the empty database (applies migrations, not in the median): ${fmt(first.firstBootMs)} ms`);
     console.log('');
   }
+  if (report.queue.length > 0) {
+    const ceiling = report.queue.find((row) => row.kind === 'redisBenchmark' && row.status === 'ok');
+    printTable(
+      ['jobs and outbox', 'count', 'seconds', 'per second', 'vs ceiling', 'p50 ms', 'p99 ms', 'result'],
+      'lrrrrrrl',
+      report.queue.map((row) =>
+        row.status !== 'ok'
+          ? [row.name, 'did not run', '', '', '', '', '', row.result]
+          : [
+              row.name,
+              row.count ?? '-',
+              fmt(row.seconds, 2),
+              fmt(row.perSecond),
+              row.kind === 'noopJobs' && ceiling ? fmt(row.perSecond / ceiling.perSecond, 3) : '-',
+              fmt(row.lagMs?.p50, 1),
+              fmt(row.lagMs?.p99, 1),
+              row.result,
+            ],
+      ),
+    );
+    for (const row of report.queue.filter((candidate) => candidate.status === 'ok')) console.log(`${row.name}: ${row.summary}`);
+    console.log(
+      'ceiling = the lower of redis-benchmark\'s LPUSH and RPOP rates (10 clients) in this run; a job costs several Redis round trips ' +
+        '(add, fetch, lock, finish), so the ratio shows what share of one command per job the queue reaches',
+    );
+    console.log('');
+  }
   if (report.checks.length > 0) {
     console.log('targets:');
     for (const check of report.checks) {
@@ -1079,7 +1118,7 @@ function printReport(report) {
       console.log(`  ${mark}  ${check.scenario}: ${check.check} ${check.actual ?? '-'} (target ${check.limit})`);
     }
   }
-  const failed = [...report.rows, ...report.startup].filter((row) => row.status !== 'ok');
+  const failed = [...report.rows, ...report.startup, ...report.queue].filter((row) => row.status !== 'ok');
   for (const row of failed) console.log(`ERROR ${row.name}: ${row.error.split('\n')[0]}`);
   console.log('');
 }

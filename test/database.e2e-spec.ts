@@ -9,12 +9,14 @@ import { AdminAccount } from '../apps/api/src/admin/entities/admin-account.entit
 import { AuditLog } from '../apps/api/src/admin/entities/audit-log.entity';
 import { AuthSession } from '../apps/api/src/auth/entities/auth-session.entity';
 import { User } from '../apps/api/src/user/entities/user.entity';
+import { HandledEvent } from '../libs/events/src/entities/handled-event.entity';
+import { OutboxEvent } from '../libs/events/src/entities/outbox-event.entity';
 import { BUILT_MIGRATE_CLI } from './support/child-app';
 import { productionEnv } from './support/environment';
 import { useTestDatabase } from './support/test-database';
 
 // every entity the API registers: the schema checks below compare all of them with the migrations
-const ALL_ENTITIES = [User, AuthSession, AdminAccount, AuditLog];
+const ALL_ENTITIES = [User, AuthSession, AdminAccount, AuditLog, OutboxEvent, HandledEvent];
 
 function mysqlDataSource(databaseName: string, migrationsRun: boolean): DataSource {
   const config = loadDatabaseConfig(productionEnv(databaseName) as NodeJS.ProcessEnv);

@@ -3,6 +3,7 @@ import { AuthError } from '../apps/api/src/auth/auth.errors';
 import { UserError } from '../apps/api/src/user/user.errors';
 import { CommonError } from '../libs/http/src/common.errors';
 import { IdempotencyError } from '../libs/http/src/idempotency/idempotency.types';
+import { JobsError } from '../libs/jobs/src/jobs.errors';
 import { ResilienceError } from '../libs/resilience/src/resilience.errors';
 import { WechatError } from '../libs/wechat/src/wechat.errors';
 import { request, type EnvelopeBody, type RunningApp, startApp } from './support/app-harness';
@@ -43,7 +44,7 @@ interface DocumentedOperation {
 }
 
 // every error table of the service: a documented code must be one of these, with the same status
-const ERROR_TABLES = [CommonError, AuthError, UserError, WechatError, ResilienceError, IdempotencyError];
+const ERROR_TABLES = [CommonError, AuthError, UserError, WechatError, ResilienceError, IdempotencyError, JobsError];
 const KNOWN_ERRORS = new Map<number, { status: number; message: string }>();
 for (const table of ERROR_TABLES) {
   for (const definition of Object.values(table)) {

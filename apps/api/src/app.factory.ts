@@ -23,6 +23,7 @@ import {
   type HttpHistogram,
   installRequestObservability,
   ObservabilityConfig,
+  serveProbesOnly,
 } from '@app/observability';
 import {
   circuitBreakerContract,
@@ -62,6 +63,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
   );
   app.useLogger(app.get(AppLogger));
   app.flushLogs();
+  // before any route is registered: a worker process answers only health and metrics
+  if (bootConfig.role === 'worker') serveProbesOnly(app.getHttpAdapter().getInstance());
 
   const config = app.get(ConfigService);
   const appConfig = config.getOrThrow<AppConfig>('app');

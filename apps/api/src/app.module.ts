@@ -2,7 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TwoLevelCacheModule } from '@app/cache';
 import { DatabaseModule } from '@app/database';
+import { EventsModule } from '@app/events';
 import { IdempotencyModule } from '@app/http';
+import { JobsModule } from '@app/jobs';
 import { ObservabilityModule } from '@app/observability';
 import { RedisModule } from '@app/redis';
 import { CircuitBreakerModule, CircuitBreakerRegistry, RateLimitModule } from '@app/resilience';
@@ -40,6 +42,9 @@ export class AppModule {
           connectionGate: { inject: [CircuitBreakerRegistry], useFactory: (breakers: CircuitBreakerRegistry) => breakers.for('database') },
         }),
         RedisModule,
+        // job queues and domain events: workers and the outbox relay run unless APP_ROLE=api
+        JobsModule.forRoot(),
+        EventsModule,
         TwoLevelCacheModule,
         CircuitBreakerModule,
         WechatModule,

@@ -1,7 +1,9 @@
 import { cacheConfig } from '@app/cache';
 import { type AnyConfigNamespace, appConfig } from '@app/config';
 import { databaseConfig } from '@app/database';
+import { eventsConfig } from '@app/events';
 import { httpConfig } from '@app/http';
+import { jobsConfig } from '@app/jobs';
 import { observabilityConfig } from '@app/observability';
 import { redisConfig } from '@app/redis';
 import { circuitBreakerConfig, rateLimitConfig } from '@app/resilience';
@@ -24,4 +26,6 @@ export const configurations: readonly AnyConfigNamespace[] = [
   circuitBreakerConfig,
   authConfig,
   wechatConfig,
+  jobsConfig,
+  eventsConfig,
 ];

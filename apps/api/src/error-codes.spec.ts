@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { AccessError, CommonError, ERROR_BLOCKS, errorBlockOf, type ErrorDefinition, IdempotencyError } from '@app/http';
 // the files, not the lib indexes: those load Nest modules Jest cannot load (ADR 0003)
 import { DatabaseError } from '@app/resilience/dependencies/database.errors';
+import { JobsError } from '@app/jobs/jobs.errors';
 import { RedisError } from '@app/resilience/dependencies/redis.errors';
 import { ResilienceError } from '@app/resilience/resilience.errors';
 import { WechatError } from '@app/wechat/wechat.errors';
@@ -17,6 +18,7 @@ const TABLES: Record<string, Readonly<Record<string, ErrorDefinition>>> = {
   ResilienceError,
   DatabaseError,
   RedisError,
+  JobsError,
   WechatError,
   AuthError,
   UserError,

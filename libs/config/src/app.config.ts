@@ -4,6 +4,14 @@ import { defineConfig } from './define-config';
 import { ConfigValidationError, parseEnv, ToBoolean, ToInteger } from './env-parsing';
 import { resolveProfile, RuntimeProfile } from './profile';
 
+/**
+ * What one process of the same build does: `all` serves HTTP and runs the job workers and the
+ * outbox relay; `api` only serves HTTP (it still enqueues jobs and writes outbox rows); `worker`
+ * runs the workers and the relay and serves nothing but health and metrics.
+ */
+export const APP_ROLES = ['all', 'api', 'worker'] as const;
+export type AppRole = (typeof APP_ROLES)[number];
+
 class AppEnv {
   @IsOptional()
   @IsIn(['development', 'production', 'test'])
@@ -54,6 +62,10 @@ class AppEnv {
   @ToBoolean()
   @IsBoolean()
   ENABLE_TEST_ROUTES?: boolean;
+
+  @IsOptional()
+  @IsIn(APP_ROLES, { message: `APP_ROLE must be one of ${APP_ROLES.join(', ')}` })
+  APP_ROLE?: AppRole;
 }
 
 export interface AppConfig {
@@ -76,6 +88,7 @@ export interface AppConfig {
   docsEnabled: boolean;
   /** Diagnostics routes used by the e2e suite (slow request, echo, crash); never in production. */
   testRoutesEnabled: boolean;
+  role: AppRole;
 }
 
 export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
@@ -85,8 +98,14 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (isProduction && parsed.ENABLE_TEST_ROUTES) {
     throw new ConfigValidationError(['ENABLE_TEST_ROUTES must not be true when NODE_ENV=production']);
   }
+  const profile = resolveProfile(env);
+  const role = parsed.APP_ROLE ?? 'all';
+  if (profile === 'embedded' && role !== 'all') {
+    // the embedded profile's queue lives in one process: an api process would enqueue jobs no worker ever sees
+    throw new ConfigValidationError([`APP_ROLE=${role} needs the production profile (Redis); the embedded profile runs everything in one process`]);
+  }
   return {
-    profile: resolveProfile(env),
+    profile,
     nodeEnv,
     isProduction,
     port: parsed.PORT ?? 3000,
@@ -97,6 +116,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     shutdownForceExitMs: parsed.SHUTDOWN_FORCE_EXIT_MS ?? 5_000,
     docsEnabled: parsed.DOCS_ENABLED ?? !isProduction,
     testRoutesEnabled: parsed.ENABLE_TEST_ROUTES ?? false,
+    role,
   };
 }
 

@@ -95,3 +95,25 @@ describe('loadAppConfig', () => {
     expect(() => loadAppConfig({ SHUTDOWN_FORCE_EXIT_MS: 'never' })).toThrow(/SHUTDOWN_FORCE_EXIT_MS/);
   });
 });
+
+describe('APP_ROLE', () => {
+  const production = { DB_HOST: 'db', REDIS_URL: 'redis://r:6379' };
+
+  it('defaults to all, which runs HTTP, workers and the relay in one process', () => {
+    expect(loadAppConfig({}).role).toBe('all');
+    expect(loadAppConfig(production).role).toBe('all');
+  });
+
+  it('accepts api and worker in the production profile', () => {
+    expect(loadAppConfig({ ...production, APP_ROLE: 'worker' }).role).toBe('worker');
+    expect(loadAppConfig({ ...production, APP_ROLE: 'api' }).role).toBe('api');
+  });
+
+  it('names the variable and the choices for anything else', () => {
+    expect(() => loadAppConfig({ ...production, APP_ROLE: 'workers' })).toThrow(/APP_ROLE must be one of all, api, worker/);
+  });
+
+  it('refuses a split role in the embedded profile, whose queue lives in one process', () => {
+    expect(() => loadAppConfig({ APP_ROLE: 'api' })).toThrow(/APP_ROLE=api needs the production profile/);
+  });
+});

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel.js';
@@ -25,6 +26,18 @@ export function isRetryableTransactionError(error: unknown): boolean {
  * deadlock victim is retried with jittered backoff, because under concurrent order
  * submission InnoDB picks victims and the right answer is to try again, not to 500.
  */
+/**
+ * SQLite (the embedded profile) has one connection, and TypeORM turns a transaction begun while
+ * another is open into a savepoint inside it: one unit of work's rollback would undo another's
+ * "committed" work. There, units of work take turns; one started inside another (same async
+ * context) runs inside it, as before.
+ */
+interface SqliteTurns {
+  tail: Promise<unknown>;
+  inside: AsyncLocalStorage<true>;
+}
+const sqliteTurns = new WeakMap<DataSource, SqliteTurns>();
+
 @Injectable()
 export class TransactionRunner {
   private readonly logger = new Logger(TransactionRunner.name);
@@ -32,6 +45,20 @@ export class TransactionRunner {
   constructor(private readonly dataSource: DataSource) {}
 
   async run<T>(work: (manager: EntityManager) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    if (this.dataSource.options.type !== 'better-sqlite3') return this.runWithRetries(work, options);
+    let turns = sqliteTurns.get(this.dataSource);
+    if (!turns) {
+      turns = { tail: Promise.resolve(), inside: new AsyncLocalStorage<true>() };
+      sqliteTurns.set(this.dataSource, turns);
+    }
+    if (turns.inside.getStore()) return this.runWithRetries(work, options);
+    const { inside } = turns;
+    const mine = turns.tail.then(() => inside.run(true, () => this.runWithRetries(work, options)));
+    turns.tail = mine.catch(() => undefined);
+    return mine;
+  }
+
+  private async runWithRetries<T>(work: (manager: EntityManager) => Promise<T>, options: TransactionOptions): Promise<T> {
     const retries = options.retries ?? 2;
     for (let attempt = 0; ; attempt += 1) {
       try {

@@ -8,7 +8,7 @@ export interface ErrorBlock {
  * Every module's error-code block, in one place: a new module adds its block here and names it
  * in `defineErrors('<block>', { … })`; apps/api/src/error-codes.spec.ts checks that each table
  * stays inside its block, that no code is used twice and that no blocks overlap. A block never
- * moves or shrinks once a code in it has shipped. Not assigned yet: 2200-2999, 7050-7999.
+ * moves or shrinks once a code in it has shipped. Not assigned yet: 2200-2999, 7060-7999.
  */
 export const ERROR_BLOCKS = {
   common: { first: 1000, last: 1999 },
@@ -23,6 +23,7 @@ export const ERROR_BLOCKS = {
   idempotency: { first: 7020, last: 7029 },
   database: { first: 7030, last: 7039 },
   redis: { first: 7040, last: 7049 },
+  jobs: { first: 7050, last: 7059 },
 } as const satisfies Record<string, ErrorBlock>;
 
 export type ErrorBlockName = keyof typeof ERROR_BLOCKS;

@@ -15,3 +15,4 @@ export { ReadinessState } from './readiness.state';
 export { AppLogger } from './app-logger';
 export { HistogramSeries, SeriesHistogram } from './series-histogram';
 export { flushTallies, tallyCounter } from './counter-tally';
+export { PROBE_ROUTES, serveProbesOnly } from './probe-routes';

@@ -1,17 +1,15 @@
 import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Patch, Post, Query, Req } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Repository } from 'typeorm';
-import { ApiErrors, AppError, CurrentPrincipal, type Principal, Public, Roles } from '@app/http';
+import { ApiErrors, CurrentPrincipal, type Principal, Public, Roles } from '@app/http';
 import { RateLimitPolicy } from '@app/resilience';
 import { AuthError } from '../auth';
 import { UserError } from '../user';
 import { type AdminLoginResult, AdminAuthService } from './admin-auth.service';
 import { AdminUsersService } from './admin-users.service';
-import { type AuditActor, AuditLogService } from './audit-log.service';
+import { AuditActors } from './audit-actors';
+import { AuditLogService } from './audit-log.service';
 import { AdminLoginDto, AdminUpdateUserDto, AdminUserQueryDto, AuditLogQueryDto } from './dto/admin.dto';
-import { AdminAccount } from './entities/admin-account.entity';
 
 @ApiTags('admin')
 @Controller('auth/admin')
@@ -38,7 +36,7 @@ export class AdminController {
   constructor(
     private readonly adminUsers: AdminUsersService,
     private readonly auditLogs: AuditLogService,
-    @InjectRepository(AdminAccount) private readonly accounts: Repository<AdminAccount>,
+    private readonly actors: AuditActors,
   ) {}
 
   @Get('users')
@@ -62,19 +60,12 @@ export class AdminController {
     @Body() body: AdminUpdateUserDto,
     @Req() request: FastifyRequest,
   ) {
-    return this.adminUsers.setDisabled(await this.actor(principal, request), id, body.disabled);
+    return this.adminUsers.setDisabled(await this.actors.of(principal, request), id, body.disabled);
   }
 
   @Get('audit-logs')
   @ApiOperation({ summary: 'Audit trail of admin writes, newest first, filterable' })
   logs(@Query() query: AuditLogQueryDto) {
     return this.auditLogs.list({ ...query, page: query.page ?? 1, pageSize: query.pageSize ?? 20 });
-  }
-
-  private async actor(principal: Principal, request: FastifyRequest): Promise<AuditActor> {
-    if (principal.kind !== 'admin') throw new AppError(AuthError.Forbidden);
-    const account = await this.accounts.findOne({ where: { id: principal.id } });
-    if (!account) throw new AppError(AuthError.SessionEnded);
-    return { id: account.id, username: account.username, ip: request.ip, requestId: String(request.id) };
   }
 }

@@ -6,20 +6,25 @@ import { type AuthConfig, AuthModule } from '../auth';
 import { UserModule } from '../user';
 import { AdminAuthService, LOGIN_ATTEMPT_STORE } from './admin-auth.service';
 import { AdminAuthController, AdminController } from './admin.controller';
+import { AdminJobsController } from './admin-jobs.controller';
+import { AdminJobsService } from './admin-jobs.service';
 import { AdminUsersService } from './admin-users.service';
+import { AuditActors } from './audit-actors';
 import { AuditLogService } from './audit-log.service';
 import { AdminAccount } from './entities/admin-account.entity';
 import { AuditLog } from './entities/audit-log.entity';
 import { type LoginAttemptStore, MemoryLoginAttemptStore, RedisLoginAttemptStore } from './login-attempts';
 
-/** The dashboard: admin accounts and sign-in, user management, the audit log. */
+/** The dashboard: admin accounts and sign-in, user management, the dead-letter list of jobs, the audit log. */
 @Module({
   imports: [TypeOrmModule.forFeature([AdminAccount, AuditLog]), AuthModule, UserModule],
-  controllers: [AdminAuthController, AdminController],
+  controllers: [AdminAuthController, AdminController, AdminJobsController],
   providers: [
     AdminAuthService,
     AdminUsersService,
     AuditLogService,
+    AuditActors,
+    AdminJobsService,
     {
       provide: LOGIN_ATTEMPT_STORE,
       inject: [RedisService, ConfigService],

@@ -1,6 +1,12 @@
 import { InitUsers1763942400000 } from './1763942400000-init-users';
 import { AdminAccountsAndAuditLogs1764000000000 } from './1764000000000-admin-accounts-and-audit-logs';
 import { AuthSessions1764100000000 } from './1764100000000-auth-sessions';
+import { OutboxAndHandledEvents1764600000000 } from './1764600000000-outbox-and-handled-events';
 
 /** Every migration, oldest first. Listed explicitly so the build needs no file globbing. */
-export const migrations = [InitUsers1763942400000, AdminAccountsAndAuditLogs1764000000000, AuthSessions1764100000000];
+export const migrations = [
+  InitUsers1763942400000,
+  AdminAccountsAndAuditLogs1764000000000,
+  AuthSessions1764100000000,
+  OutboxAndHandledEvents1764600000000,
+];

@@ -1,0 +1,56 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { DiagnosticRecordPayload } from '../diagnostic-work';
+
+export class EnqueueDiagnosticJobDto extends DiagnosticRecordPayload {
+  @IsOptional()
+  @Matches(/^(?!\d+$)[A-Za-z0-9_.-]{1,64}$/)
+  id?: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  delayMs?: number;
+
+  /** Epoch milliseconds; wins over delayMs. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  runAt?: number;
+}
+
+export class CountDto {
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  count!: number;
+}
+
+export class JobRunsQueryDto {
+  @Matches(/^[\w.-]{1,64}$/)
+  key!: string;
+}
+
+export class PlaceDiagnosticOrderDto {
+  @Matches(/^[\w.-]{1,64}$/)
+  orderRef!: string;
+}
+
+export class PlaceDiagnosticOrdersDto {
+  @Matches(/^[\w.-]{1,40}$/)
+  prefix!: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  count!: number;
+
+  /** Orders (and events) per transaction. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  perTransaction?: number;
+}

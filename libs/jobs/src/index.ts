@@ -1,0 +1,11 @@
+export { defineJob, JOB_TYPE_NAME, type AnyJobType, type JobType, type JobTypeOptions, type PayloadClass } from './job-type';
+export { JobHandler, type JobContext, type JobHandlerFunction } from './job-handler.decorator';
+export { JobTimeoutError, PermanentJobError } from './job-errors';
+export { InvalidPayloadError, toStoredPayload, validatePayload } from './payload-validation';
+export { JOB_ID, Jobs, type EnqueueOptions, type RepeatEvery } from './jobs.service';
+export { DeadLetters, type DeadLetterPage, type DeadLetterQuery, type DeadLetterView } from './dead-letters';
+export { JobRegistry, type RegisteredJobType } from './job-registry';
+export { JobsError } from './jobs.errors';
+export { jobsConfig, loadJobsConfig, type JobsConfig } from './jobs.config';
+export { JOBS_QUEUE_JOBS, JOBS_RUN_DURATION_SECONDS } from './jobs.metrics';
+export { JobsModule } from './jobs.module';
