@@ -39,3 +39,4 @@ export {
   type RouteContract,
   type RouteFacts,
 } from './openapi/route-contract';
+export { answerNotServedHere } from './method-not-allowed';

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { answerNotServedHere } from '@app/http';
 
 /** What an APP_ROLE=worker process serves: the probes Kubernetes and Prometheus call. */
 export const PROBE_ROUTES: ReadonlySet<string> = new Set(['/health/live', '/health/ready', '/metrics']);
@@ -11,8 +12,6 @@ export const PROBE_ROUTES: ReadonlySet<string> = new Set(['/health/live', '/heal
 export function serveProbesOnly(fastify: FastifyInstance): void {
   fastify.addHook('onRoute', (route) => {
     if (PROBE_ROUTES.has(route.url)) return;
-    route.handler = function notServedByWorkers(_request, reply) {
-      reply.callNotFound();
-    };
+    route.handler = answerNotServedHere;
   });
 }
