@@ -3,9 +3,11 @@ import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { defineEvent, type EventContext, OnEvent } from '@app/events';
 import { defineJob, type JobContext, JobHandler, PermanentJobError } from '@app/jobs';
+import { IsCleanText } from '@app/http';
 
 export class DiagnosticRecordPayload {
   @Matches(/^[\w.-]{1,64}$/)
+  @IsCleanText()
   key!: string;
 
   /** Runs that throw before one succeeds (retried with backoff). */

@@ -1,10 +1,12 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsCleanText } from '@app/http';
 import { DiagnosticRecordPayload } from '../diagnostic-work';
 
 export class EnqueueDiagnosticJobDto extends DiagnosticRecordPayload {
   @IsOptional()
   @Matches(/^(?!\d+$)[A-Za-z0-9_.-]{1,64}$/)
+  @IsCleanText()
   id?: string;
 
   @IsOptional()
@@ -29,16 +31,19 @@ export class CountDto {
 
 export class JobRunsQueryDto {
   @Matches(/^[\w.-]{1,64}$/)
+  @IsCleanText()
   key!: string;
 }
 
 export class PlaceDiagnosticOrderDto {
   @Matches(/^[\w.-]{1,64}$/)
+  @IsCleanText()
   orderRef!: string;
 }
 
 export class PlaceDiagnosticOrdersDto {
   @Matches(/^[\w.-]{1,40}$/)
+  @IsCleanText()
   prefix!: string;
 
   @IsInt()
