@@ -6,7 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { getToken } from '@willsoto/nestjs-prometheus';
 import { PinoLogger } from 'nestjs-pino';
 import { AppConfig, loadAppConfig, loadDotEnvFile, validateAll } from '@app/config';
-import { DatabaseConfig } from '@app/database';
+import { DatabaseConfig, redactDatabaseErrorText } from '@app/database';
 import {
   AllExceptionsFilter,
   createApiDocument,
@@ -16,6 +16,7 @@ import {
   installEnvelope,
   loadHttpConfig,
   registerErrorClassifier,
+  registerErrorTextRedactor,
 } from '@app/http';
 import {
   AppLogger,
@@ -72,6 +73,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
   // each dependency's errors are mapped once, by the lib that talks to it: 503/504 with a code, never 500
   registerErrorClassifier(classifyDatabaseError);
   registerErrorClassifier(classifyRedisError);
+  // and what their errors may say in a log line: a database quotes the offending value
+  registerErrorTextRedactor(redactDatabaseErrorText);
   app.useGlobalFilters(new AllExceptionsFilter());
   installEnvelope(app.getHttpAdapter().getInstance(), { rawPathPrefixes: appConfig.docsEnabled ? ['/docs'] : [] });
   const authConfig = config.getOrThrow<AuthConfig>('auth');
