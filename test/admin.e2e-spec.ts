@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { createWechatEmulator } from '../apps/wechat-emulator/src/emulator';
 import { type EnvelopeBody, request, type RunningApp } from './support/app-harness';
 import { productionEnv } from './support/environment';
+import { signedHeaders } from './support/signing';
 import { useTestDatabase } from './support/test-database';
 
 interface Page<T> {
@@ -45,12 +46,12 @@ describe('admin (accounts, RBAC, audit log)', () => {
   const wechatLogin = async (openid: string) => {
     const code = `u-${randomBytes(6).toString('hex')}`;
     await control('codes', { code, openid, session_key: randomBytes(16).toString('base64') });
-    return call<{ accessToken: string; user: { id: number } }>('POST', '/auth/wechat/login', { code });
+    return call<{ accessToken: string; signKey: string; user: { id: number } }>('POST', '/auth/wechat/login', { code });
   };
   const userLogin = async (openid = `o-${randomBytes(6).toString('hex')}`) => {
     const response = await wechatLogin(openid);
     expect(response.status).toBe(200);
-    return { ...(response.body.data as { accessToken: string; user: { id: number } }), openid };
+    return { ...(response.body.data as { accessToken: string; signKey: string; user: { id: number } }), openid };
   };
 
   beforeAll(async () => {
@@ -157,7 +158,14 @@ describe('admin (accounts, RBAC, audit log)', () => {
     const code = `pn-${randomBytes(4).toString('hex')}`;
     const user = await userLogin();
     await control('phones', { code, phoneNumber: '13812345678' });
-    expect((await call('POST', '/users/me/phone', { code }, user.accessToken)).status).toBe(200);
+    // phone binding is a signed request (AUTH_SIGNING=sensitive, the default)
+    const phoneBody = JSON.stringify({ code });
+    const bound = await request(api('/users/me/phone'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${user.accessToken}`, ...signedHeaders(user.signKey, 'POST', '/api/v1/users/me/phone', phoneBody) },
+      body: phoneBody,
+    });
+    expect(bound.status).toBe(200);
     await call('PATCH', '/users/me', { nickname: '测试用户' }, user.accessToken);
 
     const byTail = await call<Page<{ id: number; phone: string }>>('GET', '/admin/users?search=5678', undefined, admin.accessToken);

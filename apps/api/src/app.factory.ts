@@ -78,7 +78,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
   app.useGlobalFilters(new AllExceptionsFilter());
   installEnvelope(app.getHttpAdapter().getInstance(), { rawPathPrefixes: appConfig.docsEnabled ? ['/docs'] : [] });
   const authConfig = config.getOrThrow<AuthConfig>('auth');
-  installBodyHashing(app.getHttpAdapter().getInstance(), { everyRoute: authConfig.signingRequired });
+  if (authConfig.signing !== 'off') installBodyHashing(app.getHttpAdapter().getInstance(), { everyRoute: authConfig.signing === 'all' });
   installRequestObservability(app.getHttpAdapter().getInstance(), {
     logger: observability.httpLogEnabled ? PinoLogger.root : null,
     histogram: observability.metricsEnabled

@@ -18,7 +18,7 @@ const config: AuthConfig = {
   accessTtlS: 900,
   refreshTtlS: 30 * 86_400,
   keyPrefix: 'auth:',
-  signingRequired: false,
+  signing: 'sensitive',
   maxSessionsPerAccount: 3,
 };
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Headers, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, CurrentPrincipal, type Principal, Public, requireUser } from '@app/http';
+import { ApiErrors, CurrentPrincipal, type Principal, Public, requireUser, Signed } from '@app/http';
 import { RateLimitPolicy } from '@app/resilience';
 import { WechatCallErrors, WechatError } from '@app/wechat';
 import { AuthSessionService, type IssuedTokens } from './auth-session.service';
@@ -47,6 +47,8 @@ export class AuthController {
 
   @Post('wechat/decrypt')
   @HttpCode(200)
+  @Signed()
+  @RateLimitPolicy.wechatSession()
   @ApiBearerAuth()
   @ApiOperation({ summary: "Decrypt WeChat open data with this session's session_key (watermark appid checked)" })
   @ApiErrors(AuthError.Forbidden, AuthError.NoWechatSession, AuthError.WechatSignatureMismatch, AuthError.WechatDataInvalid)
