@@ -103,6 +103,28 @@ describe('admin (accounts, RBAC, audit log)', () => {
     expect((await adminLogin('root-admin', 'correct horse battery')).status).toBe(200);
   });
 
+  it('counts sign-in attempts before checking them: of 10 parallel wrong passwords, 5 are checked and 5 refused', async () => {
+    // its own counters (AUTH_KEY_PREFIX) and client addresses (X-Forwarded-For from a trusted proxy)
+    const racing = await db.startApp({ ...env, AUTH_KEY_PREFIX: `e2e:admin-race:${randomBytes(4).toString('hex')}:`, TRUSTED_PROXIES: '127.0.0.1' });
+    const attempt = (username: string, password: string, ip: string) =>
+      request<EnvelopeBody>(`${racing.baseUrl}/api/v1/auth/admin/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+        body: JSON.stringify({ username, password }),
+      });
+    expect(createAdmin('raceme', 'the right password').status).toBe(0);
+    const burst = await Promise.all(Array.from({ length: 10 }, (_, i) => attempt('raceme', `wrong guess ${i}`, '203.0.113.50')));
+    const tally = (codes: number[]) => codes.reduce<Record<number, number>>((counts, code) => ({ ...counts, [code]: (counts[code] ?? 0) + 1 }), {});
+    expect(tally(burst.map((response) => response.body.code))).toEqual({ 2008: 5, 2009: 5 });
+    expect((await attempt('raceme', 'the right password', '203.0.113.51')).body.code).toBe(2009);
+
+    // per client address, IPv6 by /64: 20 failures from one /64 lock it, whatever the address
+    const failures = await Promise.all(Array.from({ length: 20 }, (_, i) => attempt(`nobody${i}`, 'wrong password!!', `2001:db8:5:6::${(i + 1).toString(16)}`)));
+    expect(failures.map((response) => response.body.code)).toEqual(Array(20).fill(2008));
+    expect((await attempt('root-admin', 'correct horse battery', '2001:db8:5:6:ffff:ffff:ffff:ffff')).body.code).toBe(2009);
+    expect((await attempt('root-admin', 'correct horse battery', '2001:db8:5:7::1')).status).toBe(200);
+  });
+
   it('keeps mini-program users out of admin routes (403) and lets operators read but not write', async () => {
     const user = await userLogin();
     const asUser = await call('GET', '/admin/users', undefined, user.accessToken);

@@ -9,6 +9,7 @@ export { createFastifyAdapter } from './fastify-adapter';
 export { jsonTextOf, rememberJsonText } from './json-text';
 export { httpConfig, loadHttpConfig, type HttpConfig } from './http.config';
 export { REQUEST_ID_HEADER, requestIdFor } from './request-id';
+export { ipBucket } from './client-ip';
 export {
   type ErrorTextRedactor,
   loggableError,
