@@ -23,6 +23,7 @@ import {
   HTTP_SERVER_REQUESTS_SECONDS,
   type HttpHistogram,
   installRequestObservability,
+  loadObservabilityConfig,
   ObservabilityConfig,
 } from '@app/observability';
 import {
@@ -52,10 +53,12 @@ export async function createApp(): Promise<NestFastifyApplication> {
   const embeddedWechat = await startEmbeddedWechatEmulator(env);
   // Read before Nest starts: the adapter and the module list depend on them.
   const bootConfig = loadAppConfig(env);
+  const metricsPort = loadObservabilityConfig(env).metricsPort;
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({
       testRoutesEnabled: bootConfig.testRoutesEnabled,
       rateLimitEnabled: loadRateLimitConfig(env).enabled,
+      metricsServer: metricsPort === null ? null : { host: bootConfig.host, port: metricsPort },
     }),
     createFastifyAdapter(loadHttpConfig(env)),
     { bufferLogs: true, abortOnError: false },
