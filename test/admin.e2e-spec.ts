@@ -86,6 +86,7 @@ describe('admin (accounts, RBAC, audit log)', () => {
     const ok = await adminLogin('root-admin', 'correct horse battery');
     expect(ok.status).toBe(200);
     expect(ok.body.data).toMatchObject({ tokenType: 'Bearer', admin: { username: 'root-admin', role: 'admin' } });
+    expect(ok.headers.get('cache-control')).toBe('no-store');
 
     const wrong = await adminLogin('root-admin', 'wrong password!!');
     const unknown = await adminLogin('nobody-here', 'wrong password!!');

@@ -138,6 +138,22 @@ describe('auth (MariaDB + Redis + WeChat emulator)', () => {
     expect(second.user).toMatchObject({ id: first.user.id, isNew: false });
   });
 
+  it('marks token responses no-store, and every response nosniff', async () => {
+    const code = `code-${randomBytes(6).toString('hex')}`;
+    await control('codes', { code, openid: `o-${randomBytes(6).toString('hex')}`, session_key: randomBytes(16).toString('base64') });
+    const signIn = await post<Tokens>('/auth/wechat/login', { code });
+    expect(signIn.status).toBe(200);
+    const refreshed = await post<Tokens>('/auth/refresh', { refreshToken: signIn.body.data?.refreshToken });
+    expect(refreshed.status).toBe(200);
+    for (const response of [signIn, refreshed]) {
+      expect([response.headers.get('cache-control'), response.headers.get('x-content-type-options')]).toEqual(['no-store', 'nosniff']);
+    }
+    // everything else: nosniff, whatever the status
+    for (const response of [await get('/ping'), await get('/users/me'), await request(`${app.baseUrl}/no/such/route`), await post('/auth/refresh', { refreshToken: 'A'.repeat(64) })]) {
+      expect([response.status, response.headers.get('x-content-type-options')]).toEqual([response.status, 'nosniff']);
+    }
+  });
+
   it.each([
     [40029, 401, 2101],
     [40163, 401, 2102],

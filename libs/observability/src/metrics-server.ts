@@ -53,7 +53,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     }
     try {
       const body = await register.metrics();
-      response.writeHead(200, { 'content-type': register.contentType }).end(request.method === 'HEAD' ? undefined : body);
+      response.writeHead(200, { 'content-type': register.contentType, 'x-content-type-options': 'nosniff' }).end(request.method === 'HEAD' ? undefined : body);
     } catch (error) {
       this.logger.error({ err: (error as Error).message }, 'metrics could not be collected');
       response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics could not be collected\n');
