@@ -364,6 +364,43 @@ describe('auth (MariaDB + Redis + WeChat emulator)', () => {
     }
   });
 
+  it('rotates the token secret without signing anyone out: tokens of the previous secret work until they expire', async () => {
+    const rotated = await db.startApp({
+      WECHAT_APP_ID: appId,
+      WECHAT_APP_SECRET: 'auth-e2e-secret',
+      WECHAT_API_BASE: emulatorUrl,
+      AUTH_KEY_PREFIX: authKeyPrefix,
+      AUTH_JWT_SECRET: 'e2e-rotated-jwt-secret-abcdefghijklmnopqrstuvwxyz',
+      AUTH_JWT_PREVIOUS_SECRET: TEST_JWT_SECRET,
+      RATE_LIMIT_KEY_PREFIX: `e2e:rl:auth-rot:${randomBytes(4).toString('hex')}:`,
+    });
+    try {
+      const me = (base: string, token: string) => request<EnvelopeBody>(`${base}/api/v1/users/me`, { headers: { authorization: `Bearer ${token}` } });
+      // signed before the rotation (by an instance with the old secret): still good
+      const before = await login();
+      expect((await me(rotated.baseUrl, before.accessToken)).status).toBe(200);
+      // signed after it, with the new secret, named in kid
+      const code = `code-${randomBytes(6).toString('hex')}`;
+      await control('codes', { code, openid: `o-${randomBytes(6).toString('hex')}`, session_key: randomBytes(16).toString('base64') });
+      const after = await request<EnvelopeBody<Tokens>>(`${rotated.baseUrl}/api/v1/auth/wechat/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code }),
+      });
+      const token = after.body.data!.accessToken;
+      expect((await me(rotated.baseUrl, token)).status).toBe(200);
+      expect((jwt.decode(token, { complete: true })?.header.kid ?? '') !== (jwt.decode(before.accessToken, { complete: true })?.header.kid ?? '')).toBe(true);
+      // an instance that never had the new secret refuses its tokens
+      expect((await me(app.baseUrl, token)).body.code).toBe(2002);
+      // the previous secret can sign nothing new: a token it signs that claims the new kid is refused
+      const { kid } = jwt.decode(token, { complete: true })!.header;
+      const forged = jwt.sign(jwt.decode(token) as object, TEST_JWT_SECRET, { algorithm: 'HS256', keyid: kid });
+      expect((await me(rotated.baseUrl, forged)).body.code).toBe(2002);
+    } finally {
+      await rotated.close();
+    }
+  });
+
   it('forbids a mini-program user on an admin-only route (403)', async () => {
     const session = await login();
     const response = await get('/diagnostics/access/admin-only', session.accessToken);

@@ -23,3 +23,14 @@ describe('loadAuthConfig: AUTH_SIGNING', () => {
     expect([signsRoute('off', false), signsRoute('off', true)]).toEqual([false, false]);
   });
 });
+
+describe('loadAuthConfig: AUTH_JWT_PREVIOUS_SECRET', () => {
+  const current = 'c'.repeat(32);
+  it('keeps the secret before the last rotation, which must differ from the current one', () => {
+    expect(loadAuthConfig({ AUTH_JWT_SECRET: current, AUTH_JWT_PREVIOUS_SECRET: 'p'.repeat(32) }).jwtPreviousSecret).toBe('p'.repeat(32));
+    expect(loadAuthConfig({ AUTH_JWT_SECRET: current }).jwtPreviousSecret).toBeNull();
+    expect(() => loadAuthConfig({ AUTH_JWT_SECRET: current, AUTH_JWT_PREVIOUS_SECRET: current })).toThrow(/AUTH_JWT_PREVIOUS_SECRET/);
+    expect(() => loadAuthConfig({ AUTH_JWT_PREVIOUS_SECRET: 'p'.repeat(32) })).toThrow(/AUTH_JWT_PREVIOUS_SECRET/);
+    expect(() => loadAuthConfig({ AUTH_JWT_SECRET: current, AUTH_JWT_PREVIOUS_SECRET: 'short' })).toThrow(/at least 32 characters/);
+  });
+});

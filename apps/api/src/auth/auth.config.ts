@@ -30,6 +30,11 @@ class AuthEnv {
   @MinLength(32, { message: 'AUTH_JWT_SECRET must be at least 32 characters' })
   AUTH_JWT_SECRET?: string;
 
+  /** The secret before the last rotation: tokens it signed stay valid until they expire (docs/security.md). */
+  @IsOptional()
+  @MinLength(32, { message: 'AUTH_JWT_PREVIOUS_SECRET must be at least 32 characters' })
+  AUTH_JWT_PREVIOUS_SECRET?: string;
+
   @IsOptional()
   @ToInteger()
   @IsInt()
@@ -69,6 +74,8 @@ class AuthEnv {
 export interface AuthConfig {
   /** HMAC key for access tokens; null in the embedded profile without one (a random key per start). */
   jwtSecret: string | null;
+  /** The key before the last rotation, still accepted for tokens that name it (kid); null when none. */
+  jwtPreviousSecret: string | null;
   accessTtlS: number;
   refreshTtlS: number;
   /** Redis key prefix for sessions and refresh tokens. */
@@ -84,9 +91,13 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
   if (parsed.AUTH_SIGNING !== undefined && parsed.AUTH_SIGNING_REQUIRED !== undefined) {
     throw new ConfigValidationError(['AUTH_SIGNING_REQUIRED is the former name of AUTH_SIGNING: set only AUTH_SIGNING (all | sensitive | off)']);
   }
+  if (parsed.AUTH_JWT_PREVIOUS_SECRET && (!parsed.AUTH_JWT_SECRET || parsed.AUTH_JWT_PREVIOUS_SECRET === parsed.AUTH_JWT_SECRET)) {
+    throw new ConfigValidationError(['AUTH_JWT_PREVIOUS_SECRET needs a different AUTH_JWT_SECRET: it is the secret that one replaced']);
+  }
   const legacySigning = parsed.AUTH_SIGNING_REQUIRED === undefined ? undefined : parsed.AUTH_SIGNING_REQUIRED ? 'all' : 'sensitive';
   return {
     jwtSecret: parsed.AUTH_JWT_SECRET || null,
+    jwtPreviousSecret: parsed.AUTH_JWT_PREVIOUS_SECRET || null,
     accessTtlS: parsed.AUTH_ACCESS_TTL_S ?? 900,
     refreshTtlS: parsed.AUTH_REFRESH_TTL_S ?? 30 * 86_400,
     keyPrefix: parsed.AUTH_KEY_PREFIX ?? 'auth:',

@@ -31,6 +31,7 @@ class AdminController {
 
 const config = (overrides: Partial<AuthConfig> = {}): AuthConfig => ({
   jwtSecret: null,
+  jwtPreviousSecret: null,
   accessTtlS: 900,
   refreshTtlS: 86_400,
   keyPrefix: 'auth:',
