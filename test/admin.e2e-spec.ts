@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { createWechatEmulator } from '../apps/wechat-emulator/src/emulator';
 import { type EnvelopeBody, request, type RunningApp } from './support/app-harness';
 import { productionEnv } from './support/environment';
+import { signedHeaders } from './support/signing';
 import { useTestDatabase } from './support/test-database';
 
 interface Page<T> {
@@ -45,12 +46,12 @@ describe('admin (accounts, RBAC, audit log)', () => {
   const wechatLogin = async (openid: string) => {
     const code = `u-${randomBytes(6).toString('hex')}`;
     await control('codes', { code, openid, session_key: randomBytes(16).toString('base64') });
-    return call<{ accessToken: string; user: { id: number } }>('POST', '/auth/wechat/login', { code });
+    return call<{ accessToken: string; signKey: string; user: { id: number } }>('POST', '/auth/wechat/login', { code });
   };
   const userLogin = async (openid = `o-${randomBytes(6).toString('hex')}`) => {
     const response = await wechatLogin(openid);
     expect(response.status).toBe(200);
-    return { ...(response.body.data as { accessToken: string; user: { id: number } }), openid };
+    return { ...(response.body.data as { accessToken: string; signKey: string; user: { id: number } }), openid };
   };
 
   beforeAll(async () => {
@@ -85,6 +86,7 @@ describe('admin (accounts, RBAC, audit log)', () => {
     const ok = await adminLogin('root-admin', 'correct horse battery');
     expect(ok.status).toBe(200);
     expect(ok.body.data).toMatchObject({ tokenType: 'Bearer', admin: { username: 'root-admin', role: 'admin' } });
+    expect(ok.headers.get('cache-control')).toBe('no-store');
 
     const wrong = await adminLogin('root-admin', 'wrong password!!');
     const unknown = await adminLogin('nobody-here', 'wrong password!!');
@@ -100,6 +102,28 @@ describe('admin (accounts, RBAC, audit log)', () => {
     expect(locked.body.code).toBe(2009);
     // other accounts from the same IP are still fine (the IP limit is higher)
     expect((await adminLogin('root-admin', 'correct horse battery')).status).toBe(200);
+  });
+
+  it('counts sign-in attempts before checking them: of 10 parallel wrong passwords, 5 are checked and 5 refused', async () => {
+    // its own counters (AUTH_KEY_PREFIX) and client addresses (X-Forwarded-For from a trusted proxy)
+    const racing = await db.startApp({ ...env, AUTH_KEY_PREFIX: `e2e:admin-race:${randomBytes(4).toString('hex')}:`, TRUSTED_PROXIES: '127.0.0.1' });
+    const attempt = (username: string, password: string, ip: string) =>
+      request<EnvelopeBody>(`${racing.baseUrl}/api/v1/auth/admin/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+        body: JSON.stringify({ username, password }),
+      });
+    expect(createAdmin('raceme', 'the right password').status).toBe(0);
+    const burst = await Promise.all(Array.from({ length: 10 }, (_, i) => attempt('raceme', `wrong guess ${i}`, '203.0.113.50')));
+    const tally = (codes: number[]) => codes.reduce<Record<number, number>>((counts, code) => ({ ...counts, [code]: (counts[code] ?? 0) + 1 }), {});
+    expect(tally(burst.map((response) => response.body.code))).toEqual({ 2008: 5, 2009: 5 });
+    expect((await attempt('raceme', 'the right password', '203.0.113.51')).body.code).toBe(2009);
+
+    // per client address, IPv6 by /64: 20 failures from one /64 lock it, whatever the address
+    const failures = await Promise.all(Array.from({ length: 20 }, (_, i) => attempt(`nobody${i}`, 'wrong password!!', `2001:db8:5:6::${(i + 1).toString(16)}`)));
+    expect(failures.map((response) => response.body.code)).toEqual(Array(20).fill(2008));
+    expect((await attempt('root-admin', 'correct horse battery', '2001:db8:5:6:ffff:ffff:ffff:ffff')).body.code).toBe(2009);
+    expect((await attempt('root-admin', 'correct horse battery', '2001:db8:5:7::1')).status).toBe(200);
   });
 
   it('keeps mini-program users out of admin routes (403) and lets operators read but not write', async () => {
@@ -157,7 +181,14 @@ describe('admin (accounts, RBAC, audit log)', () => {
     const code = `pn-${randomBytes(4).toString('hex')}`;
     const user = await userLogin();
     await control('phones', { code, phoneNumber: '13812345678' });
-    expect((await call('POST', '/users/me/phone', { code }, user.accessToken)).status).toBe(200);
+    // phone binding is a signed request (AUTH_SIGNING=sensitive, the default)
+    const phoneBody = JSON.stringify({ code });
+    const bound = await request(api('/users/me/phone'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${user.accessToken}`, ...signedHeaders(user.signKey, 'POST', '/api/v1/users/me/phone', phoneBody) },
+      body: phoneBody,
+    });
+    expect(bound.status).toBe(200);
     await call('PATCH', '/users/me', { nickname: '测试用户' }, user.accessToken);
 
     const byTail = await call<Page<{ id: number; phone: string }>>('GET', '/admin/users?search=5678', undefined, admin.accessToken);

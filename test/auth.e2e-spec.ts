@@ -1,4 +1,4 @@
-import { createCipheriv, createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { Redis } from 'ioredis';
 import { createWechatEmulator } from '../apps/wechat-emulator/src/emulator';
@@ -6,6 +6,7 @@ import { WECHAT_OPEN_DATA_SAMPLE } from '../libs/wechat/src/wechat-sample.fixtur
 import { type EnvelopeBody, request, type RunningApp } from './support/app-harness';
 import { TcpProxy } from '@app/testing';
 import { TEST_JWT_SECRET, testServices } from './support/environment';
+import { signedHeaders } from './support/signing';
 import { useTestDatabase } from './support/test-database';
 
 interface Tokens {
@@ -45,6 +46,19 @@ describe('auth (MariaDB + Redis + WeChat emulator)', () => {
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify(body),
     });
+  /** A signed request of this session (phone binding and decrypt need one: AUTH_SIGNING=sensitive, the default). */
+  const postSigned = <T = unknown>(path: string, body: unknown, session: Pick<Tokens, 'accessToken' | 'signKey'>) => {
+    const text = JSON.stringify(body);
+    return request<EnvelopeBody<T>>(api(path), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${session.accessToken}`,
+        ...signedHeaders(session.signKey, 'POST', `/api/v1${path}`, text),
+      },
+      body: text,
+    });
+  };
   const get = <T = unknown>(path: string, token?: string) =>
     request<EnvelopeBody<T>>(api(path), { headers: token ? { authorization: `Bearer ${token}` } : {} });
   const control = async (path: string, body: unknown) => {
@@ -122,6 +136,22 @@ describe('auth (MariaDB + Redis + WeChat emulator)', () => {
 
     const second = await login(openid);
     expect(second.user).toMatchObject({ id: first.user.id, isNew: false });
+  });
+
+  it('marks token responses no-store, and every response nosniff', async () => {
+    const code = `code-${randomBytes(6).toString('hex')}`;
+    await control('codes', { code, openid: `o-${randomBytes(6).toString('hex')}`, session_key: randomBytes(16).toString('base64') });
+    const signIn = await post<Tokens>('/auth/wechat/login', { code });
+    expect(signIn.status).toBe(200);
+    const refreshed = await post<Tokens>('/auth/refresh', { refreshToken: signIn.body.data?.refreshToken });
+    expect(refreshed.status).toBe(200);
+    for (const response of [signIn, refreshed]) {
+      expect([response.headers.get('cache-control'), response.headers.get('x-content-type-options')]).toEqual(['no-store', 'nosniff']);
+    }
+    // everything else: nosniff, whatever the status
+    for (const response of [await get('/ping'), await get('/users/me'), await request(`${app.baseUrl}/no/such/route`), await post('/auth/refresh', { refreshToken: 'A'.repeat(64) })]) {
+      expect([response.status, response.headers.get('x-content-type-options')]).toEqual([response.status, 'nosniff']);
+    }
   });
 
   it.each([
@@ -334,6 +364,43 @@ describe('auth (MariaDB + Redis + WeChat emulator)', () => {
     }
   });
 
+  it('rotates the token secret without signing anyone out: tokens of the previous secret work until they expire', async () => {
+    const rotated = await db.startApp({
+      WECHAT_APP_ID: appId,
+      WECHAT_APP_SECRET: 'auth-e2e-secret',
+      WECHAT_API_BASE: emulatorUrl,
+      AUTH_KEY_PREFIX: authKeyPrefix,
+      AUTH_JWT_SECRET: 'e2e-rotated-jwt-secret-abcdefghijklmnopqrstuvwxyz',
+      AUTH_JWT_PREVIOUS_SECRET: TEST_JWT_SECRET,
+      RATE_LIMIT_KEY_PREFIX: `e2e:rl:auth-rot:${randomBytes(4).toString('hex')}:`,
+    });
+    try {
+      const me = (base: string, token: string) => request<EnvelopeBody>(`${base}/api/v1/users/me`, { headers: { authorization: `Bearer ${token}` } });
+      // signed before the rotation (by an instance with the old secret): still good
+      const before = await login();
+      expect((await me(rotated.baseUrl, before.accessToken)).status).toBe(200);
+      // signed after it, with the new secret, named in kid
+      const code = `code-${randomBytes(6).toString('hex')}`;
+      await control('codes', { code, openid: `o-${randomBytes(6).toString('hex')}`, session_key: randomBytes(16).toString('base64') });
+      const after = await request<EnvelopeBody<Tokens>>(`${rotated.baseUrl}/api/v1/auth/wechat/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code }),
+      });
+      const token = after.body.data!.accessToken;
+      expect((await me(rotated.baseUrl, token)).status).toBe(200);
+      expect((jwt.decode(token, { complete: true })?.header.kid ?? '') !== (jwt.decode(before.accessToken, { complete: true })?.header.kid ?? '')).toBe(true);
+      // an instance that never had the new secret refuses its tokens
+      expect((await me(app.baseUrl, token)).body.code).toBe(2002);
+      // the previous secret can sign nothing new: a token it signs that claims the new kid is refused
+      const { kid } = jwt.decode(token, { complete: true })!.header;
+      const forged = jwt.sign(jwt.decode(token) as object, TEST_JWT_SECRET, { algorithm: 'HS256', keyid: kid });
+      expect((await me(rotated.baseUrl, forged)).body.code).toBe(2002);
+    } finally {
+      await rotated.close();
+    }
+  });
+
   it('forbids a mini-program user on an admin-only route (403)', async () => {
     const session = await login();
     const response = await get('/diagnostics/access/admin-only', session.accessToken);
@@ -378,15 +445,15 @@ describe('auth (MariaDB + Redis + WeChat emulator)', () => {
 
   it('decrypts WeChat open data with the session key (WeChat sample vector) and checks rawData signatures', async () => {
     const session = await login(undefined, sample.sessionKey);
-    const decrypted = await post<Record<string, unknown>>('/auth/wechat/decrypt', { encryptedData: sample.encryptedData, iv: sample.iv }, session.accessToken);
+    const decrypted = await postSigned<Record<string, unknown>>('/auth/wechat/decrypt', { encryptedData: sample.encryptedData, iv: sample.iv }, session);
     expect(decrypted.status).toBe(200);
     expect(decrypted.body.data).toMatchObject({ openId: 'oGZUI0egBJY1zhBYw2KhdUfwVJJE', watermark: { appid: appId } });
 
     const rawData = '{"nickName":"Band"}';
     const signature = createHash('sha1').update(rawData + sample.sessionKey).digest('hex');
-    const signed = await post('/auth/wechat/decrypt', { encryptedData: sample.encryptedData, iv: sample.iv, rawData, signature }, session.accessToken);
+    const signed = await postSigned('/auth/wechat/decrypt', { encryptedData: sample.encryptedData, iv: sample.iv, rawData, signature }, session);
     expect(signed.status).toBe(200);
-    const forged = await post('/auth/wechat/decrypt', { encryptedData: sample.encryptedData, iv: sample.iv, rawData: '{"nickName":"Eve"}', signature }, session.accessToken);
+    const forged = await postSigned('/auth/wechat/decrypt', { encryptedData: sample.encryptedData, iv: sample.iv, rawData: '{"nickName":"Eve"}', signature }, session);
     expect(forged.status).toBe(400);
     expect(forged.body.code).toBe(2012);
   });
@@ -398,20 +465,59 @@ describe('auth (MariaDB + Redis + WeChat emulator)', () => {
     const cipher = createCipheriv('aes-128-cbc', sessionKey, iv);
     const plaintext = JSON.stringify({ openId: 'o-x', watermark: { appid: 'wx-another-app', timestamp: 1 } });
     const encryptedData = Buffer.concat([cipher.update(plaintext), cipher.final()]).toString('base64');
-    const response = await post('/auth/wechat/decrypt', { encryptedData, iv: iv.toString('base64') }, session.accessToken);
+    const response = await postSigned('/auth/wechat/decrypt', { encryptedData, iv: iv.toString('base64') }, session);
     expect(response.status).toBe(400);
     expect(response.body.code).toBe(2011);
-    const garbage = await post('/auth/wechat/decrypt', { encryptedData: 'bm90IGNpcGhlcnRleHQ=', iv: iv.toString('base64') }, session.accessToken);
+    const garbage = await postSigned('/auth/wechat/decrypt', { encryptedData: 'bm90IGNpcGhlcnRleHQ=', iv: iv.toString('base64') }, session);
     expect(garbage.status).toBe(400);
+  });
+
+  it('answers every failed decryption alike (no padding oracle) and allows 10 a minute per user', async () => {
+    const sessionKey = randomBytes(16);
+    const session = await login(undefined, sessionKey.toString('base64'));
+    const encrypt = (plaintext: Buffer, iv: Buffer, padding = true) => {
+      const cipher = createCipheriv('aes-128-cbc', sessionKey, iv).setAutoPadding(padding);
+      return Buffer.concat([cipher.update(plaintext), cipher.final()]).toString('base64');
+    };
+    const iv = randomBytes(16);
+    // one payload per step that can fail: the padding, the JSON, the watermark
+    const badPadding = encrypt(Buffer.from('fifteen bytes..\u0000'), iv, false);
+    expect(() => {
+      const decipher = createDecipheriv('aes-128-cbc', sessionKey, iv);
+      decipher.update(Buffer.from(badPadding, 'base64'));
+      decipher.final();
+    }).toThrow();
+    const notJson = encrypt(Buffer.from('valid padding, but not JSON'), iv);
+    const otherApp = encrypt(Buffer.from(JSON.stringify({ openId: 'o-x', watermark: { appid: 'wx-another-app', timestamp: 1 } })), iv);
+    const answers = [];
+    for (const encryptedData of [badPadding, notJson, otherApp]) {
+      const answer = await postSigned('/auth/wechat/decrypt', { encryptedData, iv: iv.toString('base64') }, session);
+      answers.push({ status: answer.status, code: answer.body.code, message: answer.body.message, data: answer.body.data });
+    }
+    expect(answers[0]).toEqual({ status: 400, code: 2011, message: expect.any(String), data: null });
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+
+    // an oracle needs thousands of guesses; a user gets 10 a minute
+    const statuses = [];
+    for (let i = 0; i < 8; i += 1) {
+      statuses.push((await postSigned('/auth/wechat/decrypt', { encryptedData: badPadding, iv: randomBytes(16).toString('base64') }, session)).status);
+    }
+    expect(statuses).toEqual([400, 400, 400, 400, 400, 400, 400, 429]);
+    // another user keeps their own allowance
+    const other = await login(undefined, sessionKey.toString('base64'));
+    expect((await postSigned('/auth/wechat/decrypt', { encryptedData: notJson, iv: iv.toString('base64') }, other)).status).toBe(400);
+  });
+
+  it('refuses an unsigned decrypt (401, 2020): the route is @Signed()', async () => {
+    const session = await login(undefined, sample.sessionKey);
+    const unsigned = await post('/auth/wechat/decrypt', { encryptedData: sample.encryptedData, iv: sample.iv }, session.accessToken);
+    expect([unsigned.status, unsigned.body.code]).toEqual([401, 2020]);
   });
 
   describe('signed requests (@Signed)', () => {
     // what a mini-program does (README: request signing)
-    const sign = (signKey: string, method: string, pathWithQuery: string, body: string, timestamp = Date.now(), nonce = randomBytes(12).toString('hex')) => {
-      const bodyHash = createHash('sha256').update(body).digest('hex');
-      const signature = createHmac('sha256', signKey).update(`${method}\n${pathWithQuery}\n${timestamp}\n${nonce}\n${bodyHash}`).digest('hex');
-      return { 'x-timestamp': String(timestamp), 'x-nonce': nonce, 'x-signature': signature };
-    };
+    const sign = signedHeaders;
     const send = (session: Tokens, headers: Record<string, string>, body: string) =>
       request<EnvelopeBody>(api('/diagnostics/access/signed'), {
         method: 'POST',

@@ -68,6 +68,23 @@ describe('configuration is validated at boot', () => {
     );
   });
 
+  it('holds the production profile to the production safeguards whatever NODE_ENV says (DB_HOST with NODE_ENV=development)', async () => {
+    for (const nodeEnv of ['development', undefined]) {
+      expectRefusal(
+        await runUntilExit({ ...productionEnv('unused'), NODE_ENV: nodeEnv, DB_PASSWORD: '', ENABLE_TEST_ROUTES: 'true' }),
+        'ENABLE_TEST_ROUTES must not be true in the production profile',
+        'DB_PASSWORD must be set in the production profile',
+      );
+    }
+  });
+
+  it('refuses to send the WeChat AppSecret over plain http to anything but a loopback host', async () => {
+    expectRefusal(
+      await runUntilExit({ ...productionEnv('unused'), WECHAT_API_BASE: 'http://api.weixin.qq.com' }),
+      'WECHAT_API_BASE must be an https:// URL when WECHAT_APP_SECRET is set',
+    );
+  });
+
   it('refuses to start when the production database is unreachable', async () => {
     const closedPort = await freePort();
     const result = await runUntilExit(

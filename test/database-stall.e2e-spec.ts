@@ -78,7 +78,8 @@ describe('a stalled database (private mariadbd frozen with SIGSTOP)', () => {
     });
 
   it('bounds every wait in the driver: a late connection goes back to the pool, a transaction on a frozen server ends within the query timeout', async () => {
-    const config = loadDatabaseConfig({ ...mariadb.env(databaseName), DB_POOL_SIZE: '1', DB_ACQUIRE_TIMEOUT_MS: '300', DB_QUERY_TIMEOUT_MS: '500' });
+    // NODE_ENV=test: root without a password, as the suite runs the production profile
+    const config = loadDatabaseConfig({ NODE_ENV: 'test', ...mariadb.env(databaseName), DB_POOL_SIZE: '1', DB_ACQUIRE_TIMEOUT_MS: '300', DB_QUERY_TIMEOUT_MS: '500' });
     // the failures below are expected: their log lines would only bury the test output
     const silent = { debug: () => undefined, log: () => undefined, warn: () => undefined, error: () => undefined };
     const options = { ...buildDataSourceOptions(config, { migrations: [], migrationsRun: false }), logger: new DatabaseLogger({ logQueries: false }, silent) };

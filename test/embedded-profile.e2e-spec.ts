@@ -28,7 +28,7 @@ describe('embedded default profile (no DB_HOST, no REDIS_URL)', () => {
     );
     expect(ready.status).toBe(200);
     expect(ready.body.data.details.database.status).toBe('up');
-    expect(ready.body.data.details.redis).toEqual({ status: 'up', mode: 'embedded' });
+    expect(ready.body.data.details.redis).toEqual({ status: 'up' });
   });
 
   it('logs in through the built-in WeChat emulator and serves the signed-in user', async () => {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { request, RunningApp } from './support/app-harness';
+import { freePort } from './support/child-app';
 import { useTestDatabase } from './support/test-database';
 
 // scripts/ensure-promtool.sh puts it here (npm test runs it first) when it is not on PATH
@@ -63,5 +64,30 @@ describe('GET /metrics', () => {
       .map((line) => line.trim())
       .filter((line) => line.length > 0 && !KNOWN_DEFAULT_METRIC_NOISE.test(line));
     expect(ours).toEqual([]);
+  });
+});
+
+describe('GET /metrics on a port of its own (METRICS_PORT)', () => {
+  const db = useTestDatabase();
+
+  it('serves the metrics on METRICS_PORT only: the public port answers 404, and the process still exits cleanly', async () => {
+    const metricsPort = await freePort();
+    const running = await db.startApp({ METRICS_PORT: String(metricsPort) });
+    expect((await request(`${running.baseUrl}/api/v1/ping`)).status).toBe(200);
+
+    const onApiPort = await request(`${running.baseUrl}/metrics`);
+    expect(onApiPort.status).toBe(404);
+    expect(onApiPort.text).not.toContain('process_resident_memory_bytes');
+
+    const scrape = await request<string>(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(scrape.status).toBe(200);
+    expect(scrape.headers.get('content-type')).toContain('text/plain');
+    expect(scrape.text).toMatch(/http_server_requests_seconds_count\{method="GET",route="\/api\/v1\/ping",status="200"\} 1/);
+    expect(scrape.text).toContain('process_resident_memory_bytes');
+    // nothing else is served there
+    expect((await request(`http://127.0.0.1:${metricsPort}/api/v1/ping`)).status).toBe(404);
+
+    await running.close();
+    expect(await running.child.exited).toEqual({ code: 0, signal: null });
   });
 });

@@ -70,6 +70,19 @@ describe('rate limiting (real Redis, real processes)', () => {
     expect(statuses).toEqual([200, 200, 200, 200]);
   });
 
+  it('counts IPv6 clients by /64: fresh addresses from one subscriber share its limit', async () => {
+    const app = await launch({ TRUSTED_PROXIES: '127.0.0.1' });
+    const from = async (address: string) =>
+      (await request(`${app.baseUrl}/api/v1/diagnostics/rate-limited/by-ip`, { headers: { 'x-forwarded-for': address } })).status;
+    const statuses = [];
+    for (const address of ['2001:db8:1:2::1', '2001:db8:1:2:a:b:c:d', '2001:db8:1:2::2', '2001:db8:1:2:ffff:ffff:ffff:ffff']) {
+      statuses.push(await from(address));
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    // the next /64 is another subscriber
+    expect(await from('2001:db8:1:3::1')).toBe(200);
+  });
+
   it('never limits probes or metrics', async () => {
     const app = await launch({ RATE_LIMIT_DEFAULT_LIMIT: '2', RATE_LIMIT_DEFAULT_WINDOW_MS: '60000' });
     for (let i = 0; i < 5; i += 1) {

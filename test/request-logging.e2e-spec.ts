@@ -4,6 +4,7 @@ import { useTestDatabase } from './support/test-database';
 interface LogLine {
   level: number;
   msg: string;
+  err?: Record<string, unknown>;
   requestId?: string;
   method?: string;
   url?: string;
@@ -26,6 +27,14 @@ describe('request logs (JSON, production profile)', () => {
       headers: { 'content-type': 'application/json', authorization: 'Bearer hdr-secret-2', 'x-request-id': 'log-check-2' },
       body: JSON.stringify({ name: 'pw-secret-3' }),
     });
+    // the second insert of one phone fails in the database: an unexpected 500 (AllExceptionsFilter)
+    for (const attempt of [1, 2]) {
+      await request(`${api}/diagnostics/contacts?access_token=tok-secret-4`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': `log-check-insert-${attempt}` },
+        body: JSON.stringify({ phone: '13912345678' }),
+      });
+    }
     await request(`${running.baseUrl}/health/ready`, { headers: { 'x-request-id': 'log-check-probe' } });
     await request(`${running.baseUrl}/no/such/route`, { headers: { 'x-request-id': 'log-check-404' } });
     // lines are buffered; a graceful stop flushes them
@@ -63,6 +72,18 @@ describe('request logs (JSON, production profile)', () => {
       '/api/v1/diagnostics/echo?access_token=%5BREDACTED%5D',
     );
     for (const secret of ['tok-secret-1', 'hdr-secret-2', 'pw-secret-3']) expect(rawOutput).not.toContain(secret);
+  });
+
+  it('logs a failing insert (500) with the error code and stack, never the phone number or a token from the URL', () => {
+    const failure = lines.find((line) => line.requestId === 'log-check-insert-2' && line.err !== undefined);
+    expect(failure).toMatchObject({
+      msg: 'POST /api/v1/diagnostics/contacts?access_token=%5BREDACTED%5D failed with 500',
+      err: { name: 'QueryFailedError', code: 'ER_DUP_ENTRY', errno: 1062, message: expect.stringMatching(/^Duplicate entry '\?' for key/) },
+    });
+    expect(failure?.err?.stack).toMatch(/\n\s+at /);
+    expect(lines.find((line) => line.requestId === 'log-check-insert-2' && line.status !== undefined)).toMatchObject({ status: 500 });
+    expect(rawOutput).not.toContain('13912345678');
+    expect(rawOutput).not.toContain('tok-secret-4');
   });
 });
 

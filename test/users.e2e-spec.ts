@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type EnvelopeBody, request, type RunningApp } from './support/app-harness';
 import { testServices } from './support/environment';
+import { signedHeaders } from './support/signing';
 import { useTestDatabase } from './support/test-database';
-import { useWechatEmulator } from './support/wechat-emulator';
+import { type SignedIn, useWechatEmulator } from './support/wechat-emulator';
 
 /** The signed-in user's profile and phone binding: the built app against MariaDB, Redis and the WeChat emulator. */
 describe('users (MariaDB + Redis + WeChat emulator)', () => {
@@ -13,12 +14,19 @@ describe('users (MariaDB + Redis + WeChat emulator)', () => {
   const authKeyPrefix = `e2e:users:${randomBytes(4).toString('hex')}:`;
 
   const api = (path: string) => `${app.baseUrl}/api/v1${path}`;
-  const post = <T = unknown>(path: string, body: unknown, token?: string) =>
-    request<EnvelopeBody<T>>(api(path), {
+  /** Phone binding is @Signed() (AUTH_SIGNING=sensitive, the default): signed as a mini-program signs it. */
+  const bindPhone = <T = unknown>(code: string, session: SignedIn, headers: Record<string, string> | null = null) => {
+    const body = JSON.stringify({ code });
+    return request<EnvelopeBody<T>>(api('/users/me/phone'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(body),
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${session.accessToken}`,
+        ...(headers ?? signedHeaders(session.signKey, 'POST', '/api/v1/users/me/phone', body)),
+      },
+      body,
     });
+  };
   const get = <T = unknown>(path: string, token?: string) =>
     request<EnvelopeBody<T>>(api(path), { headers: token ? { authorization: `Bearer ${token}` } : {} });
   const login = () => wechat.signIn(app);
@@ -73,11 +81,32 @@ describe('users (MariaDB + Redis + WeChat emulator)', () => {
   it('binds the phone number from a getPhoneNumber code', async () => {
     const session = await login();
     await control('phones', { code: 'phone-1', phoneNumber: '13800001234' });
-    const bound = await post<Record<string, unknown>>('/users/me/phone', { code: 'phone-1' }, session.accessToken);
+    const bound = await bindPhone<Record<string, unknown>>('phone-1', session);
     expect(bound.status).toBe(200);
     expect(bound.body.data).toMatchObject({ phone: '13800001234' });
-    const reused = await post('/users/me/phone', { code: 'phone-1' }, session.accessToken);
+    const reused = await bindPhone('phone-1', session);
     expect(reused.status).toBe(400);
     expect(reused.body.code).toBe(2109);
+  });
+
+  it('needs a signed request to bind a phone (@Signed): unsigned 2020, a body other than the signed one 2022', async () => {
+    const session = await login();
+    await control('phones', { code: 'phone-unsigned', phoneNumber: '13800005678' });
+    const unsigned = await bindPhone('phone-unsigned', session, {});
+    expect([unsigned.status, unsigned.body.code]).toEqual([401, 2020]);
+    const signedForAnother = signedHeaders(session.signKey, 'POST', '/api/v1/users/me/phone', JSON.stringify({ code: 'phone-other' }));
+    const altered = await bindPhone('phone-unsigned', session, signedForAnother);
+    expect([altered.status, altered.body.code]).toEqual([401, 2022]);
+    // the code was never spent on WeChat
+    expect((await bindPhone('phone-unsigned', session)).status).toBe(200);
+  });
+
+  it('allows 10 phone bindings a minute per user: each one spends WeChat quota', async () => {
+    const session = await login();
+    const statuses = [];
+    for (let i = 0; i < 11; i += 1) statuses.push((await bindPhone(`no-such-code-${i}`, session)).status);
+    expect(statuses).toEqual([...Array(10).fill(400), 429]);
+    // per user: another user is not held back
+    expect((await bindPhone('no-such-code-x', await login())).status).toBe(400);
   });
 });

@@ -6,7 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { getToken } from '@willsoto/nestjs-prometheus';
 import { PinoLogger } from 'nestjs-pino';
 import { AppConfig, loadAppConfig, loadDotEnvFile, validateAll } from '@app/config';
-import { DatabaseConfig } from '@app/database';
+import { DatabaseConfig, redactDatabaseErrorText } from '@app/database';
 import {
   AllExceptionsFilter,
   createApiDocument,
@@ -16,12 +16,14 @@ import {
   installEnvelope,
   loadHttpConfig,
   registerErrorClassifier,
+  registerErrorTextRedactor,
 } from '@app/http';
 import {
   AppLogger,
   HTTP_SERVER_REQUESTS_SECONDS,
   type HttpHistogram,
   installRequestObservability,
+  loadObservabilityConfig,
   ObservabilityConfig,
   serveProbesOnly,
 } from '@app/observability';
@@ -52,10 +54,12 @@ export async function createApp(): Promise<NestFastifyApplication> {
   const embeddedWechat = await startEmbeddedWechatEmulator(env);
   // Read before Nest starts: the adapter and the module list depend on them.
   const bootConfig = loadAppConfig(env);
+  const metricsPort = loadObservabilityConfig(env).metricsPort;
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({
       testRoutesEnabled: bootConfig.testRoutesEnabled,
       rateLimitEnabled: loadRateLimitConfig(env).enabled,
+      metricsServer: metricsPort === null ? null : { host: bootConfig.host, port: metricsPort },
     }),
     createFastifyAdapter(loadHttpConfig(env)),
     // from the start of app.close() new requests get 503 in the envelope (libs/http fastify-adapter.ts)
@@ -76,10 +80,12 @@ export async function createApp(): Promise<NestFastifyApplication> {
   // each dependency's errors are mapped once, by the lib that talks to it: 503/504 with a code, never 500
   registerErrorClassifier(classifyDatabaseError);
   registerErrorClassifier(classifyRedisError);
+  // and what their errors may say in a log line: a database quotes the offending value
+  registerErrorTextRedactor(redactDatabaseErrorText);
   app.useGlobalFilters(new AllExceptionsFilter());
   installEnvelope(app.getHttpAdapter().getInstance(), { rawPathPrefixes: appConfig.docsEnabled ? ['/docs'] : [] });
   const authConfig = config.getOrThrow<AuthConfig>('auth');
-  installBodyHashing(app.getHttpAdapter().getInstance(), { everyRoute: authConfig.signingRequired });
+  if (authConfig.signing !== 'off') installBodyHashing(app.getHttpAdapter().getInstance(), { everyRoute: authConfig.signing === 'all' });
   installRequestObservability(app.getHttpAdapter().getInstance(), {
     logger: observability.httpLogEnabled ? PinoLogger.root : null,
     histogram: observability.metricsEnabled

@@ -5,7 +5,7 @@ import { DatabaseModule } from '@app/database';
 import { EventsModule } from '@app/events';
 import { IdempotencyModule } from '@app/http';
 import { JobsModule } from '@app/jobs';
-import { ObservabilityModule } from '@app/observability';
+import { type MetricsServerAddress, ObservabilityModule } from '@app/observability';
 import { RedisModule } from '@app/redis';
 import { CircuitBreakerModule, CircuitBreakerRegistry, RateLimitModule } from '@app/resilience';
 import { WechatModule } from '@app/wechat';
@@ -20,6 +20,8 @@ import { UserModule } from './user';
 export interface AppModuleOptions {
   testRoutesEnabled: boolean;
   rateLimitEnabled: boolean;
+  /** GET /metrics on a port of its own (METRICS_PORT), else null: on the API's port. */
+  metricsServer: MetricsServerAddress | null;
 }
 
 @Module({})
@@ -35,7 +37,7 @@ export class AppModule {
           ignoreEnvFile: true,
           load: [...configurations],
         }),
-        ObservabilityModule.forRoot(),
+        ObservabilityModule.forRoot({ metricsServer: options.metricsServer }),
         DatabaseModule.forRoot({
           migrations,
           // once the database stalls, callers fail fast (503, 7030) until a background probe gets an answer

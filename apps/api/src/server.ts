@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AppConfig, ConfigValidationError } from '@app/config';
 import { HttpConfig } from '@app/http';
+import { ObservabilityConfig } from '@app/observability';
 import { createApp } from './app.factory';
 import { installGracefulShutdown } from './lifecycle';
 
@@ -35,8 +36,9 @@ async function listen(): Promise<void> {
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : appConfig.port;
   const shownHost = appConfig.host === '0.0.0.0' ? 'localhost' : appConfig.host;
+  const { metricsPort } = config.getOrThrow<ObservabilityConfig>('observability');
   new Logger('Bootstrap').log(
-    `API ready on http://${shownHost}:${port}/api/v1 (health /health/ready, metrics /metrics` +
-      `${appConfig.docsEnabled ? ', docs /docs' : ''})`,
+    `API ready on http://${shownHost}:${port}/api/v1 (health /health/ready, ` +
+      `metrics ${metricsPort === null ? '/metrics' : `on port ${metricsPort}`}${appConfig.docsEnabled ? ', docs /docs' : ''})`,
   );
 }

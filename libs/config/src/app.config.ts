@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { defineConfig } from './define-config';
 import { ConfigValidationError, parseEnv, ToBoolean, ToInteger } from './env-parsing';
-import { resolveProfile, RuntimeProfile } from './profile';
+import { productionSafeguardsApply, resolveProfile, RuntimeProfile } from './profile';
 
 /**
  * What one process of the same build does: `all` serves HTTP and runs the job workers and the
@@ -71,8 +71,10 @@ class AppEnv {
 export interface AppConfig {
   profile: RuntimeProfile;
   nodeEnv: 'development' | 'production' | 'test';
-  isProduction: boolean;
+  /** The production profile with any NODE_ENV but `test` (profile.ts productionSafeguardsApply). */
+  productionSafeguards: boolean;
   port: number;
+  /** Bind address: 127.0.0.1 in the embedded profile (a laptop's SQLite data is not for the LAN), else 0.0.0.0. */
   host: string;
   /** Absolute path of the folder the embedded profile keeps its SQLite file in. */
   dataDir: string;
@@ -94,11 +96,13 @@ export interface AppConfig {
 export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   const parsed = parseEnv(AppEnv, env);
   const nodeEnv = (parsed.NODE_ENV ?? 'development') as AppConfig['nodeEnv'];
-  const isProduction = nodeEnv === 'production';
-  if (isProduction && parsed.ENABLE_TEST_ROUTES) {
-    throw new ConfigValidationError(['ENABLE_TEST_ROUTES must not be true when NODE_ENV=production']);
-  }
   const profile = resolveProfile(env);
+  const productionSafeguards = productionSafeguardsApply(env);
+  if (productionSafeguards && parsed.ENABLE_TEST_ROUTES) {
+    throw new ConfigValidationError([
+      `ENABLE_TEST_ROUTES must not be true in the production profile (NODE_ENV=${nodeEnv}); only the e2e suite (NODE_ENV=test) mounts them`,
+    ]);
+  }
   const role = parsed.APP_ROLE ?? 'all';
   if (profile === 'embedded' && role !== 'all') {
     // the embedded profile's queue lives in one process: an api process would enqueue jobs no worker ever sees
@@ -107,14 +111,14 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   return {
     profile,
     nodeEnv,
-    isProduction,
+    productionSafeguards,
     port: parsed.PORT ?? 3000,
-    host: parsed.HOST ?? '0.0.0.0',
+    host: parsed.HOST ?? (profile === 'embedded' ? '127.0.0.1' : '0.0.0.0'),
     dataDir: resolve(parsed.DATA_DIR ?? 'data'),
     shutdownDelayMs: parsed.SHUTDOWN_DELAY_MS ?? 0,
     shutdownDrainMs: parsed.SHUTDOWN_DRAIN_MS ?? 10_000,
     shutdownForceExitMs: parsed.SHUTDOWN_FORCE_EXIT_MS ?? 5_000,
-    docsEnabled: parsed.DOCS_ENABLED ?? !isProduction,
+    docsEnabled: parsed.DOCS_ENABLED ?? !productionSafeguards,
     testRoutesEnabled: parsed.ENABLE_TEST_ROUTES ?? false,
     role,
   };

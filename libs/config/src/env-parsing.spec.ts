@@ -80,12 +80,34 @@ describe('resolveProfile', () => {
 describe('loadAppConfig', () => {
   it('defaults to port 3000, docs on and no test routes outside production', () => {
     const config = loadAppConfig({});
-    expect(config).toMatchObject({ port: 3000, profile: 'embedded', docsEnabled: true, testRoutesEnabled: false });
+    expect(config).toMatchObject({ port: 3000, profile: 'embedded', productionSafeguards: false, docsEnabled: true, testRoutesEnabled: false });
   });
 
   it('turns docs off by default in production and refuses diagnostics routes there', () => {
     expect(loadAppConfig({ NODE_ENV: 'production' }).docsEnabled).toBe(false);
     expect(() => loadAppConfig({ NODE_ENV: 'production', ENABLE_TEST_ROUTES: 'true' })).toThrow(ConfigValidationError);
+  });
+
+  it('keys the production safeguards on the profile: DB_HOST or REDIS_URL with NODE_ENV=development is production', () => {
+    for (const env of [{ DB_HOST: 'db' }, { REDIS_URL: 'redis://r:6379', NODE_ENV: 'development' }, { DB_HOST: 'db', NODE_ENV: 'production' }]) {
+      expect(loadAppConfig(env)).toMatchObject({ profile: 'production', productionSafeguards: true, docsEnabled: false });
+      expect(() => loadAppConfig({ ...env, ENABLE_TEST_ROUTES: 'true' })).toThrow(/ENABLE_TEST_ROUTES must not be true/);
+      // docs only when asked for by name
+      expect(loadAppConfig({ ...env, DOCS_ENABLED: 'true' }).docsEnabled).toBe(true);
+    }
+    // the e2e suite: the production profile with NODE_ENV=test keeps its diagnostics routes and docs
+    expect(loadAppConfig({ DB_HOST: 'db', NODE_ENV: 'test', ENABLE_TEST_ROUTES: 'true' })).toMatchObject({
+      productionSafeguards: false,
+      testRoutesEnabled: true,
+      docsEnabled: true,
+    });
+  });
+
+  it('binds 127.0.0.1 in the embedded profile and every interface in production, unless HOST says otherwise', () => {
+    expect(loadAppConfig({}).host).toBe('127.0.0.1');
+    expect(loadAppConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadAppConfig({ DB_HOST: 'db' }).host).toBe('0.0.0.0');
+    expect(loadAppConfig({ DB_HOST: 'db', HOST: '10.0.0.7' }).host).toBe('10.0.0.7');
   });
 
   it('bounds the shutdown: drain 10 s, then at most SHUTDOWN_FORCE_EXIT_MS (5 s) to close', () => {

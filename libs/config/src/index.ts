@@ -1,4 +1,4 @@
 export { APP_ROLES, appConfig, loadAppConfig, type AppConfig, type AppRole } from './app.config';
 export { ConfigValidationError, parseEnv, ToBoolean, ToInteger, ToList, validateAll } from './env-parsing';
-export { resolveProfile, loadDotEnvFile, type RuntimeProfile } from './profile';
+export { loadDotEnvFile, productionSafeguardsApply, resolveProfile, type RuntimeProfile } from './profile';
 export { type AnyConfigNamespace, type ConfigNamespace, defineConfig } from './define-config';

@@ -22,6 +22,17 @@ export function resolveProfile(env: ProfileSource): RuntimeProfile {
 }
 
 /**
+ * Whether the production safeguards apply: test routes refused, docs off unless DOCS_ENABLED=true,
+ * DB_PASSWORD required. They key on the resolved profile, not on NODE_ENV alone: DB_HOST or
+ * REDIS_URL with NODE_ENV left at `development` is a production deployment all the same. The one
+ * exception is NODE_ENV=test, which the e2e suite sets to run the production profile against the
+ * machine's MariaDB (root, empty password) with the diagnostics routes mounted.
+ */
+export function productionSafeguardsApply(env: ProfileSource): boolean {
+  return resolveProfile(env) === 'production' && env.NODE_ENV !== 'test';
+}
+
+/**
  * Loads ./.env into process.env (real environment variables win), before anything reads
  * configuration. The test profile skips it: tests set their environment explicitly and
  * must not pick up a developer's .env.

@@ -1,5 +1,5 @@
 import { QueryFailedError } from 'typeorm';
-import { DatabaseLogger, type DatabaseLogSink, isUniqueViolation } from './database-logger';
+import { DatabaseLogger, type DatabaseLogSink, isUniqueViolation, redactDatabaseErrorText } from './database-logger';
 
 function recordingSink() {
   const lines: { level: string; details: object | string; message?: string }[] = [];
@@ -31,6 +31,31 @@ describe('DatabaseLogger', () => {
     const { sink, lines } = recordingSink();
     new DatabaseLogger({ logQueries: false }, sink).logQueryError(duplicate(), 'INSERT INTO users', ['o1']);
     expect(lines.map((line) => [line.level, line.message])).toEqual([['debug', 'duplicate key']]);
+  });
+
+  it('keeps the driver\'s own duplicate error (what TypeORM hands its logger) at debug, without the value it quotes', () => {
+    const { sink, lines } = recordingSink();
+    const raw = Object.assign(new Error("Duplicate entry '13800138000' for key 'idx_users_phone'"), { code: 'ER_DUP_ENTRY', errno: 1062, sql: "INSERT INTO users (phone) VALUES ('13800138000')" });
+    new DatabaseLogger({ logQueries: false }, sink).logQueryError(raw, 'INSERT INTO users (phone) VALUES (?)', ['13800138000']);
+    expect(lines).toEqual([
+      {
+        level: 'debug',
+        message: 'duplicate key',
+        details: { code: 'ER_DUP_ENTRY', errno: undefined, reason: "Duplicate entry '?' for key 'idx_users_phone'", query: 'INSERT INTO users (phone) VALUES (?)' },
+      },
+    ]);
+  });
+
+  it('redacts the values a database quotes in its messages, and leaves other errors alone', () => {
+    const driver = (message: string, code: string) => Object.assign(new Error(message), { code });
+    expect(redactDatabaseErrorText(driver("Incorrect integer value: 'abc' for column `db`.`t`.`n` at row 1", 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD'))).toBe(
+      "Incorrect integer value: '?' for column `db`.`t`.`n` at row 1",
+    );
+    expect(redactDatabaseErrorText(driver("You have an error in your SQL syntax; near 'VALUES ('1380013', 'it''s')' at line 1", 'ER_PARSE_ERROR'))).toBe(
+      "You have an error in your SQL syntax; near '?' at line 1",
+    );
+    expect(redactDatabaseErrorText(duplicate())).toBe("Duplicate entry '?' for key 'uq_users_openid'");
+    expect(redactDatabaseErrorText(new TypeError("Cannot read properties of undefined (reading 'id')"))).toBeUndefined();
   });
 
   it('logs queries with their parameters only when DB_LOG_QUERIES asks for it', () => {

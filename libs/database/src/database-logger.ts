@@ -16,11 +16,42 @@ export function isUniqueViolation(error: unknown): boolean {
   return driverError?.code === 'ER_DUP_ENTRY' || driverError?.errno === 1062 || /UNIQUE constraint failed/.test(error.message);
 }
 
+// TypeORM hands its logger the driver's own error, and wraps that one in a QueryFailedError only for the caller
+const isDriverDuplicate = (error: unknown): boolean => {
+  const { code, errno } = (error ?? {}) as { code?: unknown; errno?: unknown };
+  return code === 'ER_DUP_ENTRY' || errno === 1062 || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+};
+
+// a quoted literal, unless it names a key: "Duplicate entry '138…' for key 'uq_users_phone'"
+const QUOTED_VALUE = /(?<!\bkey )'(?:[^'\\]|\\.|'')*'/g;
+// a syntax error quotes the rest of the statement as is, inner quotes unescaped
+const SYNTAX_ERROR_FRAGMENT = /near '[\s\S]*' at line (\d+)/;
+
+/**
+ * The message of a database error with the values it quotes replaced by '?', or undefined when the
+ * error does not come from a database. MySQL and MariaDB quote the offending value in their
+ * messages (mysql2's `sqlMessage`): "Duplicate entry '13812345678' for key …", "Incorrect integer
+ * value: 'abc' for column …", "… near 'VALUES ('138…')' at line 1". The error code (ER_DUP_ENTRY)
+ * and the key's name still say what failed; identifiers some messages quote go too, and the
+ * query text (placeholders only) logged with a failed query names them. Registered with the
+ * exception filter by the composition root (registerErrorTextRedactor).
+ */
+export function redactDatabaseErrorText(error: Error): string | undefined {
+  const fields = error as { code?: unknown; sql?: unknown; sqlMessage?: unknown; parameters?: unknown; driverError?: unknown };
+  const fromDatabase =
+    error instanceof QueryFailedError ||
+    fields.sql !== undefined ||
+    fields.sqlMessage !== undefined ||
+    (typeof fields.code === 'string' && /^(ER_|SQLITE_)/.test(fields.code));
+  return fromDatabase ? String(error.message).replace(SYNTAX_ERROR_FRAGMENT, "near '?' at line $1").replace(QUOTED_VALUE, "'?'") : undefined;
+}
+
 /**
  * TypeORM's logging through the application logger. TypeORM's own loggers print plain text
  * to the console, in the middle of the JSON log stream, and print every bound parameter of a
  * failed query: phone numbers, password hashes and session keys would reach the logs.
- * Here a failed query logs its SQL text and the driver's error code, never the parameters,
+ * Here a failed query logs its SQL text and the driver's error code, never the parameters nor
+ * the values the server quotes in its message,
  * and a duplicate key is debug-level: code that inserts-if-absent handles it, and code that
  * does not turns it into an error response that the exception filter logs. Parameters appear
  * only with DB_LOG_QUERIES=true, a development switch.
@@ -40,11 +71,11 @@ export class DatabaseLogger implements TypeOrmLogger {
     const details = {
       code: driverError?.code ?? (error as { code?: string }).code,
       errno: driverError?.errno,
-      reason: typeof error === 'string' ? error : error.message,
+      reason: typeof error === 'string' ? error : (redactDatabaseErrorText(error) ?? error.message),
       query,
       ...(this.options.logQueries ? { parameters } : {}),
     };
-    if (isUniqueViolation(error)) this.sink.debug(details, 'duplicate key');
+    if (isUniqueViolation(error) || isDriverDuplicate(error)) this.sink.debug(details, 'duplicate key');
     else this.sink.error(details, 'query failed');
   }
 

@@ -3,7 +3,8 @@ import { loadDatabaseConfig } from './database.config';
 import { isRetryableTransactionError } from './transaction-runner';
 
 describe('loadDatabaseConfig', () => {
-  const production = { DB_HOST: 'db.internal', DB_USER: 'app', DB_NAME: 'wxmp' };
+  const production = { DB_HOST: 'db.internal', DB_USER: 'app', DB_NAME: 'wxmp', DB_PASSWORD: 's3cret' };
+  const { DB_PASSWORD: _password, ...withoutPassword } = production;
 
   it('uses a SQLite file under DATA_DIR in the embedded profile', () => {
     const config = loadDatabaseConfig({ DATA_DIR: '/var/lib/wxmp' });
@@ -30,9 +31,12 @@ describe('loadDatabaseConfig', () => {
     expect(() => loadDatabaseConfig({ REDIS_URL: 'redis://r:6379' })).toThrow(/DB_HOST[\s\S]*DB_USER[\s\S]*DB_NAME/);
   });
 
-  it('requires a password when NODE_ENV=production', () => {
-    expect(() => loadDatabaseConfig({ ...production, NODE_ENV: 'production' })).toThrow(/DB_PASSWORD/);
-    expect(() => loadDatabaseConfig({ ...production, NODE_ENV: 'production', DB_PASSWORD: 's3cret' })).not.toThrow();
+  it('requires a password in the production profile, whatever NODE_ENV says, except NODE_ENV=test (the e2e suite)', () => {
+    expect(() => loadDatabaseConfig({ ...withoutPassword, NODE_ENV: 'production' })).toThrow(/DB_PASSWORD/);
+    expect(() => loadDatabaseConfig({ ...production, NODE_ENV: 'production' })).not.toThrow();
+    expect(() => loadDatabaseConfig(withoutPassword)).toThrow(/DB_PASSWORD/);
+    expect(() => loadDatabaseConfig({ ...production, NODE_ENV: 'development', DB_PASSWORD: '' })).toThrow(/DB_PASSWORD/);
+    expect(() => loadDatabaseConfig({ ...withoutPassword, NODE_ENV: 'test' })).not.toThrow();
   });
 
   it('bounds the wait for a connection: DB_ACQUIRE_TIMEOUT_MS, validated like the other timeouts', () => {

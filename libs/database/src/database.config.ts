@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, ValidateIf } from 'class-validator';
-import { defineConfig, loadAppConfig, parseEnv, resolveProfile, ToBoolean, ToInteger } from '@app/config';
+import { defineConfig, loadAppConfig, parseEnv, productionSafeguardsApply, resolveProfile, ToBoolean, ToInteger } from '@app/config';
 
 const inProduction = (env: DatabaseEnv): boolean => resolveProfile(env) === 'production';
-const inNodeProduction = (env: DatabaseEnv): boolean => env.NODE_ENV === 'production';
+const withSafeguards = (env: DatabaseEnv): boolean => productionSafeguardsApply(env);
 
 class DatabaseEnv {
   NODE_ENV?: string;
@@ -29,8 +29,8 @@ class DatabaseEnv {
   @IsNotEmpty({ message: 'DB_USER must be set in the production profile' })
   DB_USER?: string;
 
-  @ValidateIf(inNodeProduction)
-  @IsNotEmpty({ message: 'DB_PASSWORD must be set when NODE_ENV=production' })
+  @ValidateIf(withSafeguards)
+  @IsNotEmpty({ message: 'DB_PASSWORD must be set in the production profile (only NODE_ENV=test may leave it empty)' })
   DB_PASSWORD?: string;
 
   @ValidateIf(inProduction)

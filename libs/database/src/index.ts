@@ -2,7 +2,7 @@ export { databaseConfig, loadDatabaseConfig, type DatabaseConfig, type MysqlPool
 export { DatabaseModule, type DatabaseModuleOptions } from './database.module';
 export { isRetryableTransactionError, TransactionRunner, type TransactionOptions } from './transaction-runner';
 export { buildDataSourceOptions, type DataSourceParts } from './typeorm-options';
-export { DatabaseLogger, isUniqueViolation, type DatabaseLogSink } from './database-logger';
+export { DatabaseLogger, isUniqueViolation, redactDatabaseErrorText, type DatabaseLogSink } from './database-logger';
 export {
   boundedMysqlDriver,
   boundPool,

@@ -64,9 +64,9 @@ export function loadEventsConfig(env: NodeJS.ProcessEnv): EventsConfig {
     } catch {
       // the app namespace reports its own problems
     }
-    if (app && (app.isProduction || !app.testRoutesEnabled)) {
+    if (app && (app.productionSafeguards || !app.testRoutesEnabled)) {
       throw new ConfigValidationError([
-        'TEST_OUTBOX_CRASH_AFTER_COMMIT and TEST_OUTBOX_CRASH_AFTER_PUBLISH are test hooks: they need ENABLE_TEST_ROUTES=true and are refused when NODE_ENV=production',
+        'TEST_OUTBOX_CRASH_AFTER_COMMIT and TEST_OUTBOX_CRASH_AFTER_PUBLISH are test hooks: they need ENABLE_TEST_ROUTES=true and are refused where the production safeguards apply',
       ]);
     }
   }

@@ -1,8 +1,11 @@
 import { jest } from '@jest/globals';
 import { type ArgumentsHost, BadRequestException, HttpException, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { AllExceptionsFilter, DEFAULT_RETRY_AFTER_S, registerErrorClassifier, resolveError } from './all-exceptions.filter';
+import { QueryFailedError } from 'typeorm';
+import { redactDatabaseErrorText } from '@app/database';
 import { AppError, defineErrors } from './app-error';
 import { CommonError } from './common.errors';
+import { registerErrorTextRedactor } from './log-safety';
 
 const fastifyError = (code: string, statusCode: number) => Object.assign(new Error(code), { code, statusCode });
 
@@ -53,7 +56,7 @@ describe('resolveError', () => {
 });
 
 /** What the filter sends for one exception, through a stand-in for Fastify's request and reply. */
-function send(filter: AllExceptionsFilter, exception: unknown, preset: Record<string, string> = {}) {
+function send(filter: AllExceptionsFilter, exception: unknown, preset: Record<string, string> = {}, url = '/api/v1/users/me') {
   const headers: Record<string, string | number> = { ...preset };
   const sent: { status?: number; body?: string } = {};
   const reply = {
@@ -72,7 +75,7 @@ function send(filter: AllExceptionsFilter, exception: unknown, preset: Record<st
       return this;
     },
   };
-  const request = { id: 'req-1', method: 'GET', url: '/api/v1/users/me' };
+  const request = { id: 'req-1', method: 'GET', url };
   const host = { switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }) } as unknown as ArgumentsHost;
   filter.catch(exception, host);
   return { status: sent.status, headers, body: JSON.parse(sent.body ?? 'null') as { code: number } };
@@ -130,5 +133,41 @@ describe('AllExceptionsFilter', () => {
 
     expect(send(filter, new TypeError('x is not a function')).status).toBe(500);
     expect(error).toHaveBeenCalledTimes(1);
+  });
+
+  it('logs a failing insert without the phone number it carried, and the URL without its token', () => {
+    const phone = '13812345678';
+    // as mysql2 3.x raises a duplicate (the value in sqlMessage and inlined in sql) and TypeORM wraps it (parameters)
+    const sqlMessage = `Duplicate entry '${phone}' for key 'uq_users_phone'`;
+    const driverError = Object.assign(new Error(sqlMessage), {
+      code: 'ER_DUP_ENTRY',
+      errno: 1062,
+      sqlState: '23000',
+      sqlMessage,
+      sql: `INSERT INTO \`users\`(\`phone\`) VALUES ('${phone}')`,
+    });
+    const failed = new QueryFailedError('INSERT INTO `users`(`phone`) VALUES (?)', [phone], driverError);
+    // as app.factory.ts does
+    registerErrorTextRedactor(redactDatabaseErrorText);
+    const filter = new AllExceptionsFilter();
+    expect(send(filter, failed, {}, '/api/v1/users/me/phone?access_token=tok-SECRET-9&page=2').status).toBe(500);
+
+    expect(error).toHaveBeenCalledTimes(1);
+    const logged = JSON.stringify(error.mock.calls[0]);
+    expect(logged).not.toContain(phone);
+    expect(logged).not.toContain('tok-SECRET-9');
+    const [fields, message] = error.mock.calls[0] as [{ err: Record<string, unknown> }, string];
+    expect(message).toBe('GET /api/v1/users/me/phone?access_token=%5BREDACTED%5D&page=2 failed with 500');
+    // what is left still says what failed and where
+    expect(fields.err).toMatchObject({ name: 'QueryFailedError', code: 'ER_DUP_ENTRY', errno: 1062, message: "Duplicate entry '?' for key 'uq_users_phone'" });
+    expect(Object.keys(fields.err).sort()).toEqual(['code', 'errno', 'message', 'name', 'stack']);
+    expect(fields.err.stack).toMatch(/^QueryFailedError: Duplicate entry '\?' for key 'uq_users_phone'\n\s+at /);
+  });
+
+  it('keeps the message of an error that does not come from a database', () => {
+    const filter = new AllExceptionsFilter();
+    send(filter, new TypeError("Cannot read properties of undefined (reading 'id')"));
+    const [fields] = error.mock.calls[0] as [{ err: Record<string, unknown> }];
+    expect(fields.err).toMatchObject({ name: 'TypeError', message: "Cannot read properties of undefined (reading 'id')" });
   });
 });

@@ -6,6 +6,7 @@ import { Envelope } from './envelope';
 import { definitionForStatus } from './error-status';
 import { ReplayedResponse, sendReplay } from './idempotency/idempotency.types';
 import { methodsAllowedAt } from './method-not-allowed';
+import { loggableError, safeErrorMessage, sanitizeUrl } from './log-safety';
 
 interface ResolvedError {
   definition: ErrorDefinition;
@@ -97,7 +98,7 @@ export function resolveError(exception: unknown): ResolvedError {
 function describeDependencyError(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;
   const { code } = error as { code?: unknown };
-  return [error.name, typeof code === 'string' ? code : undefined, error.message].filter(Boolean).join(': ');
+  return [error.name, typeof code === 'string' ? code : undefined, safeErrorMessage(error)].filter(Boolean).join(': ');
 }
 
 /**
@@ -146,10 +147,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
         // a dependency's own error, mapped by its lib: expected too; the cause says which
         this.warnExpected(resolved, request.id, describeDependencyError(exception));
       } else {
-        // unexpected: the stack goes to the log (never to the client)
+        // unexpected: the stack goes to the log (never to the client); an allow-list of the error's
+        // fields and the sanitised URL, as the request line has it (log-safety.ts)
         this.logger.error(
-          { err: exception, requestId: request.id, code: resolved.definition.code },
-          `${request.method} ${request.url} failed with ${status}`,
+          { err: loggableError(exception), requestId: request.id, code: resolved.definition.code },
+          `${request.method} ${sanitizeUrl(request.url)} failed with ${status}`,
         );
       }
     }

@@ -51,6 +51,8 @@ export function createFastifyAdapter(config: HttpConfig): FastifyAdapter {
   const instance = adapter.getInstance();
   instance.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
+    // every answer, errors included: a browser never guesses a type other than the one we send
+    void reply.header('x-content-type-options', 'nosniff');
     done();
   });
   installBodyMediaTypes(instance);

@@ -11,6 +11,16 @@ export { jsonStructureProblem, type JsonBodyLimits, type JsonStructureProblem } 
 export { jsonTextOf, rememberJsonText } from './json-text';
 export { httpConfig, loadHttpConfig, type HttpConfig } from './http.config';
 export { REQUEST_ID_HEADER, requestIdFor } from './request-id';
+export { ipBucket } from './client-ip';
+export {
+  type ErrorTextRedactor,
+  loggableError,
+  type LoggableError,
+  REDACTED,
+  registerErrorTextRedactor,
+  safeErrorMessage,
+  sanitizeUrl,
+} from './log-safety';
 export { createValidationPipe } from './validation';
 export { IDEMPOTENCY_HEADER, IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 export { IdempotencyModule } from './idempotency/idempotency.module';

@@ -10,7 +10,8 @@ export {
 export { maskPhone, REDACT_PATHS, REDACTED, sanitizeUrl } from './log-redaction';
 export { buildLoggerParams, flushLogs } from './logging';
 export { loadObservabilityConfig, observabilityConfig, type ObservabilityConfig } from './observability.config';
-export { ObservabilityModule } from './observability.module';
+export { ObservabilityModule, type ObservabilityModuleOptions } from './observability.module';
+export { type MetricsServerAddress } from './metrics-server';
 export { ReadinessState } from './readiness.state';
 export { AppLogger } from './app-logger';
 export { HistogramSeries, SeriesHistogram } from './series-histogram';

@@ -1,3 +1,8 @@
+import { REDACTED, sanitizeUrl } from '@app/http';
+
+// the exception filter (libs/http) needs them too; libs/http cannot import this lib
+export { REDACTED, sanitizeUrl };
+
 /** Field names whose values never reach a log line when logged at the top level. */
 const SENSITIVE_KEYS = [
   'authorization',
@@ -33,7 +38,6 @@ const SENSITIVE_NESTED_PATHS = [
   'tokens.refreshToken',
 ];
 
-export const REDACTED = '[REDACTED]';
 
 /**
  * Explicit paths only. Wildcards (`*.password`) made every log line ~10× slower here
@@ -41,20 +45,6 @@ export const REDACTED = '[REDACTED]';
  * third-party objects, and add a path here when a new object with secrets is logged.
  */
 export const REDACT_PATHS = [...SENSITIVE_KEYS, ...SENSITIVE_NESTED_PATHS];
-
-const SENSITIVE_QUERY = /token|code|key|secret|password|phone|signature|ticket/i;
-
-/** Keeps the path and parameter names of a URL but hides values that are credentials. */
-export function sanitizeUrl(url: string | undefined): string {
-  if (!url) return '';
-  const queryStart = url.indexOf('?');
-  if (queryStart === -1) return url;
-  const params = new URLSearchParams(url.slice(queryStart + 1));
-  for (const name of [...params.keys()]) {
-    if (SENSITIVE_QUERY.test(name)) params.set(name, REDACTED);
-  }
-  return `${url.slice(0, queryStart)}?${params.toString()}`;
-}
 
 /** 13812345678 -> 138****5678, for the few places a phone must appear (admin lists). */
 export function maskPhone(phone: string): string {

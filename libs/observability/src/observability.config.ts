@@ -1,8 +1,9 @@
-import { IsBoolean, IsIn, IsOptional } from 'class-validator';
-import { defineConfig, parseEnv, ToBoolean } from '@app/config';
+import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { defineConfig, parseEnv, ToBoolean, ToInteger } from '@app/config';
 
 class ObservabilityEnv {
   NODE_ENV?: string;
+  PORT?: string;
 
   @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -22,6 +23,13 @@ class ObservabilityEnv {
   @ToBoolean()
   @IsBoolean()
   METRICS_ENABLED?: boolean;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  METRICS_PORT?: number;
 }
 
 export interface ObservabilityConfig {
@@ -32,6 +40,11 @@ export interface ObservabilityConfig {
   httpLogEnabled: boolean;
   /** Request histogram; off only for measuring what it costs. */
   metricsEnabled: boolean;
+  /**
+   * Where GET /metrics is served: null = on the API's port (the default, as before), else a port of
+   * its own on the same address, and the API's port answers 404 for it (METRICS_PORT).
+   */
+  metricsPort: number | null;
 }
 
 export function loadObservabilityConfig(env: NodeJS.ProcessEnv): ObservabilityConfig {
@@ -42,6 +55,7 @@ export function loadObservabilityConfig(env: NodeJS.ProcessEnv): ObservabilityCo
     logPretty: parsed.LOG_PRETTY ?? development,
     httpLogEnabled: parsed.HTTP_LOG_ENABLED ?? true,
     metricsEnabled: parsed.METRICS_ENABLED ?? true,
+    metricsPort: parsed.METRICS_PORT === undefined || String(parsed.METRICS_PORT) === (parsed.PORT ?? '3000') ? null : parsed.METRICS_PORT,
   };
 }
 

@@ -9,6 +9,7 @@ import { HTTP_LATENCY_BUCKETS, HTTP_SERVER_REQUESTS_SECONDS, type HttpHistogram 
 import { AppLogger } from './app-logger';
 import { buildLoggerParams } from './logging';
 import { MetricsController } from './metrics.controller';
+import { METRICS_SERVER_ADDRESS, MetricsServer, type MetricsServerAddress } from './metrics-server';
 import { ObservabilityConfig } from './observability.config';
 import { ReadinessState } from './readiness.state';
 import { SeriesHistogram } from './series-histogram';
@@ -27,10 +28,22 @@ const httpHistogram = {
     }),
 };
 
+export interface ObservabilityModuleOptions {
+  /** GET /metrics on this address instead of the API's port (METRICS_PORT); null: on the API's port. */
+  metricsServer: MetricsServerAddress | null;
+}
+
 /** Logs, metrics and probes: how the service is seen from outside. */
 @Module({})
 export class ObservabilityModule {
-  static forRoot(): DynamicModule {
+  static forRoot(options: ObservabilityModuleOptions = { metricsServer: null }): DynamicModule {
+    const prometheus = PrometheusModule.register({
+      path: '/metrics',
+      controller: MetricsController,
+      defaultMetrics: { enabled: true },
+    });
+    // the registry and default metrics either way; the route on the API's port only without METRICS_PORT
+    if (options.metricsServer) prometheus.controllers = [];
     return {
       module: ObservabilityModule,
       global: true,
@@ -40,17 +53,18 @@ export class ObservabilityModule {
           useFactory: (configService: ConfigService) =>
             buildLoggerParams(configService.getOrThrow<ObservabilityConfig>('observability')),
         }),
-        PrometheusModule.register({
-          path: '/metrics',
-          controller: MetricsController,
-          defaultMetrics: { enabled: true },
-        }),
+        prometheus,
         // terminus logs every failed check as an error: a probe every second during an outage is a
-        // storm; the 503 carries the details and the exception filter logs one line per interval
+        // storm; readiness logs each change of a dependency's status once, with its reason
         TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }),
       ],
       controllers: [HealthController],
-      providers: [ReadinessState, httpHistogram, AppLogger],
+      providers: [
+        ReadinessState,
+        httpHistogram,
+        AppLogger,
+        ...(options.metricsServer ? [{ provide: METRICS_SERVER_ADDRESS, useValue: options.metricsServer }, MetricsServer] : []),
+      ],
       exports: [ReadinessState, httpHistogram, AppLogger],
     };
   }

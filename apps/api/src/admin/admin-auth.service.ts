@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { AppError } from '@app/http';
+import { AppError, ipBucket } from '@app/http';
 import { AuthError, AuthSessionService, type IssuedTokens } from '../auth';
 import { AdminAccount } from './entities/admin-account.entity';
 import { DEFAULT_LOGIN_ATTEMPT_POLICY, type LoginAttemptStore } from './login-attempts';
@@ -30,9 +30,10 @@ export class AdminAuthService {
    */
   async login(username: string, password: string, ip: string): Promise<AdminLoginResult> {
     const accountKey = `account:${username.toLowerCase()}`;
-    const ipKey = `ip:${ip}`;
+    const ipKey = `ip:${ipBucket(ip)}`;
     const policy = DEFAULT_LOGIN_ATTEMPT_POLICY;
-    const lockedForMs = await this.attempts.lockedFor(accountKey, ipKey, policy);
+    // counted before the password is checked (login-attempts.ts): parallel guesses cannot all pass
+    const lockedForMs = await this.attempts.begin(accountKey, ipKey, policy);
     if (lockedForMs > 0) {
       throw new AppError(AuthError.LoginLocked, { data: { retryAfterS: Math.ceil(lockedForMs / 1000) } });
     }
@@ -40,11 +41,10 @@ export class AdminAuthService {
     const account = await this.accounts.findOne({ where: { username: username.toLowerCase() } });
     const valid = await verifyPassword(account?.passwordHash ?? null, password);
     if (!account || !valid || account.disabled) {
-      await this.attempts.recordFailure(accountKey, ipKey, policy);
       this.logger.warn({ username, ip, known: Boolean(account) }, 'admin sign-in failed');
       throw new AppError(AuthError.InvalidCredentials);
     }
-    await this.attempts.clear(accountKey);
+    await this.attempts.succeeded(accountKey, ipKey);
     await this.accounts.update({ id: account.id }, { lastLoginAt: new Date() });
     const tokens = await this.sessions.issue({ kind: 'admin', id: account.id, role: account.role });
     return { ...tokens, admin: { id: account.id, username: account.username, role: account.role } };

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, ParseIntPipe, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiErrors, CurrentPrincipal, type Principal, Public, Roles } from '@app/http';
@@ -20,6 +20,8 @@ export class AdminAuthController {
   @RateLimitPolicy.login()
   @Post('login')
   @HttpCode(200)
+  // tokens: never kept by a browser or a proxy
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Dashboard sign-in (username + password); locked after repeated failures' })
   @ApiErrors(AuthError.InvalidCredentials, AuthError.LoginLocked)
   login(@Body() body: AdminLoginDto, @Req() request: FastifyRequest): Promise<AdminLoginResult> {

@@ -25,7 +25,7 @@ const codes = (contract: ReturnType<ReturnType<typeof accessContract>>) => contr
 const headers = (contract: ReturnType<ReturnType<typeof accessContract>>) => contract?.requestHeaders?.map(({ name }) => name);
 
 describe('accessContract', () => {
-  const rule = accessContract({ signingRequired: false });
+  const rule = accessContract({ signing: 'sensitive' });
 
   it('documents nothing for public routes', () => {
     expect(rule(routeFactsOf(ExampleController, 'ping', route))).toBeNull();
@@ -43,14 +43,18 @@ describe('accessContract', () => {
     expect(codes(rule(routeFactsOf(BackOfficeController, 'list', route)))).toContain(2007);
   });
 
-  it('adds the signing headers and their 401s for @Signed(), and for every signed-in route when signing is required', () => {
+  it('adds the signing headers and their 401s for @Signed(), for every signed-in route with AUTH_SIGNING=all, for none with off', () => {
     const signed = rule(routeFactsOf(ExampleController, 'placeOrder', route));
     expect(headers(signed)).toEqual(['X-Timestamp', 'X-Nonce', 'X-Signature']);
     expect(signed?.requestHeaders?.every(({ required }) => required)).toBe(true);
     expect(codes(signed)).toEqual(expect.arrayContaining([2020, 2021, 2022, 2023]));
 
-    const strict = accessContract({ signingRequired: true });
+    const strict = accessContract({ signing: 'all' });
     expect(headers(strict(routeFactsOf(ExampleController, 'me', route)))).toEqual(['X-Timestamp', 'X-Nonce', 'X-Signature']);
     expect(strict(routeFactsOf(ExampleController, 'ping', route))).toBeNull();
+
+    const off = accessContract({ signing: 'off' });
+    expect(headers(off(routeFactsOf(ExampleController, 'placeOrder', route)))).toEqual([]);
+    expect(codes(off(routeFactsOf(ExampleController, 'placeOrder', route)))).not.toContain(2020);
   });
 });

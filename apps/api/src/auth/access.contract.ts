@@ -1,5 +1,5 @@
-import { CommonError, type ContractRule, PUBLIC_ROUTE, REQUIRED_ROLES, type RequestHeaderDoc, type Role, SIGNED_ROUTE } from '@app/http';
-import type { AuthConfig } from './auth.config';
+import { CommonError, type ContractRule, PUBLIC_ROUTE, REQUIRED_ROLES, type RequestHeaderDoc, type Role } from '@app/http';
+import { type AuthConfig, signsRoute } from './auth.config';
 import { AuthError } from './auth.errors';
 
 // the checks of checkSignature() in libs/http/src/access/request-signing.ts
@@ -16,13 +16,14 @@ const SIGNING_HEADERS: readonly RequestHeaderDoc[] = [
 
 /**
  * What the AuthGuard adds to a route, read from the same metadata: a bearer token and its 401s
- * unless @Public(), 403 with @Roles(), the signing headers and their 401s with @Signed() (every
- * signed-in route with AUTH_SIGNING_REQUIRED), 503 when the session store is down.
+ * unless @Public(), 403 with @Roles(), the signing headers and their 401s where the guard checks a
+ * signature (signsRoute: @Signed() routes, every signed-in route with AUTH_SIGNING=all, none with
+ * off), 503 when the session store is down.
  */
-export function accessContract(config: Pick<AuthConfig, 'signingRequired'>): ContractRule {
+export function accessContract(config: Pick<AuthConfig, 'signing'>): ContractRule {
   return (route) => {
     if (route.metadata<boolean>(PUBLIC_ROUTE) === true) return null;
-    const signed = config.signingRequired || route.metadata<boolean>(SIGNED_ROUTE) === true;
+    const signed = signsRoute(config.signing, route.config.signed === true);
     return {
       security: [{ bearer: [] }],
       errors: [

@@ -15,10 +15,11 @@ import { MemorySessionStore } from './session.store';
 const SECRET = 'unit-test-jwt-secret-0123456789abcdef';
 const config: AuthConfig = {
   jwtSecret: SECRET,
+  jwtPreviousSecret: null,
   accessTtlS: 900,
   refreshTtlS: 30 * 86_400,
   keyPrefix: 'auth:',
-  signingRequired: false,
+  signing: 'sensitive',
   maxSessionsPerAccount: 3,
 };
 

@@ -1,6 +1,6 @@
-import { Body, Controller, Headers, HttpCode, Ip, Post } from '@nestjs/common';
+import { Body, Controller, Header, Headers, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, CurrentPrincipal, type Principal, Public, requireUser } from '@app/http';
+import { ApiErrors, CurrentPrincipal, type Principal, Public, requireUser, Signed } from '@app/http';
 import { RateLimitPolicy } from '@app/resilience';
 import { WechatCallErrors, WechatError } from '@app/wechat';
 import { AuthSessionService, type IssuedTokens } from './auth-session.service';
@@ -20,6 +20,8 @@ export class AuthController {
   @RateLimitPolicy.login()
   @Post('wechat/login')
   @HttpCode(200)
+  // tokens: never kept by a browser, a proxy or a mini-program's HTTP cache
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Sign in with a wx.login() code; first login creates the user' })
   @ApiErrors(WechatError.InvalidCode, WechatError.CodeUsed, WechatError.HighRiskUser, AuthError.UserDisabled, ...WechatCallErrors)
   @ApiHeader({ name: 'user-agent', required: false, description: 'Recorded with the session' })
@@ -30,6 +32,7 @@ export class AuthController {
   @Public()
   @Post('refresh')
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Trade a refresh token for a new pair (the old one is retired)' })
   @ApiErrors(AuthError.InvalidRefreshToken, AuthError.RefreshTokenReused)
   refresh(@Body() body: RefreshDto): Promise<IssuedTokens> {
@@ -47,6 +50,9 @@ export class AuthController {
 
   @Post('wechat/decrypt')
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Signed()
+  @RateLimitPolicy.wechatSession()
   @ApiBearerAuth()
   @ApiOperation({ summary: "Decrypt WeChat open data with this session's session_key (watermark appid checked)" })
   @ApiErrors(AuthError.Forbidden, AuthError.NoWechatSession, AuthError.WechatSignatureMismatch, AuthError.WechatDataInvalid)

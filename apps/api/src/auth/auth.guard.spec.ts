@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { AppError, type Principal, Public, Roles, Signed } from '@app/http';
+import { AppError, type Principal, Public, Roles, Signed, SIGNED_ROUTE } from '@app/http';
 import { appErrorCodeOf, newTestService } from '@app/testing';
 import { AUTH_CONFIG, AuthSessionService } from './auth-session.service';
 import type { AuthConfig } from './auth.config';
@@ -31,10 +31,11 @@ class AdminController {
 
 const config = (overrides: Partial<AuthConfig> = {}): AuthConfig => ({
   jwtSecret: null,
+  jwtPreviousSecret: null,
   accessTtlS: 900,
   refreshTtlS: 86_400,
   keyPrefix: 'auth:',
-  signingRequired: false,
+  signing: 'sensitive',
   maxSessionsPerAccount: 10,
   ...overrides,
 });
@@ -111,7 +112,7 @@ describe('AuthGuard', () => {
     expect(await appErrorCodeOf(operator.guard.canActivate(context(AdminController, 'list', { headers: { authorization: 'Bearer t' } })))).toBe(2007);
   });
 
-  it('checks the request signature on @Signed() routes, or on every signed-in route when required', async () => {
+  it('checks the request signature on @Signed() routes, on every signed-in route with AUTH_SIGNING=all, on none with off', async () => {
     const perRoute = setup();
     await perRoute.guard.canActivate(context(ExampleController, 'me', { headers: { authorization: 'Bearer t' } }));
     expect(perRoute.verifySignedRequest).not.toHaveBeenCalled();
@@ -119,11 +120,26 @@ describe('AuthGuard', () => {
     await perRoute.guard.canActivate(context(ExampleController, 'placeOrder', request));
     expect(perRoute.verifySignedRequest).toHaveBeenCalledWith(request, alice.sessionId);
 
-    const everywhere = setup(alice, config({ signingRequired: true }));
+    const everywhere = setup(alice, config({ signing: 'all' }));
     await everywhere.guard.canActivate(context(ExampleController, 'me', { headers: { authorization: 'Bearer t' } }));
     expect(everywhere.verifySignedRequest).toHaveBeenCalledTimes(1);
     await everywhere.guard.canActivate(context(ExampleController, 'ping', { headers: {} }));
     expect(everywhere.verifySignedRequest).toHaveBeenCalledTimes(1);
+
+    const off = setup(alice, config({ signing: 'off' }));
+    expect(await off.guard.canActivate(context(ExampleController, 'placeOrder', { headers: { authorization: 'Bearer t' } }))).toBe(true);
+    expect(off.verifySignedRequest).not.toHaveBeenCalled();
+  });
+
+  it('reads @Signed() from the method only: a class-level mark has no hashed body to check', async () => {
+    // what @Signed() on a class used to do: the metadata without the per-method route config
+    class MarkedController {
+      me(): void {}
+    }
+    Reflect.defineMetadata(SIGNED_ROUTE, true, MarkedController);
+    const { guard, verifySignedRequest } = setup();
+    await guard.canActivate(context(MarkedController, 'me', { headers: { authorization: 'Bearer t' } }));
+    expect(verifySignedRequest).not.toHaveBeenCalled();
   });
 
   it('leaves non-HTTP contexts alone', async () => {

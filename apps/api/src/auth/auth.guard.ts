@@ -2,15 +2,15 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import { Reflector } from '@nestjs/core';
 import { AppError, type AuthenticatedRequest, PUBLIC_ROUTE, REQUIRED_ROLES, type Role, SIGNED_ROUTE } from '@app/http';
 import { AUTH_CONFIG, AuthSessionService } from './auth-session.service';
-import type { AuthConfig } from './auth.config';
+import { type AuthConfig, signsRoute } from './auth.config';
 import { AuthError } from './auth.errors';
 
 type AccessRule = { isPublic: boolean; roles: Role[] | null; signed: boolean };
 
 /**
  * The global guard: every route needs a valid bearer token unless marked @Public(), and
- * @Roles() narrows who may call it (403 otherwise); @Signed() routes (every signed-in route with
- * AUTH_SIGNING_REQUIRED=true) also need a valid request signature. It runs before the rate limiter (it is
+ * @Roles() narrows who may call it (403 otherwise); @Signed() routes (with AUTH_SIGNING=sensitive, the
+ * default; every signed-in route with AUTH_SIGNING=all; none with off) also need a valid request signature. It runs before the rate limiter (it is
  * registered first), so limits count per signed-in caller. A lean CanActivate instead of a
  * passport strategy: one verify and one session lookup, no strategy indirection per request.
  */
@@ -55,7 +55,8 @@ export class AuthGuard implements CanActivate {
       rule = {
         isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) === true,
         roles: this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets) ?? null,
-        signed: this.config.signingRequired || this.reflector.getAllAndOverride<boolean>(SIGNED_ROUTE, targets) === true,
+        // from the method only: the body hashing a signature needs is per-method route config
+        signed: signsRoute(this.config.signing, this.reflector.get<boolean | undefined>(SIGNED_ROUTE, handler) === true),
       };
       this.rules.set(handler, rule);
     }

@@ -1,8 +1,8 @@
-import { createSecretKey, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
-import { JwtModule } from '@nestjs/jwt';
+import { JwtModule, JwtSecretRequestType } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { RedisService } from '@app/redis';
 import { UserModule } from '../user';
@@ -11,6 +11,7 @@ import type { AuthConfig } from './auth.config';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthSession } from './entities/auth-session.entity';
+import { JwtKeyRing } from './jwt-keys';
 import { SessionLedger } from './session.ledger';
 import { SessionPruner } from './session-pruner';
 import { MemorySessionStore, RedisSessionStore, type SessionStore } from './session.store';
@@ -35,9 +36,18 @@ import { WechatLoginService } from './wechat-login.service';
               '(refresh tokens keep working: sessions are in the database)',
           );
         }
-        // a KeyObject: with a string secret jsonwebtoken re-imports the key on every sign and verify
-        const secret = createSecretKey(config.jwtSecret ? Buffer.from(config.jwtSecret, 'utf8') : randomBytes(32));
-        return { secret: secret as unknown as string, signOptions: { algorithm: 'HS256' }, verifyOptions: { algorithms: ['HS256'] } };
+        // sign with the current key (kid), verify with the key a token names: rotation signs nobody out
+        const keys = new JwtKeyRing(
+          config.jwtSecret ? Buffer.from(config.jwtSecret, 'utf8') : randomBytes(32),
+          config.jwtPreviousSecret ? Buffer.from(config.jwtPreviousSecret, 'utf8') : null,
+        );
+        return {
+          // KeyObjects (jwt-keys.ts); jsonwebtoken takes them, @nestjs/jwt's types say string
+          secretOrKeyProvider: (requestType: JwtSecretRequestType, token: unknown) =>
+            (requestType === JwtSecretRequestType.SIGN ? keys.signingKey : keys.verificationKeyFor(String(token))) as unknown as string,
+          signOptions: { algorithm: 'HS256', keyid: keys.currentKeyId },
+          verifyOptions: { algorithms: ['HS256'] },
+        };
       },
     }),
   ],

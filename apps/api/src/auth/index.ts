@@ -1,6 +1,6 @@
 // The auth feature's public face: what other features and the composition root may use.
 export { AuthModule } from './auth.module';
 export { AuthSessionService, type IssuedTokens } from './auth-session.service';
-export { type AuthConfig, authConfig, loadAuthConfig } from './auth.config';
+export { type AuthConfig, authConfig, loadAuthConfig, type SigningMode } from './auth.config';
 export { AuthError } from './auth.errors';
 export { accessContract } from './access.contract';

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppError } from '@app/http';
 import { ConfigService } from '@nestjs/config';
 import { decryptWechatData, verifyRawDataSignature, WechatApiClient, WechatCryptoError, type WechatConfig } from '@app/wechat';
@@ -13,6 +13,7 @@ export interface LoginResult extends IssuedTokens {
 /** wx.login code → WeChat's openid/session_key → our user and session. */
 @Injectable()
 export class WechatLoginService {
+  private readonly logger = new Logger('WechatLogin');
   private readonly appId: string;
 
   constructor(
@@ -44,6 +45,12 @@ export class WechatLoginService {
   /**
    * WeChat open data (encryptedData + iv) decrypted with this session's session_key; the
    * payload's watermark.appid must be ours. rawData, when sent, must match sha1(rawData + session_key).
+   *
+   * Every way decryption can fail (bad padding, not JSON, another app's watermark, malformed input)
+   * is the same answer, 2011 with the same message: telling them apart is a padding oracle (1 IV
+   * tweak in 256 answering "not JSON" is enough to forge a payload under one's own session_key,
+   * watermark included). The route also allows 10 calls a minute per user. Decrypted data is the
+   * client's word all the same: docs/security.md.
    */
   async decrypt(sessionId: string, payload: WechatDecryptInput): Promise<Record<string, unknown>> {
     const sessionKey = await this.sessions.wechatSessionKey(sessionId);
@@ -54,8 +61,10 @@ export class WechatLoginService {
     try {
       return decryptWechatData({ encryptedData: payload.encryptedData, iv: payload.iv, sessionKey }, this.appId);
     } catch (error) {
-      if (error instanceof WechatCryptoError) throw new AppError(AuthError.WechatDataInvalid, { message: `${AuthError.WechatDataInvalid.message} (${error.reason})` });
-      throw error;
+      if (!(error instanceof WechatCryptoError)) throw error;
+      // which step failed stays in the server's debug log, for support
+      this.logger.debug({ sessionId, reason: error.reason }, 'open data refused');
+      throw new AppError(AuthError.WechatDataInvalid);
     }
   }
 }

@@ -1,5 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { DataSource } from 'typeorm';
+import { DiagnosticContactDto } from './dto/diagnostic-contact.dto';
 import { EchoDto } from './dto/echo.dto';
 import { SlowQueryDto } from './dto/slow-query.dto';
 import { Public } from '@app/http';
@@ -13,6 +15,10 @@ import { Public } from '@app/http';
 @Public()
 @Controller('diagnostics')
 export class DiagnosticsController {
+  private contactsTable: Promise<unknown> | null = null;
+
+  constructor(private readonly dataSource: DataSource) {}
+
   @Post('echo')
   @HttpCode(200)
   echo(@Body() body: EchoDto): EchoDto {
@@ -38,5 +44,19 @@ export class DiagnosticsController {
   @Get('crash')
   crash(): never {
     throw new Error('deliberate failure with internal detail /etc/secret at line 42');
+  }
+
+  /**
+   * An insert the database refuses the second time (the phone is the key): an unexpected 500 whose
+   * error carries the value three times over (TypeORM's parameters, mysql2's sql and sqlMessage),
+   * for the test that none of them reaches the log.
+   */
+  @Post('contacts')
+  @HttpCode(200)
+  async addContact(@Body() body: DiagnosticContactDto): Promise<{ added: true }> {
+    this.contactsTable ??= this.dataSource.query('CREATE TABLE IF NOT EXISTS diagnostics_contacts (phone VARCHAR(32) PRIMARY KEY)');
+    await this.contactsTable;
+    await this.dataSource.query('INSERT INTO diagnostics_contacts (phone) VALUES (?)', [body.phone]);
+    return { added: true };
   }
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AccessError, ApiErrors, CurrentPrincipal, type Principal, requireUser } from '@app/http';
+import { AccessError, ApiErrors, CurrentPrincipal, type Principal, requireUser, Signed } from '@app/http';
+import { RateLimitPolicy } from '@app/resilience';
 import { WechatApiClient, WechatCallErrors, WechatError } from '@app/wechat';
 import { BindPhoneDto } from './dto/bind-phone.dto';
 import { UpdateMeDto } from './dto/update-me.dto';
@@ -31,6 +32,8 @@ export class UsersController {
 
   @Post('me/phone')
   @HttpCode(200)
+  @Signed()
+  @RateLimitPolicy.wechatSession()
   @ApiOperation({ summary: 'Bind the phone number from a getPhoneNumber code' })
   @ApiErrors(WechatError.InvalidPhoneCode, ...WechatCallErrors)
   async bindPhone(@CurrentPrincipal() principal: Principal, @Body() body: BindPhoneDto): Promise<UserProfile> {

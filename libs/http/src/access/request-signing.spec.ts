@@ -48,4 +48,12 @@ describe('checkSignature', () => {
     const headers = { timestamp: String(now), nonce: 'nonce-0005', signature: sign(now, 'nonce-0005', '/api/v1/orders?from=cart', emptyHash) };
     expect(checkSignature(request({ bodySha256: undefined }), headers, signKey, now)).toBeNull();
   });
+
+  it('fails closed when a body arrived that nothing hashed, instead of checking the empty body\'s hash', () => {
+    const emptyHash = createHash('sha256').update('').digest('hex');
+    // signed over an empty body while the request carries one: what an unhashed signed route used to accept
+    const headers = { timestamp: String(now), nonce: 'nonce-0006', signature: sign(now, 'nonce-0006', '/api/v1/orders?from=cart', emptyHash) };
+    const unhashed = request({ bodySha256: undefined, body: { quantity: 99 }, routeOptions: { url: '/api/v1/orders' } } as Partial<FastifyRequest>);
+    expect(() => checkSignature(unhashed, headers, signKey, now)).toThrow(/body was not hashed/);
+  });
 });

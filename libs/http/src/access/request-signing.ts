@@ -50,6 +50,19 @@ export function canonicalRequest(method: string, pathWithQuery: string, timestam
   return `${method.toUpperCase()}\n${pathWithQuery}\n${timestamp}\n${nonce}\n${bodySha256}`;
 }
 
+/**
+ * A body arrived on a route whose signature is checked, but nothing hashed it: the route is marked
+ * signed without its route config (installBodyHashing reads `config.signed`, set by @Signed() on
+ * the method), or hashing is off. Checking the signature over the empty body's hash would accept a
+ * signature that covers none of the body, so the request fails, as the bug it is (500, logged).
+ */
+function unhashedBody(request: FastifyRequest): never {
+  throw new Error(
+    `${request.method} ${routeOf(request).url ?? 'route'} checks a request signature but its body was not hashed: ` +
+      'mark the method @Signed() (route config signed: true), not its class',
+  );
+}
+
 /** Checks headers, clock window and HMAC (constant-time); the nonce is claimed by the caller afterwards. */
 export function checkSignature(
   request: FastifyRequest,
@@ -63,7 +76,7 @@ export function checkSignature(
   }
   if (!/^[0-9a-f]{64}$/i.test(signature)) return 'mismatch';
   if (Math.abs(now - Number(timestamp)) > SIGNATURE_WINDOW_MS) return 'stale';
-  const bodySha256 = request.bodySha256 ?? EMPTY_BODY_SHA256;
+  const bodySha256 = request.bodySha256 ?? (request.body === undefined ? EMPTY_BODY_SHA256 : unhashedBody(request));
   const expected = createHmac('sha256', signKey)
     .update(canonicalRequest(request.method, request.url, timestamp, nonce, bodySha256))
     .digest();

@@ -10,8 +10,9 @@ import {
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
 import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
+import { AccessError } from '../access/access.errors';
+import type { AuthenticatedRequest } from '../access/principal';
 import { resolveError } from '../all-exceptions.filter';
 import { AppError } from '../app-error';
 import { CommonError } from '../common.errors';
@@ -24,10 +25,6 @@ export const IDEMPOTENCY_STORE = Symbol('IDEMPOTENCY_STORE');
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 const VALID_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
 const REPLAY_TTL_MS = 24 * 60 * 60 * 1000;
-
-interface UserRequest extends FastifyRequest {
-  user?: { id?: string | number };
-}
 
 const NOT_STARTED = new Set<unknown>([CommonError.ValidationFailed, CommonError.MalformedJson, CommonError.BadRequest]);
 const REFUSALS = new Set<unknown>(Object.values(IdempotencyError));
@@ -46,8 +43,9 @@ function canonical(value: unknown): string {
 /**
  * Idempotency-Key for write routes that opt in with @Idempotent(): the first request runs;
  * a duplicate while it runs gets 409; a later duplicate gets the stored status and body
- * (24 h); the same key with another body gets 422. Keys are scoped per user (per client IP
- * when anonymous) and per route. If the store is unreachable the request is refused (503):
+ * (24 h); the same key with another body gets 422. Keys are scoped per signed-in account (its
+ * kind and id: user 7 and admin account 7 are different callers) and per route; @Idempotent()
+ * routes need sign-in. If the store is unreachable the request is refused (503):
  * running a payment twice is worse than asking the client to retry.
  */
 @Injectable()
@@ -60,7 +58,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<UserRequest>();
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    // @Idempotent() makes the route non-public; a @Public() written above it would undo that
+    if (!request.user) throw new AppError(AccessError.Unauthenticated);
     const options = this.reflector.get<IdempotentOptions | undefined>(IDEMPOTENCY_OPTIONS, context.getHandler()) ?? {};
     const header = request.headers[IDEMPOTENCY_HEADER];
     if (header === undefined) {
@@ -69,7 +69,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     if (typeof header !== 'string' || !VALID_KEY.test(header)) throw new AppError(IdempotencyError.KeyInvalid);
 
-    const scope = request.user?.id !== undefined ? `user:${request.user.id}` : `ip:${request.ip}`;
+    const { kind, id } = request.user;
+    const scope = `${kind}:${id}`;
     const route = `${request.method} ${routeOf(request).url ?? request.url}`;
     const key = `${scope}:${createHash('sha256').update(route).digest('hex').slice(0, 16)}:${header}`;
     const fingerprint = createHash('sha256').update(`${route}\n${request.url}\n${canonical(request.body)}`).digest('hex');

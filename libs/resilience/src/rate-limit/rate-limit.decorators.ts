@@ -37,6 +37,12 @@ export const RateLimitPolicy = {
       Throttle({ default: { limit: loginLimitPerMinute, ttl: 60_000 } }),
       SetMetadata(RATE_LIMIT_KEY_BY, 'ip'),
     ),
+  /**
+   * Routes that spend WeChat quota (phone binding calls getuserphonenumber) or answer with the
+   * session's WeChat session_key (open-data decrypt, where each answer is a guess checked for an
+   * attacker): 10 per minute per user, far above what a mini-program needs.
+   */
+  wechatSession: (): MethodDecorator & ClassDecorator => RateLimit({ limit: 10, windowMs: 60_000 }),
   /** Order submission: 5 per second per user. */
   orderSubmit: (): MethodDecorator & ClassDecorator => RateLimit({ limit: 5, windowMs: 1_000 }),
 };

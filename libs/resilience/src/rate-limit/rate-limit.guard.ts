@@ -13,7 +13,7 @@ import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.in
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
-import { AppError, type AuthenticatedRequest } from '@app/http';
+import { AppError, type AuthenticatedRequest, ipBucket } from '@app/http';
 import { tallyCounter } from '@app/observability';
 import { ResilienceError } from '../resilience.errors';
 import { RATE_LIMIT_KEY_BY, RateLimitKeyBy } from './rate-limit.decorators';
@@ -50,7 +50,7 @@ type RoutePlan = RouteLimit[] | 'dynamic';
 /**
  * @nestjs/throttler's guard with the behaviour a public API needs: IETF RateLimit-* headers,
  * 429 in our envelope with Retry-After, keys per user or per client IP (X-Forwarded-For only
- * from TRUSTED_PROXIES, via Fastify's trustProxy), and fail-open when the store is down: a
+ * from TRUSTED_PROXIES, via Fastify's trustProxy; IPv6 by /64), and fail-open when the store is down: a
  * Redis outage must not turn into a 500 storm.
  */
 @Injectable()
@@ -106,7 +106,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   private decideRoute(context: ExecutionContext, request: FastifyRequest, route: RouteLimit): Promise<boolean> {
-    const tracker = route.keyBy === 'ip' ? `ip:${request.ip}` : this.trackerFor(request);
+    const tracker = route.keyBy === 'ip' ? `ip:${ipBucket(request.ip)}` : this.trackerFor(request);
     return this.decide(context, `${route.routeId}:${tracker}`, route.limit, route.ttl, route.blockDuration, route.throttlerName);
   }
 
@@ -150,7 +150,8 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   private trackerFor(request: FastifyRequest): string {
     const user = (request as AuthenticatedRequest).user;
-    return user ? `${user.kind}:${user.id}` : `ip:${request.ip}`;
+    // IPv6 clients by /64 (client-ip.ts): one subscriber holds a whole /64
+    return user ? `${user.kind}:${user.id}` : `ip:${ipBucket(request.ip)}`;
   }
 
   /** The base guard's per-request path, used for routes with per-request (function) values. */
@@ -161,7 +162,7 @@ export class RateLimitGuard extends ThrottlerGuard {
       context.getHandler(),
       context.getClass(),
     ]);
-    const tracker = keyBy === 'ip' ? `ip:${request.ip}` : this.trackerFor(request);
+    const tracker = keyBy === 'ip' ? `ip:${ipBucket(request.ip)}` : this.trackerFor(request);
     const name = throttler.name ?? 'default';
     return this.decide(context, generateKey(context, tracker, name), limit, ttl, blockDuration, name);
   }
