@@ -103,8 +103,12 @@ describe('every error status comes in the envelope with a request id (production
       }
     })());
 
+  // @Idempotent() routes need a signed-in caller: keys are scoped to who sends them
   const idempotentOrder = (key: string, sku: string) =>
-    fromFetch(api('/diagnostics/idempotent/orders'), json('POST', JSON.stringify({ sku, quantity: 1 }), { 'idempotency-key': key }));
+    fromFetch(
+      api('/diagnostics/idempotent/orders'),
+      json('POST', JSON.stringify({ sku, quantity: 1 }), { 'idempotency-key': key, authorization: `Bearer ${userToken}` }),
+    );
 
   // data is null on every error but readiness, which says why it is not ready
   const rows: Array<[string, number, number, () => Promise<Answer>, unknown?]> = [
