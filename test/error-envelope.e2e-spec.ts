@@ -63,9 +63,20 @@ describe('every error status comes in the envelope with a request id (production
   });
 
   /** The two 503s of a shutdown, from an instance of their own: readiness during the delay, then a request once closing. */
-  let shutdown: Promise<{ readiness: Answer; closing: Answer }> | undefined;
-  const shutdownAnswers = () =>
-    (shutdown ??= (async () => {
+  // closing is null when the server closed the half-sent connection as idle before its last CRLF went
+  // out: correct behaviour (idle sockets are swept while closing), but then there is no answer to check
+  type ShutdownAnswers = { readiness: Answer; closing: Answer | null };
+  let shutdown: Promise<ShutdownAnswers> | undefined;
+  const shutdownAnswers = () => (shutdown ??= runShutdown());
+  const closingAnswer = async (): Promise<Answer> => {
+    let answers = await shutdownAnswers();
+    // the sweep and our write race on a loaded machine: try the scenario again, on a fresh instance
+    for (let attempt = 1; answers.closing === null && attempt < 4; attempt += 1) answers = await runShutdown();
+    if (answers.closing === null) throw new Error('every attempt saw its half-sent connection closed as idle');
+    return answers.closing;
+  };
+  const runShutdown = (): Promise<ShutdownAnswers> =>
+    (async () => {
       const leaving = await spawnApp(productionEnv(db.name, { SHUTDOWN_DELAY_MS: '1000', SHUTDOWN_DRAIN_MS: '5000' }));
       try {
         // a request that has begun but not finished its headers: its connection is busy, so it is not
@@ -96,12 +107,12 @@ describe('every error status comes in the envelope with a request id (production
         const giveUp = setTimeout(() => pending.destroy(), 5000);
         await closed;
         clearTimeout(giveUp);
-        return { readiness, closing: fromRaw(received) };
+        return { readiness, closing: received === '' ? null : fromRaw(received) };
       } finally {
         if (leaving.process.exitCode === null) leaving.process.kill('SIGKILL');
         await leaving.exited;
       }
-    })());
+    })();
 
   // @Idempotent() routes need a signed-in caller: keys are scoped to who sends them
   const idempotentOrder = (key: string, sku: string) =>
@@ -174,7 +185,7 @@ describe('every error status comes in the envelope with a request id (production
     ['headers over 16 KB (the HTTP parser)', 431, 1024, () => sendRaw(app.baseUrl, `GET /api/v1/ping HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`)],
     ['an unexpected exception', 500, 1000, () => fromFetch(api('/diagnostics/crash'))],
     ['readiness after SIGTERM', 503, 1018, async () => (await shutdownAnswers()).readiness, { status: 'shutting_down' }],
-    ['a request reaching a closing server', 503, 1008, async () => (await shutdownAnswers()).closing],
+    ['a request reaching a closing server', 503, 1008, closingAnswer],
     [
       'WeChat not answering a login',
       504,
@@ -196,7 +207,7 @@ describe('every error status comes in the envelope with a request id (production
     expect(answer.status).toBe(status);
     expect(answer.body).toEqual({ code, message: expect.any(String), data, requestId: expect.stringMatching(/^[A-Za-z0-9._:-]{1,128}$/) });
     expect(answer.requestIdHeader).toBe((answer.body as EnvelopeBody).requestId);
-  }, 20_000);
+  }, 60_000);
 
   it('keeps a sane caller X-Request-Id on errors Fastify answers itself', async () => {
     const badUrl = await fromFetch(`${app.baseUrl}/%ff`, { headers: { 'x-request-id': 'gw-bad-url-1' } });
