@@ -9,14 +9,18 @@ import { AppConfig, loadAppConfig, loadDotEnvFile, validateAll } from '@app/conf
 import { DatabaseConfig, redactDatabaseErrorText } from '@app/database';
 import {
   AllExceptionsFilter,
+  clientVersionContract,
+  type ClientVersionGateOptions,
   createApiDocument,
   createFastifyAdapter,
   createValidationPipe,
   installBodyHashing,
+  installClientVersionGate,
   installEnvelope,
   loadHttpConfig,
   registerErrorClassifier,
   registerErrorTextRedactor,
+  type ReleaseConfig,
 } from '@app/http';
 import {
   AppLogger,
@@ -41,6 +45,8 @@ import { configurations } from './configurations';
 import { startEmbeddedWechatEmulator } from './embedded-wechat';
 
 export const API_PREFIX = 'api/v1';
+/** Where the client version gate applies: the API, except the route that tells a client the minimum. */
+const VERSION_GATE: ClientVersionGateOptions = { guardedPrefix: `/${API_PREFIX}/`, exemptPaths: [`/${API_PREFIX}/version`] };
 
 /**
  * Builds the fully configured application without listening, so main.ts and the e2e
@@ -83,6 +89,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
   // and what their errors may say in a log line: a database quotes the offending value
   registerErrorTextRedactor(redactDatabaseErrorText);
   app.useGlobalFilters(new AllExceptionsFilter());
+  const release = config.getOrThrow<ReleaseConfig>('release');
+  installClientVersionGate(app.getHttpAdapter().getInstance(), release, VERSION_GATE);
   installEnvelope(app.getHttpAdapter().getInstance(), { rawPathPrefixes: appConfig.docsEnabled ? ['/docs'] : [] });
   const authConfig = config.getOrThrow<AuthConfig>('auth');
   if (authConfig.signing !== 'off') installBodyHashing(app.getHttpAdapter().getInstance(), { everyRoute: authConfig.signing === 'all' });
@@ -102,7 +110,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
         .addBearerAuth()
         .build(),
       // each layer's rule documents what it adds to routes (errors, headers), from route metadata
-      [accessContract(authConfig), rateLimitContract(config.getOrThrow<RateLimitConfig>('rateLimit')), circuitBreakerContract],
+      [accessContract(authConfig), clientVersionContract(release, VERSION_GATE), rateLimitContract(config.getOrThrow<RateLimitConfig>('rateLimit')), circuitBreakerContract],
     );
     SwaggerModule.setup('docs', app, document);
   }

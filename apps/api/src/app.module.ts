@@ -16,6 +16,7 @@ import { DiagnosticsModule } from './diagnostics';
 import { migrations } from './migrations';
 import { PingModule } from './ping';
 import { UserModule } from './user';
+import { VersionModule } from './version';
 
 export interface AppModuleOptions {
   testRoutesEnabled: boolean;
@@ -55,6 +56,7 @@ export class AppModule {
         RateLimitModule.forRoot({ enabled: options.rateLimitEnabled }),
         IdempotencyModule,
         PingModule,
+        VersionModule,
         UserModule,
         AdminModule,
         ...(options.testRoutesEnabled ? [DiagnosticsModule] : []),

@@ -2,7 +2,7 @@ import { cacheConfig } from '@app/cache';
 import { type AnyConfigNamespace, appConfig } from '@app/config';
 import { databaseConfig } from '@app/database';
 import { eventsConfig } from '@app/events';
-import { httpConfig } from '@app/http';
+import { httpConfig, releaseConfig } from '@app/http';
 import { jobsConfig } from '@app/jobs';
 import { observabilityConfig } from '@app/observability';
 import { redisConfig } from '@app/redis';
@@ -28,4 +28,5 @@ export const configurations: readonly AnyConfigNamespace[] = [
   wechatConfig,
   jobsConfig,
   eventsConfig,
+  releaseConfig,
 ];

@@ -35,4 +35,7 @@ export const CommonError = defineErrors('common', {
   UriTooLong: { code: 1023, status: HttpStatus.URI_TOO_LONG, message: 'Request URI is too long' },
   // Nest's HttpStatus has no 431 (RFC 6585)
   HeadersTooLarge: { code: 1024, status: 431 as HttpStatus, message: 'Request headers are too large' },
+  // X-Client-Version older than MIN_CLIENT_VERSION (release/client-version-gate.ts); Nest's HttpStatus has no 426.
+  // 1080, not the next free code: codes 1025-1079 are left to the features growing in parallel.
+  ClientUpdateRequired: { code: 1080, status: 426 as HttpStatus, message: 'Client update required' },
 });

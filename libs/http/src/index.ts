@@ -50,3 +50,13 @@ export {
   type RouteFacts,
 } from './openapi/route-contract';
 export { answerNotServedHere } from './method-not-allowed';
+export { isOlderThan, parseClientVersion, type ClientVersion } from './release/client-version';
+export {
+  APP_VERSION_HEADER,
+  appVersionHeaderValue,
+  CLIENT_VERSION_HEADER,
+  clientVersionContract,
+  type ClientVersionGateOptions,
+  installClientVersionGate,
+} from './release/client-version-gate';
+export { loadReleaseConfig, releaseConfig, type ReleaseConfig } from './release/release.config';
