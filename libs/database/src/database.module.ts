@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { MixedList } from 'typeorm';
 import type { ConnectionGate } from './bounded-pool';
 import { DatabaseConfig } from './database.config';
+import { DatabasePoolMetrics } from './database.metrics';
 import { TransactionRunner } from './transaction-runner';
 import { buildDataSourceOptions } from './typeorm-options';
 
@@ -46,7 +47,7 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [TransactionRunner],
+      providers: [TransactionRunner, DatabasePoolMetrics],
       exports: [TransactionRunner],
     };
   }

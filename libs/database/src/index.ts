@@ -12,3 +12,4 @@ export {
   isQueryTimeout,
   type PoolBounds,
 } from './bounded-pool';
+export { DB_POOL_CONNECTIONS, DB_POOL_CONNECTIONS_MAX, DatabasePoolMetrics } from './database.metrics';
