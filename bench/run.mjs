@@ -219,6 +219,20 @@ const scenarios = [
     targets: { minRatio: 0.7, maxErrors: 0, maxTimeouts: 0 },
   },
   {
+    // issue 19: OpenTelemetry on at a 10 % sample rate (spans for the request, its Redis commands and
+    // the profile cache; exported to a local OTLP sink). Same baseline and rounds as the row above:
+    // the tracing cost is this row's ratio over that row's. Target: at most 10 % (>= 0.9 x 0.7 here).
+    name: 'api users/me, tracing on (10 % sampled) @100',
+    target: 'api',
+    env: (ctx) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: ctx.traceSink, OTEL_TRACES_SAMPLER_ARG: '0.1' }),
+    path: USERS_ME,
+    connections: 100,
+    baselineName: BASELINE_USERS_ME,
+    prepare: prepareApiToken,
+    verify: verifyUserMe,
+    targets: { minRatio: 0.63, maxErrors: 0, maxTimeouts: 0 },
+  },
+  {
     // issue 4: an open circuit answers 503/7001 at once, without calling or waiting for the dependency
     name: 'api open circuit fail-fast @1',
     target: 'api',
@@ -297,6 +311,17 @@ async function startFailingUpstream() {
   return `http://${LOOPBACK}:${server.address().port}`;
 }
 
+/** An OTLP/HTTP sink for the tracing row: accepts every export (POST /v1/traces), keeps nothing. */
+async function startTraceSink() {
+  const server = http.createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise((resolve) => server.listen(0, LOOPBACK, resolve));
+  acquired.traceSink = server;
+  return `http://${LOOPBACK}:${server.address().port}`;
+}
+
 /** Boot-time scenarios: spawn to first 200 on the target's readiness path. */
 const startupScenarios = [
   { name: 'startup: api (production profile)', target: 'api', env: {}, targets: { maxStartupMs: 1500 } },
@@ -308,7 +333,7 @@ const startupScenarios = [
 /** Every child still running (servers and wrk), so any exit path can kill them. */
 const running = new Set();
 /** What exists only for this run and must go on every exit path. */
-const acquired = { database: null, snapshotDir: null, emulator: null, failingUpstream: null };
+const acquired = { database: null, snapshotDir: null, emulator: null, failingUpstream: null, traceSink: null };
 let aborting = false;
 const pinning = os.availableParallelism() >= 2 && commandExists('taskset');
 
@@ -355,6 +380,7 @@ async function main() {
     ctx.distDir = path.join(acquired.snapshotDir, 'dist');
     ctx.wechatApiBase = await startWechatEmulator(ctx);
     ctx.failingUpstream = await startFailingUpstream();
+    ctx.traceSink = await startTraceSink();
     for (const target of new Set([...selected, ...selectedStartup].map((s) => s.target))) {
       const script = TARGETS[target].script(ctx);
       if (!fs.existsSync(script)) throw new Error(`missing ${script}`);
@@ -797,6 +823,8 @@ async function releaseAll() {
   acquired.emulator = null;
   await new Promise((resolve) => (acquired.failingUpstream ? acquired.failingUpstream.close(resolve) : resolve()));
   acquired.failingUpstream = null;
+  await new Promise((resolve) => (acquired.traceSink ? acquired.traceSink.close(resolve) : resolve()));
+  acquired.traceSink = null;
   await stopAll();
   const { database, snapshotDir } = acquired;
   acquired.database = null;

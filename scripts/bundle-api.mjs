@@ -40,6 +40,11 @@ const external = [
   '@nestjs/axios',
   '@grpc/grpc-js',
   '@grpc/proto-loader',
+  // OpenTelemetry keeps one global registry per process (Symbol.for keys) shared by the API and the
+  // SDK: bundled, esbuild mixed the API's ESM build with the SDK's CommonJS require of it and
+  // registering the context manager failed ("Cannot add property context"). From node_modules,
+  // one CommonJS copy; the SDK is loaded only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  '@opentelemetry/*',
 ];
 
 fs.mkdirSync(outDir, { recursive: true });

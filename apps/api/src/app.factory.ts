@@ -19,6 +19,7 @@ import {
   installEnvelope,
   loadHttpConfig,
   registerErrorClassifier,
+  loadReleaseConfig,
   registerErrorTextRedactor,
   type ReleaseConfig,
 } from '@app/http';
@@ -27,9 +28,13 @@ import {
   HTTP_SERVER_REQUESTS_SECONDS,
   type HttpHistogram,
   installRequestObservability,
+  installRequestTracing,
   loadObservabilityConfig,
+  loadTracingConfig,
   ObservabilityConfig,
   serveProbesOnly,
+  startTracing,
+  tracingStarted,
 } from '@app/observability';
 import {
   circuitBreakerContract,
@@ -61,6 +66,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
   // Read before Nest starts: the adapter and the module list depend on them.
   const bootConfig = loadAppConfig(env);
   const metricsPort = loadObservabilityConfig(env).metricsPort;
+  // OpenTelemetry only with OTEL_EXPORTER_OTLP_ENDPOINT set; before Nest starts, so the logger gets trace ids
+  startTracing(loadTracingConfig(env), { version: loadReleaseConfig(env).version, role: bootConfig.role });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({
       testRoutesEnabled: bootConfig.testRoutesEnabled,
@@ -73,6 +80,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
   );
   app.useLogger(app.get(AppLogger));
   app.flushLogs();
+  // first of the request hooks, so every later one and the handler run in the request's trace
+  if (tracingStarted()) installRequestTracing(app.getHttpAdapter().getInstance());
   // before any route is registered: a worker process answers only health and metrics
   if (bootConfig.role === 'worker') serveProbesOnly(app.getHttpAdapter().getInstance());
 

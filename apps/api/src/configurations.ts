@@ -4,7 +4,7 @@ import { databaseConfig } from '@app/database';
 import { eventsConfig } from '@app/events';
 import { httpConfig, releaseConfig } from '@app/http';
 import { jobsConfig } from '@app/jobs';
-import { observabilityConfig } from '@app/observability';
+import { observabilityConfig, tracingConfig } from '@app/observability';
 import { redisConfig } from '@app/redis';
 import { circuitBreakerConfig, rateLimitConfig } from '@app/resilience';
 import { wechatConfig } from '@app/wechat';
@@ -29,4 +29,5 @@ export const configurations: readonly AnyConfigNamespace[] = [
   jobsConfig,
   eventsConfig,
   releaseConfig,
+  tracingConfig,
 ];

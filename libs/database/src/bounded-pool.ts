@@ -1,3 +1,4 @@
+import { traceQueries } from './query-tracing';
 import { PlatformTools } from 'typeorm/platform/PlatformTools.js';
 
 /**
@@ -261,11 +262,13 @@ export function boundPool<P extends ConnectionPool>(pool: P, bounds: PoolBounds)
     closing = true;
     end(callback);
   };
-  pool.on('connection', (connection) =>
+  pool.on('connection', (connection) => {
     retireOnQueryTimeout(connection, (error) => {
       if (!closing) gate?.recordFailure(error, 'timeout');
-    }),
-  );
+    });
+    // a span per query inside a recorded trace (OTEL_EXPORTER_OTLP_ENDPOINT), else one context read
+    traceQueries(connection);
+  });
   return pool;
 }
 

@@ -7,6 +7,8 @@
 /** Stored with every job: the validated payload as plain JSON. */
 export interface StoredJobData {
   payload: Record<string, unknown>;
+  /** W3C trace context of the code that enqueued it (traceparent, tracestate), when it ran in a recorded trace. */
+  trace?: Record<string, string>;
 }
 
 export interface AddJobOptions {

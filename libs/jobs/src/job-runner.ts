@@ -1,3 +1,4 @@
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { JobRun, StoredJobData } from './job-backend';
 import { JobTimeoutError, PermanentJobError } from './job-errors';
 import type { RegisteredJobType } from './job-registry';
@@ -16,6 +17,29 @@ export interface JobRunObserver {
  * the handler gets timeoutMs, and the duration is recorded.
  */
 export async function runJob(entry: RegisteredJobType, run: JobRun, observer: JobRunObserver): Promise<void> {
+  const carrier = (run.data as Partial<StoredJobData> | null)?.trace;
+  // traced only when the enqueuing request was (its traceparent came with the job); without a tracer
+  // provider in this process the span below is a no-op that still carries the context on
+  if (!carrier) return runJobUntraced(entry, run, observer);
+  const parent = propagation.extract(ROOT_CONTEXT, carrier);
+  const span = tracer.startSpan(
+    `job ${entry.type.name}`,
+    { kind: SpanKind.CONSUMER, attributes: { 'messaging.operation.type': 'process', 'messaging.destination.name': entry.type.name, 'job.id': run.id, 'job.attempt': run.attempt } },
+    parent,
+  );
+  try {
+    await context.with(trace.setSpan(parent, span), () => runJobUntraced(entry, run, observer));
+  } catch (error) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+const tracer = trace.getTracer('wxmp-backend');
+
+async function runJobUntraced(entry: RegisteredJobType, run: JobRun, observer: JobRunObserver): Promise<void> {
   const started = performance.now();
   let outcome: JobOutcome = 'failed';
   try {

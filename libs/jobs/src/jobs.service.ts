@@ -1,3 +1,4 @@
+import { context, propagation, trace } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
@@ -103,7 +104,11 @@ export class Jobs {
     const stored = toStoredPayload(payload);
     // the stored form is what the handler will get: validate that, not the caller's object
     validatePayload(type.payload, stored, `job ${type.name}`);
-    return { payload: stored };
+    // the enqueuing request's trace continues in the job's run (tracing on and this request sampled)
+    if (!trace.getSpan(context.active())?.isRecording()) return { payload: stored };
+    const carrier: Record<string, string> = {};
+    propagation.inject(context.active(), carrier);
+    return { payload: stored, trace: carrier };
   }
 
   private policy(type: JobType<object>): Omit<AddJobOptions, 'jobId' | 'delayMs'> {

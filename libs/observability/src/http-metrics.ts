@@ -3,6 +3,7 @@ import { routeOf } from '@app/http';
 import type { Logger } from 'pino';
 import { sanitizeUrl } from './log-redaction';
 import { RequestLinePattern, RequestLineWriter } from './request-log-line';
+import { traceIdOfRequest } from './tracing/request-tracing';
 import type { HistogramSeries, SeriesHistogram } from './series-histogram';
 
 export const HTTP_SERVER_REQUESTS_SECONDS = 'http_server_requests_seconds';
@@ -75,7 +76,7 @@ export function installRequestObservability(fastify: FastifyInstance, { logger, 
           ? 'error'
           : 'info';
       if (lines.isLevelEnabled(level)) {
-        lines.write(level, outcome.line, request.id, sanitizeUrl(request.url), Math.round(reply.elapsedTime * 100) / 100);
+        lines.write(level, outcome.line, request.id, sanitizeUrl(request.url), Math.round(reply.elapsedTime * 100) / 100, traceIdOfRequest(request));
       }
     }
     done();

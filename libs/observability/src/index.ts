@@ -17,3 +17,6 @@ export { AppLogger } from './app-logger';
 export { HistogramSeries, SeriesHistogram } from './series-histogram';
 export { flushTallies, tallyCounter } from './counter-tally';
 export { PROBE_ROUTES, serveProbesOnly } from './probe-routes';
+export { installRequestTracing, traceIdOfRequest } from './tracing/request-tracing';
+export { recordingSpan, shutdownTracing, startTracing, TRACER_NAME, traceLogFields, tracingStarted } from './tracing/tracing';
+export { loadTracingConfig, tracingConfig, type TracingConfig } from './tracing/tracing.config';

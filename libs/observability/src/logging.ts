@@ -3,6 +3,7 @@ import type { Params } from 'nestjs-pino';
 import { LineBatcher, type LineSink } from './line-batcher';
 import { REDACT_PATHS, REDACTED } from './log-redaction';
 import { ObservabilityConfig } from './observability.config';
+import { traceLogFields, tracingStarted } from './tracing/tracing';
 
 /**
  * Where JSON log lines go: stdout, written synchronously through sonic-boom one ~12 KB batch
@@ -51,6 +52,8 @@ export function loggerOptions(config: ObservabilityConfig): pino.LoggerOptions {
   return {
     level: config.logLevel,
     redact: { paths: REDACT_PATHS, censor: REDACTED },
+    // the trace and span of the line's context (OTEL_EXPORTER_OTLP_ENDPOINT set): logs and traces join on traceId
+    mixin: tracingStarted() ? traceLogFields : undefined,
     transport: config.logPretty
       ? {
           target: 'pino-pretty',

@@ -12,6 +12,7 @@ import { MetricsController } from './metrics.controller';
 import { METRICS_SERVER_ADDRESS, MetricsServer, type MetricsServerAddress } from './metrics-server';
 import { ObservabilityConfig } from './observability.config';
 import { ReadinessState } from './readiness.state';
+import { TracingShutdown } from './tracing/tracing-shutdown';
 import { SeriesHistogram } from './series-histogram';
 
 // under the token makeHistogramProvider would use, and like it reusing the metric a second module
@@ -63,6 +64,7 @@ export class ObservabilityModule {
         ReadinessState,
         httpHistogram,
         AppLogger,
+        TracingShutdown,
         ...(options.metricsServer ? [{ provide: METRICS_SERVER_ADDRESS, useValue: options.metricsServer }, MetricsServer] : []),
       ],
       exports: [ReadinessState, httpHistogram, AppLogger],

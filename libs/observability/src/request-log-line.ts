@@ -66,9 +66,10 @@ export class RequestLineWriter {
     };
   }
 
-  write(level: RequestLogLevel, pattern: RequestLinePattern, requestId: string, url: string, durationMs: number): void {
+  write(level: RequestLogLevel, pattern: RequestLinePattern, requestId: string, url: string, durationMs: number, traceId?: string): void {
     this.stream.write(
       `${this.heads[level]}${this.time()}${this.chindings},"requestId":${JSON.stringify(requestId)}` +
+        (traceId === undefined ? '' : `,"traceId":"${traceId}"`) +
         `${pattern.beforeUrl}${JSON.stringify(url)}${pattern.beforeDuration}${durationMs}${pattern.tail}`,
     );
   }

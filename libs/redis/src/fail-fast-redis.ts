@@ -1,4 +1,5 @@
 import { type Command, Redis } from 'ioredis';
+import { traceCommand } from './command-tracing';
 
 /**
  * What every command on the shared connection is refused with while the 'redis' circuit is open:
@@ -36,6 +37,7 @@ export class FailFastRedis extends Redis {
       command.reject(REDIS_FAILING_FAST);
       return command.promise;
     }
+    traceCommand(command);
     return super.sendCommand(command, stream);
   }
 

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { AppError } from '@app/http';
 import type { DependencyBreaker } from '@app/resilience';
-import { Pool } from 'undici';
+import { context, propagation, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Dispatcher, Pool } from 'undici';
 import type { AccessTokenStore, StoredAccessToken } from './access-token.store';
 import type { WechatConfig } from './wechat.config';
 import { WechatErrcode, WechatError } from './wechat.errors';
@@ -195,13 +196,27 @@ export class WechatApiClient {
   }
 
   private async request(method: 'GET' | 'POST', path: string, signal: AbortSignal, body?: unknown): Promise<WechatBody> {
-    const response = await this.pool.request({
-      method,
-      path: `${this.pathPrefix}${path}`,
-      signal,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    // inside a recorded trace: a CLIENT span, and its traceparent sent along (never the query: it holds secrets)
+    const span = startWechatSpan(method, path.split('?', 1)[0]);
+    if (span) propagation.inject(trace.setSpan(context.active(), span), headers);
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.pool.request({
+        method,
+        path: `${this.pathPrefix}${path}`,
+        signal,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
+      span?.end();
+      throw error;
+    }
+    span?.setAttribute('http.response.status_code', response.statusCode);
+    if (response.statusCode >= 500) span?.setStatus({ code: SpanStatusCode.ERROR });
+    span?.end();
     const text = await response.body.text();
     if (response.statusCode >= 500) {
       // an outage: counts against the circuit (the breaker turns it into 502/7003)
@@ -242,4 +257,14 @@ export class WechatApiClient {
     this.logger.warn({ api, detail }, 'WeChat answered something unreadable');
     return new AppError(WechatError.BadResponse);
   }
+}
+
+const tracer = trace.getTracer('wxmp-backend');
+
+function startWechatSpan(method: string, api: string): Span | undefined {
+  if (!trace.getSpan(context.active())?.isRecording()) return undefined;
+  return tracer.startSpan(`wechat ${method} ${api}`, {
+    kind: SpanKind.CLIENT,
+    attributes: { 'http.request.method': method, 'url.path': api, 'peer.service': 'wechat' },
+  });
 }
