@@ -47,7 +47,14 @@ interface PodTemplate {
 
 /** `kubectl kustomize <dir>` parsed into objects. */
 export function renderKustomization(dir: string): K8sObject[] {
-  const text = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  let text: string;
+  try {
+    text = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const failure = error as { code?: string; stderr?: string };
+    if (failure.code === 'ENOENT') throw new Error('kubectl is not on PATH: install it (the k8s/ checks render the overlays with `kubectl kustomize`)');
+    throw new Error(`kubectl kustomize ${dir} failed: ${failure.stderr ?? String(error)}`);
+  }
   return parseYamlObjects(text);
 }
 
