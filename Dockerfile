@@ -9,23 +9,21 @@
 # Every stage on the same pinned Node build (the spec checks it): the V8 code cache written by
 # `npm run build` is only accepted by the exact Node/V8 that wrote it (ADR 0011).
 
-# --- deps: production dependencies only, from the lockfile --------------------------------
-FROM node:26.3.0-trixie-slim AS deps
+# --- toolchain: what compiles a native addon without a prebuilt binary for this Node ------
+# (better-sqlite3); only the deps and build stages have it, never the runtime image
+FROM node:26.3.0-trixie-slim AS toolchain
 WORKDIR /app
-# a native addon without a prebuilt binary for this Node (better-sqlite3) compiles here, never in the runtime image
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+
+# --- deps: production dependencies only, from the lockfile --------------------------------
+FROM toolchain AS deps
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- build: compile, bundle and write the code cache ----------------------------------------
-FROM node:26.3.0-trixie-slim AS build
-WORKDIR /app
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json ./
+FROM toolchain AS build
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY scripts ./scripts

@@ -87,8 +87,10 @@ export function dockerfileProblems(text: string, expected: DockerfileExpectation
   if (!user) problems.push('runtime stage has no USER: the process would run as root');
   else if (!/^\d+$/.test(uid ?? '') || uid === '0') problems.push(`USER ${user}: must be a numeric non-root uid (Kubernetes runAsNonRoot can only verify a number)`);
 
+  const lockfileIn = new Set<string>();
   for (const stage of stages) {
-    let lockfileCopied = false;
+    // a stage built FROM an earlier one has what that one copied
+    let lockfileCopied = lockfileIn.has(stage.from);
     for (const instruction of stage.instructions) {
       const content = argsText(instruction);
       if (instruction.getKeyword() === 'COPY' && /package-lock\.json/.test(content)) lockfileCopied = true;
@@ -98,6 +100,7 @@ export function dockerfileProblems(text: string, expected: DockerfileExpectation
       }
       if (/\bnpm\s+ci\b/.test(content) && !lockfileCopied) problems.push(`RUN ${content.slice(0, 60)}: npm ci before package-lock.json is copied`);
     }
+    if (lockfileCopied && stage.name) lockfileIn.add(stage.name);
   }
 
   for (const instruction of dockerfile.getInstructions()) {

@@ -52,6 +52,9 @@ describe('Dockerfile, read with dockerfile-ast and linted with dockerfile-utils 
     expect(problems).toMatch(/CMD missing or in shell form/);
     expect(problems).toMatch(/no init as PID 1/);
     expect(problems).toMatch(/no HEALTHCHECK/);
+    // npm ci with no lockfile in the stage (nor in the stage it is built from)
+    const noLockfile = DOCKERFILE.replace('COPY package.json package-lock.json ./\n\n# --- deps', 'COPY package.json ./\n\n# --- deps');
+    expect(dockerfileProblems(noLockfile, expected).join('\n')).toMatch(/RUN npm ci --omit=dev .*: npm ci before package-lock.json is copied/);
     // one rule alone: the real file with only its CMD changed fails on that rule only
     const otherCmd = DOCKERFILE.replace(/^CMD .*$/m, 'CMD ["node", "dist/api/main.js"]');
     expect(dockerfileProblems(otherCmd, expected)).toEqual([expect.stringMatching(/^CMD \["node","dist\/api\/main.js"\] is not the command the e2e suite runs/)]);
