@@ -36,3 +36,5 @@ export {
   WechatPayVerifier,
   type WechatPaySignatureHeaders,
 } from './pay/wechat-pay.crypto';
+export { toWechatPayTime, WechatPayClient, type WechatPayClientOptions } from './pay/wechat-pay.client';
+export { WechatPayModule } from './pay/wechat-pay.module';
