@@ -174,7 +174,12 @@ export class WechatPayClient extends WechatPayGateway {
 
   async closeTransaction(outTradeNo: string): Promise<void> {
     const path = `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}/close`;
-    const answer = await this.withRecovery(() => this.send('POST', path, { mchid: this.config.mchId }));
+    const answer = await this.withRecovery(
+      () => this.send('POST', path, { mchid: this.config.mchId }),
+      undefined,
+      // USER_PAYING is the caller's to handle (wait, then query), never a blind retry of the close
+      (error) => isRetryableWechatPayError(error) && !(error instanceof WechatPayRejectedError && error.wechatCode === 'USER_PAYING'),
+    );
     // 202 is "accepted, but the user is paying": not closed; the caller waits ~5 s and queries
     if (answer.status === 202) throw new WechatPayRejectedError('USER_PAYING', 202, 'the user is paying');
   }
@@ -191,6 +196,8 @@ export class WechatPayClient extends WechatPayGateway {
       async () => this.toRefund((await this.send('POST', '/v3/refund/domestic/refunds', body)).data, 'refund'),
       // did the lost attempt create the refund? Then that is the answer; else the same out_refund_no again
       async () => (await this.queryRefund(input.outRefundNo).catch(() => null)) ?? undefined,
+      // right after a payment WeChat may not know the order yet (RESOURCE_NOT_EXISTS): retry it too
+      (error) => isRetryableWechatPayError(error) || (error instanceof WechatPayRejectedError && error.wechatCode === 'RESOURCE_NOT_EXISTS'),
     );
   }
 
@@ -246,12 +253,16 @@ export class WechatPayClient extends WechatPayGateway {
    * Runs `attempt`; after a retryable failure waits (FREQUENCY_LIMITED: backoff) or runs `recover`
    * (a query: its non-undefined result is the answer), then runs the SAME attempt again.
    */
-  private async withRecovery<T>(attempt: () => Promise<T>, recover?: () => Promise<T | undefined>): Promise<T> {
+  private async withRecovery<T>(
+    attempt: () => Promise<T>,
+    recover?: () => Promise<T | undefined>,
+    isRetryable: (error: unknown) => boolean = isRetryableWechatPayError,
+  ): Promise<T> {
     for (let retry = 0; ; retry += 1) {
       try {
         return await attempt();
       } catch (error) {
-        if (retry >= this.retries || !isRetryableWechatPayError(error) || (error instanceof AppError && error.code === 7001)) throw error;
+        if (retry >= this.retries || !isRetryable(error) || (error instanceof AppError && error.code === 7001)) throw error;
         const code = error instanceof WechatPayRejectedError ? error.wechatCode : (error as AppError).code;
         this.logger.warn({ code, retry: retry + 1 }, 'WeChat Pay call failed retryably: retrying with the same parameters');
         if (error instanceof WechatPayRejectedError && error.wechatCode !== 'SYSTEM_ERROR' && error.wechatCode !== 'BANK_ERROR') {

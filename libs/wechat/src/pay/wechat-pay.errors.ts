@@ -95,7 +95,7 @@ export class WechatPayRejectedError extends AppError {
 export function isRetryableWechatPayError(error: unknown): boolean {
   if (!(error instanceof AppError)) return false;
   if (error instanceof WechatPayRejectedError) {
-    return ['SYSTEM_ERROR', 'BANK_ERROR', 'FREQUENCY_LIMITED', 'NOT_ENOUGH', 'RESOURCE_NOT_EXISTS', 'USER_PAYING'].includes(error.wechatCode);
+    return ['SYSTEM_ERROR', 'BANK_ERROR', 'FREQUENCY_LIMITED', 'NOT_ENOUGH', 'USER_PAYING'].includes(error.wechatCode);
   }
   // the breaker's own: circuit open 7001, timeout 7002, failure 7003
   return error.definition === WechatPayError.Unavailable || DependencyErrors.includes(error.definition);
