@@ -304,4 +304,24 @@ describe('WeChat Pay client against the emulator (real HTTP)', () => {
     const error = await failure(prepay(client, newOrderNo()));
     expect(error).toMatchObject({ wechatCode: 'SIGN_ERROR', httpStatus: 401, definition: WechatPayError.Misconfigured });
   });
+
+  it('pays in the embedded profile with nothing configured: the emulator as the API starts it, its dev keys on both sides', async () => {
+    const embedded = createWechatEmulator();
+    await embedded.app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const url = `http://127.0.0.1:${(embedded.app.server.address() as { port: number }).port}`;
+      // what startEmbeddedWechatEmulator leaves in the environment: WECHAT_API_BASE, WECHAT_PAY_API_BASE
+      const config = loadWechatPayConfig({ WECHAT_API_BASE: url, WECHAT_PAY_API_BASE: url });
+      expect(config).toMatchObject({ enabled: true, usingEmulatorKeys: true, appId: 'wx-emulator' });
+      const client = new WechatPayClient(config, breakers.for('wechatpay', { timeoutMs: config.timeoutMs }));
+      clients.push(client);
+      const outTradeNo = newOrderNo();
+      await expect(prepay(client, outTradeNo)).resolves.toEqual({ prepayId: expect.stringMatching(/^wx/) });
+      await fetch(`${url}/__control/pay/${outTradeNo}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ result: 'SUCCESS' }) });
+      expect(client.parseNotification(lastNotify().headers, lastNotify().raw)).toMatchObject({ transaction: { outTradeNo, tradeState: 'SUCCESS', appId: 'wx-emulator' } });
+      await expect(client.queryTransaction(outTradeNo)).resolves.toMatchObject({ tradeState: 'SUCCESS' });
+    } finally {
+      await embedded.app.close();
+    }
+  });
 });
