@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { AppError } from '@app/http';
 // deep imports: the libraries' index files pull in Nest modules Jest cannot load (ADR 0003)
 import { CircuitBreakerRegistry } from '../libs/resilience/src/circuit-breaker/circuit-breaker.registry';
 import { ResilienceError } from '../libs/resilience/src/resilience.errors';
@@ -13,6 +12,7 @@ import { emulatorPayEnvironment, loadWechatPayConfig, type WechatPayConfig } fro
 import { loadPublicKey, signatureHeadersOf, verifySha256WithRsa } from '../libs/wechat/src/pay/wechat-pay.crypto';
 import { WechatPayError, WechatPayRejectedError } from '../libs/wechat/src/pay/wechat-pay.errors';
 import { createWechatEmulator } from '../apps/wechat-emulator/src/emulator';
+import { appErrorOf, appErrorThrownBy } from './support/app-errors';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -66,24 +66,6 @@ describe('WeChat Pay client against the emulator (real HTTP)', () => {
     return (await response.json()) as T;
   };
   const stats = async () => ((await (await fetch(`${baseUrl}/__control/pay-stats`)).json()) as { calls: Record<string, number> }).calls;
-  const failure = async (promise: Promise<unknown>): Promise<AppError> => {
-    try {
-      await promise;
-    } catch (error) {
-      if (error instanceof AppError) return error;
-      throw error;
-    }
-    throw new Error('expected the call to fail');
-  };
-  const syncFailure = (run: () => unknown): AppError => {
-    try {
-      run();
-    } catch (error) {
-      if (error instanceof AppError) return error;
-      throw error;
-    }
-    throw new Error('expected the call to fail');
-  };
   const newOrderNo = () => `E2E${Date.now()}${randomBytes(3).toString('hex')}`;
   const prepay = (client: WechatPayClient, outTradeNo: string, amountFen = 2990) =>
     client.prepayJsapi({
@@ -155,7 +137,7 @@ describe('WeChat Pay client against the emulator (real HTTP)', () => {
     const input = { outTradeNo, description: 'same', amountFen: 100, payerOpenId: 'o-e2e', notifyUrl, timeExpire: new Date(Date.now() + 600_000) };
     const first = await client.prepayJsapi(input);
     await expect(client.prepayJsapi(input)).resolves.toEqual(first);
-    const error = await failure(client.prepayJsapi({ ...input, amountFen: 101 }));
+    const error = await appErrorOf(client.prepayJsapi({ ...input, amountFen: 101 }));
     expect(error).toBeInstanceOf(WechatPayRejectedError);
     expect(error.definition).toBe(WechatPayError.OutTradeNoUsed);
   });
@@ -180,7 +162,7 @@ describe('WeChat Pay client against the emulator (real HTTP)', () => {
     expect(client.parseNotification(lastNotify().headers, lastNotify().raw)).toEqual(notification);
     // re-serialised (what a JSON body parser hands a controller) it no longer verifies
     const pretty = Buffer.from(JSON.stringify(JSON.parse(first.raw.toString()), null, 1), 'utf8');
-    expect(syncFailure(() => client.parseNotification(first.headers, pretty)).definition).toBe(WechatPayError.NotifySignatureInvalid);
+    expect(appErrorThrownBy(() => client.parseNotification(first.headers, pretty)).definition).toBe(WechatPayError.NotifySignatureInvalid);
   });
 
   it('refuses forged and probe callbacks, and hands a signed one with a forged amount or mchid to the caller to compare', async () => {
@@ -197,11 +179,11 @@ describe('WeChat Pay client against the emulator (real HTTP)', () => {
     ];
     for (const [forgery, expected] of cases) {
       await control(`pay/${outTradeNo}`, { result: 'SUCCESS', ...forgery });
-      expect(syncFailure(() => client.parseNotification(lastNotify().headers, lastNotify().raw)).definition).toBe(expected);
+      expect(appErrorThrownBy(() => client.parseNotification(lastNotify().headers, lastNotify().raw)).definition).toBe(expected);
     }
     await control(`pay/${outTradeNo}/signtest`);
     expect(lastNotify().headers.signature).toMatch(/^WECHATPAY\/SIGNTEST\//);
-    expect(syncFailure(() => client.parseNotification(lastNotify().headers, lastNotify().raw)).definition).toBe(WechatPayError.NotifySignTest);
+    expect(appErrorThrownBy(() => client.parseNotification(lastNotify().headers, lastNotify().raw)).definition).toBe(WechatPayError.NotifySignTest);
 
     // correctly signed by the platform, but not our order's content: the order feature must compare
     await control(`pay/${outTradeNo}`, { result: 'SUCCESS', amountTotal: 1, mchid: '1900009999' });
@@ -215,16 +197,16 @@ describe('WeChat Pay client against the emulator (real HTTP)', () => {
     await prepay(client, outTradeNo);
     await expect(client.closeTransaction(outTradeNo)).resolves.toBeUndefined();
     await expect(client.queryTransaction(outTradeNo)).resolves.toMatchObject({ tradeState: 'CLOSED' });
-    const closed = await failure(client.closeTransaction(outTradeNo));
+    const closed = await appErrorOf(client.closeTransaction(outTradeNo));
     expect(closed).toMatchObject({ wechatCode: 'ORDER_CLOSED', definition: WechatPayError.OrderClosed });
-    expect((await failure(prepay(client, outTradeNo))).definition).toBe(WechatPayError.OrderClosed);
+    expect((await appErrorOf(prepay(client, outTradeNo))).definition).toBe(WechatPayError.OrderClosed);
 
     const paying = newOrderNo();
     await prepay(client, paying);
     await control(`pay/${paying}`, { result: 'USERPAYING' });
-    const userPaying = await failure(client.closeTransaction(paying));
+    const userPaying = await appErrorOf(client.closeTransaction(paying));
     expect(userPaying).toMatchObject({ wechatCode: 'USER_PAYING', httpStatus: 202, definition: WechatPayError.UserPaying, status: 409 });
-    expect(await failure(client.closeTransaction('E2E-NEVER-PREPAID'))).toMatchObject({ wechatCode: 'ORDER_NOT_EXIST', httpStatus: 404 });
+    expect(await appErrorOf(client.closeTransaction('E2E-NEVER-PREPAID'))).toMatchObject({ wechatCode: 'ORDER_NOT_EXIST', httpStatus: 404 });
   });
 
   it('refunds (idempotent by out_refund_no, the sum capped at the total) and reads the REFUND.SUCCESS notify', async () => {
@@ -236,7 +218,7 @@ describe('WeChat Pay client against the emulator (real HTTP)', () => {
     const refund = await client.refund(input);
     expect(refund).toMatchObject({ outTradeNo, outRefundNo: input.outRefundNo, status: 'PROCESSING', refundFen: 600, totalFen: 1000 });
     await expect(client.refund(input)).resolves.toEqual(refund);
-    const tooMuch = await failure(client.refund({ ...input, outRefundNo: `${outTradeNo}-R2`, refundFen: 401 }));
+    const tooMuch = await appErrorOf(client.refund({ ...input, outRefundNo: `${outTradeNo}-R2`, refundFen: 401 }));
     expect(tooMuch).toMatchObject({ wechatCode: 'INVALID_REQUEST', definition: WechatPayError.Rejected });
     await expect(client.queryRefund(input.outRefundNo)).resolves.toEqual(refund);
     await expect(client.queryRefund('E2E-NO-SUCH-REFUND')).resolves.toBeNull();
@@ -258,7 +240,7 @@ describe('WeChat Pay client against the emulator (real HTTP)', () => {
     await prepay(client, outTradeNo);
     await control('pay-faults', { endpoint: 'query', mode: 'bad_signature', times: 1 });
     const before = (await stats()).query ?? 0;
-    const error = await failure(client.queryTransaction(outTradeNo));
+    const error = await appErrorOf(client.queryTransaction(outTradeNo));
     expect(error.definition).toBe(WechatPayError.BadResponseSignature);
     expect(error.status).toBe(502);
     expect((await stats()).query).toBe(before + 1);
@@ -289,7 +271,7 @@ describe('WeChat Pay client against the emulator (real HTTP)', () => {
     const client = newClient();
     await control('pay-faults', { endpoint: 'query', mode: 'hang', times: 3, delayMs: 5000 });
     const started = Date.now();
-    const error = await failure(client.queryTransaction(newOrderNo()));
+    const error = await appErrorOf(client.queryTransaction(newOrderNo()));
     expect(error.definition).toBe(ResilienceError.DependencyTimeout);
     expect(error.status).toBe(504);
     // three attempts of 500 ms (the first and two retries), not the emulator's 5 s
@@ -301,7 +283,7 @@ describe('WeChat Pay client against the emulator (real HTTP)', () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const client = newClient({ WECHAT_PAY_PRIVATE_KEY: other });
-    const error = await failure(prepay(client, newOrderNo()));
+    const error = await appErrorOf(prepay(client, newOrderNo()));
     expect(error).toMatchObject({ wechatCode: 'SIGN_ERROR', httpStatus: 401, definition: WechatPayError.Misconfigured });
   });
 

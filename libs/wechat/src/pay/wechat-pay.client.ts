@@ -2,7 +2,8 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { AppError } from '@app/http';
 import type { DependencyBreaker } from '@app/resilience';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { breakerOwnedPool } from '../breaker-owned-pool';
 import {
   buildAuthorization,
   decryptAeadAesGcm,
@@ -103,22 +104,14 @@ export class WechatPayClient extends WechatPayGateway {
     this.apiV3Key = Buffer.from(config.apiV3Key, 'utf8');
     // a WeChat Pay business answer (4xx: ORDER_NOT_EXIST, PARAM_ERROR, 429…) means it is up: not a circuit failure
     breaker.treatAsAnswer((error) => error instanceof WechatPayRejectedError && error.httpStatus < 500);
-    const base = new URL(config.apiBase);
-    this.pathPrefix = base.pathname.replace(/\/+$/, '');
     if (!config.enabled) {
       this.pool = null;
       this.signer = null;
+      this.pathPrefix = '';
       return;
     }
     this.signer = { mchId: config.mchId, serialNo: config.merchantSerial, privateKey: createPrivateKey(config.merchantPrivateKeyPem) };
-    this.pool = new Pool(base.origin, {
-      connections: config.poolConnections,
-      keepAliveTimeout: 30_000,
-      // the breaker owns the call timeout (see WechatApiClient for why undici's timers are off)
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      connectTimeout: config.timeoutMs,
-    });
+    ({ pool: this.pool, pathPrefix: this.pathPrefix } = breakerOwnedPool(config.apiBase, { connections: config.poolConnections, timeoutMs: config.timeoutMs }));
   }
 
   async prepayJsapi(input: JsapiPrepayInput): Promise<{ prepayId: string }> {
