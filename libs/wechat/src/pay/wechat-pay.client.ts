@@ -328,9 +328,11 @@ export class WechatPayClient extends WechatPayGateway {
   private toTransaction(data: Json | null, api: string): PayTransaction {
     const amount = data?.amount as Json | undefined;
     const payer = data?.payer as Json | undefined;
-    if (!data || typeof data.out_trade_no !== 'string' || !TRADE_STATES.has(String(data.trade_state)) || typeof amount?.total !== 'number') {
-      throw this.badResponse(api, 'not a transaction');
-    }
+    if (!data || typeof data.out_trade_no !== 'string' || !TRADE_STATES.has(String(data.trade_state))) throw this.badResponse(api, 'not a transaction');
+    // a paid transaction always states its amount (the caller compares it with the order); an
+    // unpaid one may come without it, read as 0
+    const paid = data.trade_state === 'SUCCESS' || data.trade_state === 'REFUND';
+    if (typeof amount?.total !== 'number' && (paid || amount?.total !== undefined)) throw this.badResponse(api, 'no amount.total');
     return {
       appId: String(data.appid ?? ''),
       mchId: String(data.mchid ?? ''),
@@ -339,7 +341,7 @@ export class WechatPayClient extends WechatPayGateway {
       tradeState: data.trade_state as TradeState,
       ...(typeof data.success_time === 'string' && data.success_time ? { successTime: data.success_time } : {}),
       ...(typeof payer?.openid === 'string' ? { payerOpenId: payer.openid } : {}),
-      amountTotal: amount.total,
+      amountTotal: typeof amount?.total === 'number' ? amount.total : 0,
     };
   }
 
