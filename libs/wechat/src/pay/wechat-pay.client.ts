@@ -2,6 +2,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { AppError } from '@app/http';
 import type { DependencyBreaker } from '@app/resilience';
+import { ResilienceError } from '@app/resilience/resilience.errors';
 import type { Pool } from 'undici';
 import { breakerOwnedPool } from '../breaker-owned-pool';
 import {
@@ -17,7 +18,7 @@ import {
   WechatPayVerifier,
 } from './wechat-pay.crypto';
 import type { WechatPayConfig } from './wechat-pay.config';
-import { isRetryableWechatPayError, normaliseWechatPayCode, WechatPayError, WechatPayRejectedError } from './wechat-pay.errors';
+import { normaliseWechatPayCode, WechatPayError, WechatPayRejectedError } from './wechat-pay.errors';
 import {
   type JsapiPrepayInput,
   type NotifyHeaders,
@@ -57,6 +58,16 @@ const NOTIFY_ERRORS = {
 } as const;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * What the client itself tries again at once (after a query or a short backoff): a timeout or a
+ * network failure (7002/7003; never an open circuit, 7001), a 5xx SYSTEM_ERROR/BANK_ERROR, 429.
+ * NOT_ENOUGH and USER_PAYING are retryable later, by the caller (isRetryableWechatPayError).
+ */
+function retryNow(error: unknown): boolean {
+  if (error instanceof WechatPayRejectedError) return ['SYSTEM_ERROR', 'BANK_ERROR', 'FREQUENCY_LIMITED'].includes(error.wechatCode);
+  return error instanceof AppError && (error.definition === ResilienceError.DependencyTimeout || error.definition === ResilienceError.DependencyFailed);
+}
 
 /** WeChat Pay's time format: RFC 3339 in China Standard Time, `2026-12-06T15:00:00+08:00`. */
 export function toWechatPayTime(date: Date): string {
@@ -167,12 +178,8 @@ export class WechatPayClient extends WechatPayGateway {
 
   async closeTransaction(outTradeNo: string): Promise<void> {
     const path = `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}/close`;
-    const answer = await this.withRecovery(
-      () => this.send('POST', path, { mchid: this.config.mchId }),
-      undefined,
-      // USER_PAYING is the caller's to handle (wait, then query), never a blind retry of the close
-      (error) => isRetryableWechatPayError(error) && !(error instanceof WechatPayRejectedError && error.wechatCode === 'USER_PAYING'),
-    );
+    // USER_PAYING is the caller's to handle (wait, then query), never a blind retry of the close
+    const answer = await this.withRecovery(() => this.send('POST', path, { mchid: this.config.mchId }));
     // 202 is "accepted, but the user is paying": not closed; the caller waits ~5 s and queries
     if (answer.status === 202) throw new WechatPayRejectedError('USER_PAYING', 202, 'the user is paying');
   }
@@ -190,7 +197,7 @@ export class WechatPayClient extends WechatPayGateway {
       // did the lost attempt create the refund? Then that is the answer; else the same out_refund_no again
       async () => (await this.queryRefund(input.outRefundNo).catch(() => null)) ?? undefined,
       // right after a payment WeChat may not know the order yet (RESOURCE_NOT_EXISTS): retry it too
-      (error) => isRetryableWechatPayError(error) || (error instanceof WechatPayRejectedError && error.wechatCode === 'RESOURCE_NOT_EXISTS'),
+      (error) => retryNow(error) || (error instanceof WechatPayRejectedError && error.wechatCode === 'RESOURCE_NOT_EXISTS'),
     );
   }
 
@@ -249,17 +256,17 @@ export class WechatPayClient extends WechatPayGateway {
   private async withRecovery<T>(
     attempt: () => Promise<T>,
     recover?: () => Promise<T | undefined>,
-    isRetryable: (error: unknown) => boolean = isRetryableWechatPayError,
+    isRetryable: (error: unknown) => boolean = retryNow,
   ): Promise<T> {
     for (let retry = 0; ; retry += 1) {
       try {
         return await attempt();
       } catch (error) {
-        if (retry >= this.retries || !isRetryable(error) || (error instanceof AppError && error.code === 7001)) throw error;
+        if (retry >= this.retries || !isRetryable(error)) throw error;
         const code = error instanceof WechatPayRejectedError ? error.wechatCode : (error as AppError).code;
         this.logger.warn({ code, retry: retry + 1 }, 'WeChat Pay call failed retryably: retrying with the same parameters');
         if (error instanceof WechatPayRejectedError && error.wechatCode !== 'SYSTEM_ERROR' && error.wechatCode !== 'BANK_ERROR') {
-          // 429, NOT_ENOUGH, RESOURCE_NOT_EXISTS right after payment: give WeChat a moment
+          // 429, or RESOURCE_NOT_EXISTS right after a payment: give WeChat a moment
           await this.sleep(Math.floor(this.rateLimitBackoffMs * 2 ** retry * (0.5 + Math.random() / 2)));
         }
         if (recover) {
