@@ -6,6 +6,7 @@ import { DatabaseError } from '@app/resilience/dependencies/database.errors';
 import { RedisError } from '@app/resilience/dependencies/redis.errors';
 import { ResilienceError } from '@app/resilience/resilience.errors';
 import { WechatError } from '@app/wechat/wechat.errors';
+import { AdminError } from './admin/admin.errors';
 import { AuthError } from './auth/auth.errors';
 import { UserError } from './user/user.errors';
 
@@ -19,6 +20,7 @@ const TABLES: Record<string, Readonly<Record<string, ErrorDefinition>>> = {
   RedisError,
   WechatError,
   AuthError,
+  AdminError,
   UserError,
 };
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -8,7 +8,11 @@ const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Reuses the caller's X-Request-Id (from a gateway or the mini-program) when sane, else a UUID. */
 export function requestIdFor(request: IncomingMessage): string {
-  const incoming = request.headers[REQUEST_ID_HEADER];
-  if (typeof incoming === 'string' && ACCEPTABLE_REQUEST_ID.test(incoming)) return incoming;
-  return randomUUID();
+  return clientRequestIdOf(request.headers) ?? randomUUID();
+}
+
+/** The caller's X-Request-Id when short and plain; null when absent or unfit for a log line. */
+export function clientRequestIdOf(headers: IncomingHttpHeaders): string | null {
+  const incoming = headers[REQUEST_ID_HEADER];
+  return typeof incoming === 'string' && ACCEPTABLE_REQUEST_ID.test(incoming) ? incoming : null;
 }

@@ -1,17 +1,16 @@
 import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Patch, Post, Query, Req } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Repository } from 'typeorm';
-import { ApiErrors, AppError, CurrentPrincipal, type Principal, Public, Roles } from '@app/http';
+import { ApiErrors, CurrentPrincipal, type Principal, Public, Roles } from '@app/http';
 import { RateLimitPolicy } from '@app/resilience';
 import { AuthError } from '../auth';
 import { UserError } from '../user';
+import { AdminError } from './admin.errors';
 import { type AdminLoginResult, AdminAuthService } from './admin-auth.service';
 import { AdminUsersService } from './admin-users.service';
-import { type AuditActor, AuditLogService } from './audit-log.service';
+import { AuditActors, originOf } from './audit-actors';
+import { AuditLogService } from './audit-log.service';
 import { AdminLoginDto, AdminUpdateUserDto, AdminUserQueryDto, AuditLogQueryDto } from './dto/admin.dto';
-import { AdminAccount } from './entities/admin-account.entity';
 
 @ApiTags('admin')
 @Controller('auth/admin')
@@ -22,10 +21,11 @@ export class AdminAuthController {
   @RateLimitPolicy.login()
   @Post('login')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Dashboard sign-in (username + password); locked after repeated failures' })
+  @ApiOperation({ summary: 'Dashboard sign-in (username + password); locked after repeated failures; audited' })
   @ApiErrors(AuthError.InvalidCredentials, AuthError.LoginLocked)
+  @ApiHeader({ name: 'user-agent', required: false, description: 'Recorded with the session' })
   login(@Body() body: AdminLoginDto, @Req() request: FastifyRequest): Promise<AdminLoginResult> {
-    return this.adminAuth.login(body.username, body.password, request.ip);
+    return this.adminAuth.login(body.username, body.password, originOf(request));
   }
 }
 
@@ -38,11 +38,12 @@ export class AdminController {
   constructor(
     private readonly adminUsers: AdminUsersService,
     private readonly auditLogs: AuditLogService,
-    @InjectRepository(AdminAccount) private readonly accounts: Repository<AdminAccount>,
+    private readonly actors: AuditActors,
   ) {}
 
   @Get('users')
-  @ApiOperation({ summary: 'Mini-program users, newest first; search by nickname or phone (phones masked)' })
+  @ApiOperation({ summary: 'Mini-program users, newest first; search by nickname or the last 4 digits of the phone (phones masked)' })
+  @ApiErrors(AdminError.PageTooDeep)
   users(@Query() query: AdminUserQueryDto) {
     return this.adminUsers.list({
       page: query.page ?? 1,
@@ -62,19 +63,13 @@ export class AdminController {
     @Body() body: AdminUpdateUserDto,
     @Req() request: FastifyRequest,
   ) {
-    return this.adminUsers.setDisabled(await this.actor(principal, request), id, body.disabled);
+    return this.adminUsers.setDisabled(await this.actors.of(principal, request), id, body.disabled);
   }
 
   @Get('audit-logs')
-  @ApiOperation({ summary: 'Audit trail of admin writes, newest first, filterable' })
+  @ApiOperation({ summary: 'Audit trail of admin writes and sign-ins, newest first, filterable' })
+  @ApiErrors(AdminError.PageTooDeep)
   logs(@Query() query: AuditLogQueryDto) {
     return this.auditLogs.list({ ...query, page: query.page ?? 1, pageSize: query.pageSize ?? 20 });
-  }
-
-  private async actor(principal: Principal, request: FastifyRequest): Promise<AuditActor> {
-    if (principal.kind !== 'admin') throw new AppError(AuthError.Forbidden);
-    const account = await this.accounts.findOne({ where: { id: principal.id } });
-    if (!account) throw new AppError(AuthError.SessionEnded);
-    return { id: account.id, username: account.username, ip: request.ip, requestId: String(request.id) };
   }
 }

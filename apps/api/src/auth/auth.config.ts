@@ -28,6 +28,20 @@ class AuthEnv {
   AUTH_REFRESH_TTL_S?: number;
 
   @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  AUTH_SESSION_MAX_AGE_S?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  AUTH_ADMIN_SESSION_MAX_AGE_S?: number;
+
+  @IsOptional()
   @ToBoolean()
   @IsBoolean()
   AUTH_SIGNING_REQUIRED?: boolean;
@@ -49,6 +63,11 @@ export interface AuthConfig {
   jwtSecret: string | null;
   accessTtlS: number;
   refreshTtlS: number;
+  /**
+   * Absolute session lifetime (s) from sign-in, per kind of account: refreshing never extends a
+   * session past it, then the client signs in again.
+   */
+  sessionMaxAgeS: { user: number; admin: number };
   /** Redis key prefix for sessions and refresh tokens. */
   keyPrefix: string;
   /** Every signed-in route needs a signed request, not only the @Signed() ones. */
@@ -63,6 +82,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
     jwtSecret: parsed.AUTH_JWT_SECRET || null,
     accessTtlS: parsed.AUTH_ACCESS_TTL_S ?? 900,
     refreshTtlS: parsed.AUTH_REFRESH_TTL_S ?? 30 * 86_400,
+    sessionMaxAgeS: { user: parsed.AUTH_SESSION_MAX_AGE_S ?? 30 * 86_400, admin: parsed.AUTH_ADMIN_SESSION_MAX_AGE_S ?? 12 * 3600 },
     keyPrefix: parsed.AUTH_KEY_PREFIX ?? 'auth:',
     signingRequired: parsed.AUTH_SIGNING_REQUIRED ?? false,
     maxSessionsPerAccount: parsed.AUTH_MAX_SESSIONS_PER_ACCOUNT ?? 10,

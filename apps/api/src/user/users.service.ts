@@ -31,7 +31,7 @@ export interface UserAccount {
 export interface UserSearch {
   page: number;
   pageSize: number;
-  /** A nickname fragment, a full phone number, or the last four digits of one. */
+  /** A nickname fragment, or the last four digits of a phone number. */
   search?: string;
   disabled?: boolean;
 }
@@ -122,9 +122,9 @@ export class UsersService {
       builder.andWhere(
         new Brackets((where) => {
           where.where('user.nickname LIKE :nickname', { nickname: `%${search.replace(/[\\%_]/g, '\\$&')}%` });
-          // phones are searched by the full number or the last four digits an operator reads out
+          // by the last four digits a customer reads out, never the full number: a lookup by full
+          // number would let the dashboard tell who owns any phone number it is given
           if (/^\d{4}$/.test(search)) where.orWhere('user.phone LIKE :tail', { tail: `%${search}` });
-          if (/^\+?\d{7,20}$/.test(search)) where.orWhere('user.phone = :phone', { phone: search });
         }),
       );
     }
