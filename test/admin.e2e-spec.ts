@@ -268,6 +268,18 @@ describe('admin (accounts, RBAC, audit log)', () => {
     expect(Number(n)).toBe(0);
   });
 
+  it("keeps the server's request id in audit rows, and the caller's X-Request-Id beside it", async () => {
+    const root = await rootToken();
+    const user = await userLogin();
+    const response = await call('PATCH', `/admin/users/${user.user.id}`, { disabled: true }, root, { 'x-request-id': 'client-chosen-id-1' });
+    expect(response.status).toBe(200);
+    const serverId = response.headers.get('x-request-id');
+    expect(serverId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await auditRows(`action=user.disable&targetId=${user.user.id}`, root)).toEqual([
+      expect.objectContaining({ requestId: serverId, clientRequestId: 'client-chosen-id-1' }),
+    ]);
+  });
+
   it('refuses deep pages of dashboard lists (page x pageSize above 10,000) with 400 (2205)', async () => {
     const root = await rootToken();
     for (const list of ['/admin/users', '/admin/audit-logs', '/admin/accounts']) {

@@ -5,6 +5,7 @@ interface LogLine {
   level: number;
   msg: string;
   requestId?: string;
+  clientRequestId?: string;
   method?: string;
   url?: string;
   route?: string;
@@ -38,8 +39,10 @@ describe('request logs (JSON, production profile)', () => {
   });
 
   it('writes one line per request with request id, method, route template, status and duration', () => {
-    const mine = lines.filter((line) => line.requestId === 'log-check-1');
+    const mine = lines.filter((line) => line.clientRequestId === 'log-check-1');
     expect(mine).toHaveLength(1);
+    // the caller's X-Request-Id is kept beside the server's own id
+    expect(mine[0].requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(mine[0]).toMatchObject({
       level: 30,
       method: 'GET',
@@ -51,15 +54,15 @@ describe('request logs (JSON, production profile)', () => {
   });
 
   it('labels unmatched routes without inventing a template', () => {
-    expect(lines.find((line) => line.requestId === 'log-check-404')).toMatchObject({ route: 'unmatched', status: 404 });
+    expect(lines.find((line) => line.clientRequestId === 'log-check-404')).toMatchObject({ route: 'unmatched', status: 404 });
   });
 
   it('keeps probes out of info-level logs', () => {
-    expect(lines.some((line) => line.requestId === 'log-check-probe')).toBe(false);
+    expect(lines.some((line) => line.clientRequestId === 'log-check-probe')).toBe(false);
   });
 
   it('never logs tokens from the query, headers or body', () => {
-    expect(lines.find((line) => line.requestId === 'log-check-2')?.url).toBe(
+    expect(lines.find((line) => line.clientRequestId === 'log-check-2')?.url).toBe(
       '/api/v1/diagnostics/echo?access_token=%5BREDACTED%5D',
     );
     for (const secret of ['tok-secret-1', 'hdr-secret-2', 'pw-secret-3']) expect(rawOutput).not.toContain(secret);
@@ -78,7 +81,7 @@ describe('request log buffering (production profile)', () => {
       while (!running.child.output().includes('lonely-request-1') && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      expect(running.child.output()).toContain('"requestId":"lonely-request-1"');
+      expect(running.child.output()).toContain('"clientRequestId":"lonely-request-1"');
       expect(running.child.process.exitCode).toBeNull();
     } finally {
       await running.close();
