@@ -6,11 +6,13 @@ import jwt from 'jsonwebtoken';
 import { AppError } from '@app/http';
 import { appErrorCodeOf, newTestService, useTestDataSource } from '@app/testing';
 import { migrations } from '../migrations';
-import { type AccountStanding, AuthSessionService, mintRefreshToken, sessionIdOfRefreshToken, type IssuedTokens } from './auth-session.service';
+import type { AccountStanding } from './account-standing';
+import { AuthSessionService, type IssuedTokens } from './auth-session.service';
 import type { AuthConfig } from './auth.config';
 import { AuthSession } from './entities/auth-session.entity';
 import { SessionLedger } from './session.ledger';
 import { MemorySessionStore } from './session.store';
+import { mintRefreshToken, sessionIdOfRefreshToken } from './refresh-tokens';
 
 const SECRET = 'unit-test-jwt-secret-0123456789abcdef';
 const config: AuthConfig = {

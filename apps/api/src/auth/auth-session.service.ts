@@ -1,13 +1,15 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { LRUCache } from 'lru-cache';
 import type { FastifyRequest } from 'fastify';
 import { AppError, checkSignature, CommonError, type Principal, type Role, SIGNATURE_WINDOW_MS } from '@app/http';
+import { type AccountLookup, type AccountStanding, lowersAccess } from './account-standing';
 import type { AuthConfig } from './auth.config';
 import { AuthError } from './auth.errors';
 import type { SessionEndReason } from './entities/auth-session.entity';
 import { SessionLedger } from './session.ledger';
+import { hashToken, mintRefreshToken, sameHash, sessionIdOfRefreshToken } from './refresh-tokens';
 import type { LiveSession, SessionStore } from './session.store';
 
 export const SESSION_STORE = Symbol('SESSION_STORE');
@@ -47,21 +49,6 @@ export interface SessionClient {
   userAgent?: string;
 }
 
-/** What an account may do now, read again at every refresh. */
-export interface AccountStanding {
-  role: Role;
-  disabled: boolean;
-}
-
-/** Reads an account of one kind; null when it no longer exists. */
-export type AccountLookup = (id: number) => Promise<AccountStanding | null>;
-
-// higher is more access; a session whose account now ranks lower ends
-const ROLE_RANK: Record<Role, number> = { user: 0, operator: 1, admin: 2 };
-
-const lowersAccess = (heldRole: string, standing: AccountStanding | null): boolean =>
-  !standing || standing.disabled || (ROLE_RANK[standing.role] ?? -1) < (ROLE_RANK[heldRole as Role] ?? Number.POSITIVE_INFINITY);
-
 export interface IssueOptions {
   /**
    * Runs once the session is recorded; if it throws, the session is ended and the error passed
@@ -73,29 +60,7 @@ export interface IssueOptions {
 
 const headerValue = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
-const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
-
-const sameHash = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
-
 const truncate = (value: string | undefined, max: number): string | null => (value ? Array.from(value).slice(0, max).join('') : null);
-
-/**
- * A refresh token is 16 bytes of session id followed by 32 random bytes, base64url (64
- * characters). The session id is no secret (access tokens carry it as `sid`); the 256 random
- * bits are. Carrying the id makes a refresh one compare-and-set on the primary key, and a token
- * that names a live session but is not its current one is recognised as a replay without keeping
- * every retired token.
- */
-export function mintRefreshToken(sessionId: string): string {
-  return Buffer.concat([Buffer.from(sessionId.replace(/-/g, ''), 'hex'), randomBytes(32)]).toString('base64url');
-}
-
-/** The session a refresh token names, or null when it is not one of ours in shape. */
-export function sessionIdOfRefreshToken(token: string): string | null {
-  if (!/^[A-Za-z0-9_-]{64}$/.test(token)) return null;
-  const hex = Buffer.from(token, 'base64url').subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 /**
  * Issues, rotates and ends sessions. Access tokens are short-lived JWTs naming their session;
