@@ -66,10 +66,10 @@ export class AdminAccountsService {
     private readonly sessions: AuthSessionService,
   ) {}
 
-  /** What refresh checks of an admin session's account. */
+  /** What every refresh of an admin session checks (plain SQL, as the user feature's standing()). */
   async standing(id: number): Promise<AccountStanding | null> {
-    const account = await this.accounts.findOne({ select: { id: true, role: true, disabled: true }, where: { id } });
-    return account ? { role: account.role, disabled: account.disabled } : null;
+    const rows: { role: AdminRole; disabled: number | boolean }[] = await this.accounts.query('SELECT role, disabled FROM admin_accounts WHERE id = ?', [id]);
+    return rows[0] ? { role: rows[0].role, disabled: Boolean(rows[0].disabled) } : null;
   }
 
   async list(query: { page: number; pageSize: number }): Promise<AdminAccountPage> {

@@ -67,9 +67,6 @@ export class AuthModule implements OnModuleInit {
 
   // refresh reads the account again: mini-program users live in the user feature
   onModuleInit(): void {
-    this.sessions.registerAccountLookup('user', async (id) => {
-      const user = await this.users.findById(id);
-      return user ? { role: user.role, disabled: user.disabled } : null;
-    });
+    this.sessions.registerAccountLookup('user', (id) => this.users.standing(id));
   }
 }

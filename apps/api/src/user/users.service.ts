@@ -5,7 +5,7 @@ import { TwoLevelCache } from '@app/cache';
 import { isUniqueViolation, TransactionRunner } from '@app/database';
 import { AppError } from '@app/http';
 import type { UpdateMeDto } from './dto/update-me.dto';
-import { User } from './entities/user.entity';
+import { User, type UserRole } from './entities/user.entity';
 import { UserError } from './user.errors';
 
 /** What a user sees of themselves. */
@@ -82,6 +82,16 @@ export class UsersService {
 
   async findById(id: number): Promise<User | null> {
     return this.users.findOne({ where: { id } });
+  }
+
+  /**
+   * Role and disabled flag of a user, or null when there is none: what every session refresh
+   * reads. Plain SQL: TypeORM's findOne costs a few hundred microseconds of CPU more, on a path
+   * measured in requests per second (decision 0010).
+   */
+  async standing(id: number): Promise<{ role: UserRole; disabled: boolean } | null> {
+    const rows: { role: UserRole; disabled: number | boolean }[] = await this.users.query('SELECT role, disabled FROM users WHERE id = ?', [id]);
+    return rows[0] ? { role: rows[0].role, disabled: Boolean(rows[0].disabled) } : null;
   }
 
   /** Served from the two-level cache: GET /users/me is the hottest authenticated read. */
