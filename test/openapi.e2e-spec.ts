@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { AdminError } from '../apps/api/src/admin/admin.errors';
 import { AuthError } from '../apps/api/src/auth/auth.errors';
 import { UserError } from '../apps/api/src/user/user.errors';
 import { CommonError } from '../libs/http/src/common.errors';
@@ -44,7 +45,7 @@ interface DocumentedOperation {
 }
 
 // every error table of the service: a documented code must be one of these, with the same status
-const ERROR_TABLES = [CommonError, AuthError, UserError, WechatError, ResilienceError, IdempotencyError, JobsError];
+const ERROR_TABLES = [CommonError, AuthError, AdminError, UserError, WechatError, ResilienceError, IdempotencyError, JobsError];
 const KNOWN_ERRORS = new Map<number, { status: number; message: string }>();
 for (const table of ERROR_TABLES) {
   for (const definition of Object.values(table)) {

@@ -6,6 +6,7 @@ interface LogLine {
   msg: string;
   err?: Record<string, unknown>;
   requestId?: string;
+  clientRequestId?: string;
   method?: string;
   url?: string;
   route?: string;
@@ -47,8 +48,10 @@ describe('request logs (JSON, production profile)', () => {
   });
 
   it('writes one line per request with request id, method, route template, status and duration', () => {
-    const mine = lines.filter((line) => line.requestId === 'log-check-1');
+    const mine = lines.filter((line) => line.clientRequestId === 'log-check-1');
     expect(mine).toHaveLength(1);
+    // the caller's X-Request-Id is kept beside the server's own id
+    expect(mine[0].requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(mine[0]).toMatchObject({
       level: 30,
       method: 'GET',
@@ -60,28 +63,30 @@ describe('request logs (JSON, production profile)', () => {
   });
 
   it('labels unmatched routes without inventing a template', () => {
-    expect(lines.find((line) => line.requestId === 'log-check-404')).toMatchObject({ route: 'unmatched', status: 404 });
+    expect(lines.find((line) => line.clientRequestId === 'log-check-404')).toMatchObject({ route: 'unmatched', status: 404 });
   });
 
   it('keeps probes out of info-level logs', () => {
-    expect(lines.some((line) => line.requestId === 'log-check-probe')).toBe(false);
+    expect(lines.some((line) => line.clientRequestId === 'log-check-probe')).toBe(false);
   });
 
   it('never logs tokens from the query, headers or body', () => {
-    expect(lines.find((line) => line.requestId === 'log-check-2')?.url).toBe(
+    expect(lines.find((line) => line.clientRequestId === 'log-check-2')?.url).toBe(
       '/api/v1/diagnostics/echo?access_token=%5BREDACTED%5D',
     );
     for (const secret of ['tok-secret-1', 'hdr-secret-2', 'pw-secret-3']) expect(rawOutput).not.toContain(secret);
   });
 
   it('logs a failing insert (500) with the error code and stack, never the phone number or a token from the URL', () => {
-    const failure = lines.find((line) => line.requestId === 'log-check-insert-2' && line.err !== undefined);
+    // the error line carries the server's request id; the request line maps the caller's to it
+    const requestLine = lines.find((line) => line.clientRequestId === 'log-check-insert-2' && line.status !== undefined);
+    expect(requestLine).toMatchObject({ status: 500, requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    const failure = lines.find((line) => line.requestId === requestLine?.requestId && line.err !== undefined);
     expect(failure).toMatchObject({
       msg: 'POST /api/v1/diagnostics/contacts?access_token=%5BREDACTED%5D failed with 500',
       err: { name: 'QueryFailedError', code: 'ER_DUP_ENTRY', errno: 1062, message: expect.stringMatching(/^Duplicate entry '\?' for key/) },
     });
     expect(failure?.err?.stack).toMatch(/\n\s+at /);
-    expect(lines.find((line) => line.requestId === 'log-check-insert-2' && line.status !== undefined)).toMatchObject({ status: 500 });
     expect(rawOutput).not.toContain('13912345678');
     expect(rawOutput).not.toContain('tok-secret-4');
   });
@@ -99,7 +104,7 @@ describe('request log buffering (production profile)', () => {
       while (!running.child.output().includes('lonely-request-1') && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      expect(running.child.output()).toContain('"requestId":"lonely-request-1"');
+      expect(running.child.output()).toContain('"clientRequestId":"lonely-request-1"');
       expect(running.child.process.exitCode).toBeNull();
     } finally {
       await running.close();

@@ -7,6 +7,7 @@ import { JobsError } from '@app/jobs/jobs.errors';
 import { RedisError } from '@app/resilience/dependencies/redis.errors';
 import { ResilienceError } from '@app/resilience/resilience.errors';
 import { WechatError } from '@app/wechat/wechat.errors';
+import { AdminError } from './admin/admin.errors';
 import { AuthError } from './auth/auth.errors';
 import { UserError } from './user/user.errors';
 
@@ -21,6 +22,7 @@ const TABLES: Record<string, Readonly<Record<string, ErrorDefinition>>> = {
   JobsError,
   WechatError,
   AuthError,
+  AdminError,
   UserError,
 };
 

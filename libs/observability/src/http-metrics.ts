@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { routeOf } from '@app/http';
+import { clientRequestIdOf, routeOf } from '@app/http';
 import type { Logger } from 'pino';
 import { sanitizeUrl } from './log-redaction';
 import { RequestLinePattern, RequestLineWriter } from './request-log-line';
@@ -75,7 +75,9 @@ export function installRequestObservability(fastify: FastifyInstance, { logger, 
           ? 'error'
           : 'info';
       if (lines.isLevelEnabled(level)) {
-        lines.write(level, outcome.line, request.id, sanitizeUrl(request.url), Math.round(reply.elapsedTime * 100) / 100);
+        // the caller's own id only when it sent one: no header lookup result to validate otherwise
+        const clientRequestId = request.headers['x-request-id'] === undefined ? null : clientRequestIdOf(request.headers);
+        lines.write(level, outcome.line, request.id, sanitizeUrl(request.url), Math.round(reply.elapsedTime * 100) / 100, clientRequestId);
       }
     }
     done();
