@@ -313,7 +313,7 @@ describe('admin (accounts, RBAC, audit log)', () => {
 
   it('refuses deep pages of dashboard lists (page x pageSize above 10,000) with 400 (2205)', async () => {
     const root = await rootToken();
-    for (const list of ['/admin/users', '/admin/audit-logs', '/admin/accounts']) {
+    for (const list of ['/admin/users', '/admin/audit-logs', '/admin/accounts', '/admin/jobs/failed']) {
       expect([list, (await call('GET', `${list}?page=500&pageSize=20`, undefined, root)).status]).toEqual([list, 200]);
       const deep = await call('GET', `${list}?page=501&pageSize=20`, undefined, root);
       expect([list, deep.status, deep.body.code]).toEqual([list, 400, 2205]);
