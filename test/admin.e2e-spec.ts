@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import jwt from 'jsonwebtoken';
+import type { AuditLogView } from '../apps/api/src/admin/audit-log.service';
 import { createWechatEmulator } from '../apps/wechat-emulator/src/emulator';
 import { type EnvelopeBody, request, type RunningApp } from './support/app-harness';
 import { type EnvOverrides, productionEnv } from './support/environment';
@@ -21,16 +22,8 @@ interface AdminTokens {
   admin: { id: number; username: string; role: string };
 }
 
-interface AuditRow {
-  actor: { id: number; username: string };
-  action: string;
-  target: { type: string; id: string };
-  before: unknown;
-  after: unknown;
-  ip: string;
-  requestId: string;
-  clientRequestId: string | null;
-}
+// the audit list's rows, as the API sends them
+type AuditRow = AuditLogView;
 
 /** `npm run admin:create` against the database of `env`. */
 const createAdminIn = (env: EnvOverrides, username: string, password: string, role = 'admin') =>
@@ -502,9 +495,19 @@ describe('admin (accounts, RBAC, audit log)', () => {
         AUTH_KEY_PREFIX: `e2e:admin-solo:${randomBytes(4).toString('hex')}:`,
         RATE_LIMIT_KEY_PREFIX: `e2e:rl:admin-solo:${randomBytes(4).toString('hex')}:`,
         RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
+        AUTH_ADMIN_SESSION_MAX_AGE_S: '3600',
       });
       solo = await own.startApp(soloEnv);
       expect(createAdminIn(soloEnv, 'only-admin', 'only admin password').status).toBe(0);
+    });
+
+    it('ends its sessions at AUTH_ADMIN_SESSION_MAX_AGE_S (here one hour) after sign-in', async () => {
+      const only = await soloLogin('only-admin', 'only admin password');
+      const [row] = await own.query<{ created_at: Date; absolute_expires_at: Date }>(
+        'SELECT created_at, absolute_expires_at FROM auth_sessions WHERE id = ?',
+        [sidOf(only.accessToken)],
+      );
+      expect(row.absolute_expires_at.getTime() - row.created_at.getTime()).toBeCloseTo(3_600_000, -4);
     });
 
     it('cannot be disabled or demoted, not even by itself (409, 2203)', async () => {
