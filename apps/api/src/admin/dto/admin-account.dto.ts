@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsCleanText } from '@app/http';
 import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from '../account-rules';
 import type { AdminRole } from '../entities/admin-account.entity';
 import { MIN_PASSWORD_LENGTH } from '../password-hasher';
@@ -10,12 +11,14 @@ export class CreateAdminAccountDto {
   @ApiProperty({ description: '3-64 of a-z 0-9 _ . - (lower case)', pattern: USERNAME_PATTERN.source })
   @IsString()
   @Matches(USERNAME_PATTERN, { message: 'username must be 3-64 of a-z 0-9 _ . -' })
+  @IsCleanText()
   username: string;
 
   @ApiProperty({ minLength: MIN_PASSWORD_LENGTH, maxLength: MAX_PASSWORD_LENGTH })
   @IsString()
   @MinLength(MIN_PASSWORD_LENGTH)
   @MaxLength(MAX_PASSWORD_LENGTH)
+  @IsCleanText()
   password: string;
 
   @ApiProperty({ enum: ADMIN_ROLES, description: 'admin: read and write; operator: read-only' })
@@ -39,11 +42,13 @@ export class ChangeOwnPasswordDto {
   @ApiProperty()
   @IsString()
   @MaxLength(MAX_PASSWORD_LENGTH)
+  @IsCleanText()
   currentPassword: string;
 
   @ApiProperty({ minLength: MIN_PASSWORD_LENGTH, maxLength: MAX_PASSWORD_LENGTH })
   @IsString()
   @MinLength(MIN_PASSWORD_LENGTH)
   @MaxLength(MAX_PASSWORD_LENGTH)
+  @IsCleanText()
   newPassword: string;
 }
