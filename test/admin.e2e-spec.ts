@@ -201,6 +201,7 @@ describe('admin (accounts, RBAC, audit log)', () => {
         before: { disabled: false },
         after: { disabled: true },
         requestId: disabled.headers.get('x-request-id'),
+        clientRequestId: null,
         ip: expect.any(String),
       }),
     ]);
@@ -292,16 +293,28 @@ describe('admin (accounts, RBAC, audit log)', () => {
     expect(Number(n)).toBe(0);
   });
 
-  it("keeps the server's request id in audit rows, and the caller's X-Request-Id beside it", async () => {
+  it("keeps the server's own request id in audit rows while the caller's X-Request-Id is echoed and stored beside it", async () => {
+    const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
     const root = await rootToken();
     const user = await userLogin();
-    const response = await call('PATCH', `/admin/users/${user.user.id}`, { disabled: true }, root, { 'x-request-id': 'client-chosen-id-1' });
-    expect(response.status).toBe(200);
-    const serverId = response.headers.get('x-request-id');
-    expect(serverId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(await auditRows(`action=user.disable&targetId=${user.user.id}`, root)).toEqual([
-      expect.objectContaining({ requestId: serverId, clientRequestId: 'client-chosen-id-1' }),
-    ]);
+    const clientId = { 'x-request-id': 'client-chosen-id-1' };
+    // the caller gets its own id back, in the header and the envelope (issue 3)
+    const disabled = await call('PATCH', `/admin/users/${user.user.id}`, { disabled: true }, root, clientId);
+    expect([disabled.status, disabled.headers.get('x-request-id'), disabled.body.requestId]).toEqual([200, 'client-chosen-id-1', 'client-chosen-id-1']);
+    // the same id again, on a second write
+    expect((await call('PATCH', `/admin/users/${user.user.id}`, { disabled: false }, root, clientId)).status).toBe(200);
+    const [disableRow] = await auditRows(`action=user.disable&targetId=${user.user.id}`, root);
+    const [enableRow] = await auditRows(`action=user.enable&targetId=${user.user.id}`, root);
+    // the audit rows are stored under ids of ours, one per request, whatever the caller sent
+    for (const row of [disableRow, enableRow]) expect(row).toMatchObject({ requestId: expect.stringMatching(UUID), clientRequestId: 'client-chosen-id-1' });
+    expect(disableRow.requestId).not.toBe(enableRow.requestId);
+
+    // without a caller id (or with one unfit for a log line) the echoed id is ours, and no client id is stored
+    const forged = await call('PATCH', `/admin/users/${user.user.id}`, { disabled: true }, root, { 'x-request-id': 'evil id' });
+    expect(forged.headers.get('x-request-id')).toMatch(UUID);
+    expect(await auditRows(`action=user.disable&targetId=${user.user.id}`, root)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ requestId: forged.headers.get('x-request-id'), clientRequestId: null })]),
+    );
   });
 
   it('refuses deep pages of dashboard lists (page x pageSize above 10,000) with 400 (2205)', async () => {

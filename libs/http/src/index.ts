@@ -10,7 +10,7 @@ export { createFastifyAdapter } from './fastify-adapter';
 export { jsonStructureProblem, type JsonBodyLimits, type JsonStructureProblem } from './json-body-parser';
 export { jsonTextOf, rememberJsonText } from './json-text';
 export { httpConfig, loadHttpConfig, type HttpConfig } from './http.config';
-export { clientRequestIdOf, REQUEST_ID_HEADER, requestIdFor } from './request-id';
+export { clientRequestIdOf, REQUEST_ID_HEADER, requestIdFor, serverRequestIdOf } from './request-id';
 export { ipBucket } from './client-ip';
 export {
   type ErrorTextRedactor,

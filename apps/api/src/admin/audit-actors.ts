@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { Repository } from 'typeorm';
-import { AppError, clientRequestIdOf, type Principal } from '@app/http';
+import { AppError, clientRequestIdOf, type Principal, serverRequestIdOf } from '@app/http';
 import { AuthError } from '../auth';
 import type { AuditActor } from './audit-log.service';
 import { AdminAccount } from './entities/admin-account.entity';
@@ -11,14 +11,15 @@ import { AdminAccount } from './entities/admin-account.entity';
 export interface RequestOrigin {
   ip: string;
   userAgent?: string;
-  /** The server's id of the request. */
+  /** The server's own id of the request, never one the caller chose. */
   requestId: string;
+  /** The caller's X-Request-Id when it sent a sane one (the id it got back), else null. */
   clientRequestId: string | null;
 }
 
 export function originOf(request: FastifyRequest): RequestOrigin {
   const userAgent = request.headers['user-agent'];
-  return { ip: request.ip, userAgent, requestId: String(request.id), clientRequestId: clientRequestIdOf(request.headers) };
+  return { ip: request.ip, userAgent, requestId: serverRequestIdOf(request), clientRequestId: clientRequestIdOf(request) };
 }
 
 /** Who performs an admin write, from the signed-in principal and the request: what every audit row names. */

@@ -34,11 +34,18 @@ export class AuditLog {
   @Column({ type: 'varchar', length: 64 })
   ip: string;
 
-  /** The server's id of the request (its log line, the response's X-Request-Id). */
+  /**
+   * The server's own id of the request, never one the caller chose. When the caller sent no
+   * X-Request-Id it is also the one echoed back and its log line's `requestId`; when it sent one,
+   * the log line carries it as `serverRequestId`.
+   */
   @Column({ name: 'request_id', type: 'varchar', length: 128 })
   requestId: string;
 
-  /** The X-Request-Id the caller sent, if any: its own correlation id, never trusted as ours. */
+  /**
+   * The X-Request-Id the caller sent, if short and plain: its own correlation id, echoed back to it
+   * and its log line's `requestId`, never trusted as ours.
+   */
   @Column({ name: 'client_request_id', type: 'varchar', length: 128, nullable: true })
   clientRequestId: string | null;
 
