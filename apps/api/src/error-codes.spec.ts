@@ -8,6 +8,7 @@ import { RedisError } from '@app/resilience/dependencies/redis.errors';
 import { ResilienceError } from '@app/resilience/resilience.errors';
 import { WechatError } from '@app/wechat/wechat.errors';
 import { WechatPayError } from '@app/wechat/pay/wechat-pay.errors';
+import { AdminError } from './admin/admin.errors';
 import { AuthError } from './auth/auth.errors';
 import { UserError } from './user/user.errors';
 
@@ -23,6 +24,7 @@ const TABLES: Record<string, Readonly<Record<string, ErrorDefinition>>> = {
   WechatError,
   WechatPayError,
   AuthError,
+  AdminError,
   UserError,
 };
 
