@@ -271,6 +271,36 @@ describe('auth (MariaDB + Redis + WeChat emulator)', () => {
     expect((await get('/users/me', session.accessToken)).status).toBe(200);
   });
 
+  it('answers 2005 to a forged token built from the sid of an old access token, and leaves the session alone', async () => {
+    const session = await login();
+    const { sid } = jwt.decode(session.accessToken) as { sid: string };
+    const forged = Buffer.concat([Buffer.from(sid.replace(/-/g, ''), 'hex'), randomBytes(32)]).toString('base64url');
+    const response = await post('/auth/refresh', { refreshToken: forged });
+    expect([response.status, response.body.code]).toEqual([401, 2005]);
+    expect((await get('/users/me', session.accessToken)).status).toBe(200);
+    expect(await sessionRow(session.accessToken)).toMatchObject({ revoked_at: null, revoke_reason: null });
+    expect((await post('/auth/refresh', { refreshToken: session.refreshToken })).status).toBe(200);
+  });
+
+  it('reads the user again at refresh: one disabled behind the API loses the session (2031)', async () => {
+    const session = await login();
+    await db.query('UPDATE users SET disabled = 1 WHERE id = ?', [session.user.id]);
+    const refused = await post('/auth/refresh', { refreshToken: session.refreshToken });
+    expect([refused.status, refused.body.code]).toEqual([401, 2031]);
+    expect((await get('/users/me', session.accessToken)).body.code).toBe(2004);
+    expect(await sessionRow(session.accessToken)).toMatchObject({ revoke_reason: 'revoked' });
+  });
+
+  it('gives user sessions an absolute end (AUTH_SESSION_MAX_AGE_S, 30 days by default) that refresh never passes', async () => {
+    const session = await login();
+    const row = await sessionRow(session.accessToken);
+    const created = (row.created_at as Date).getTime();
+    expect((row.absolute_expires_at as Date).getTime() - created).toBeCloseTo(30 * 86_400_000, -4);
+    await db.query('UPDATE auth_sessions SET absolute_expires_at = created_at, expires_at = created_at WHERE id = ?', [row.id]);
+    const over = await post('/auth/refresh', { refreshToken: session.refreshToken });
+    expect([over.status, over.body.code]).toEqual([401, 2030]);
+  });
+
   it('checks sessions against the database while Redis is unreachable; a sign-in answers 503 (7040) and keeps nothing', async () => {
     const redisUrl = new URL(testServices.redisUrl);
     const proxy = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));

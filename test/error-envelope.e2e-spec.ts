@@ -212,6 +212,15 @@ describe('every error status comes in the envelope with a request id (production
   it('keeps a sane caller X-Request-Id on errors Fastify answers itself', async () => {
     const badUrl = await fromFetch(`${app.baseUrl}/%ff`, { headers: { 'x-request-id': 'gw-bad-url-1' } });
     expect([badUrl.status, (badUrl.body as EnvelopeBody).requestId, badUrl.requestIdHeader]).toEqual([400, 'gw-bad-url-1', 'gw-bad-url-1']);
+     // one that could forge a log line is replaced there too
+    const forged = await fromFetch(`${app.baseUrl}/%ff`, { headers: { 'x-request-id': 'evil id' } });
+    expect((forged.body as EnvelopeBody).requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(forged.requestIdHeader).toBe((forged.body as EnvelopeBody).requestId);
+  });
+
+  it('keeps a sane caller X-Request-Id on errors of the exception filter', async () => {
+    const missing = await fromFetch(api('/nothing/here'), { headers: { 'x-request-id': 'gw-not-found-1' } });
+    expect([missing.status, (missing.body as EnvelopeBody).requestId, missing.requestIdHeader]).toEqual([404, 'gw-not-found-1', 'gw-not-found-1']);
   });
 
   it('names the methods a path serves on 405 (Allow), and leaves unknown paths 404', async () => {

@@ -54,6 +54,7 @@ describe('HTTP pipeline (production profile, real MariaDB + Redis)', () => {
     const replaced = await request(`${api}/ping`, { headers: { 'x-request-id': 'evil id\twith spaces' } });
     expect(replaced.body.requestId).not.toContain('evil');
     expect(replaced.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(replaced.headers.get('x-request-id')).toBe(replaced.body.requestId);
   });
 
   it('answers a handler that returns nothing with an envelope carrying data null', async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { AdminError } from '../apps/api/src/admin/admin.errors';
 import { AuthError } from '../apps/api/src/auth/auth.errors';
 import { UserError } from '../apps/api/src/user/user.errors';
 import { CommonError } from '../libs/http/src/common.errors';
@@ -44,7 +45,7 @@ interface DocumentedOperation {
 }
 
 // every error table of the service: a documented code must be one of these, with the same status
-const ERROR_TABLES = [CommonError, AuthError, UserError, WechatError, ResilienceError, IdempotencyError, JobsError];
+const ERROR_TABLES = [CommonError, AuthError, AdminError, UserError, WechatError, ResilienceError, IdempotencyError, JobsError];
 const KNOWN_ERRORS = new Map<number, { status: number; message: string }>();
 for (const table of ERROR_TABLES) {
   for (const definition of Object.values(table)) {
@@ -113,6 +114,27 @@ describe('OpenAPI document: the whole contract of every route (/docs-json)', () 
     );
     // a generated client must not demand what a mini-program cannot set
     expect(document.paths['/api/v1/auth/wechat/login'].post.parameters).toContainEqual(expect.objectContaining({ name: 'user-agent', required: false }));
+  });
+
+  it('documents the dashboard account routes (issue 15) with their own errors, and the page ceiling on every dashboard list', () => {
+    const at = (method: string, path: string) => {
+      const operation = document.paths[path]?.[method];
+      expect([method, path, operation === undefined]).toEqual([method, path, false]);
+      return operation;
+    };
+    expect(codesAt(at('post', '/api/v1/admin/accounts'), 409)).toContain(AdminError.UsernameTaken.code);
+    expect(codesAt(at('patch', '/api/v1/admin/accounts/{id}'), 404)).toContain(AdminError.AccountNotFound.code);
+    expect(codesAt(at('patch', '/api/v1/admin/accounts/{id}'), 409)).toContain(AdminError.LastActiveAdmin.code);
+    expect(codesAt(at('post', '/api/v1/admin/accounts/me/password'), 403)).toContain(AdminError.WrongCurrentPassword.code);
+    for (const list of ['/api/v1/admin/accounts', '/api/v1/admin/users', '/api/v1/admin/audit-logs', '/api/v1/admin/jobs/failed']) {
+      expect([list, codesAt(at('get', list), 400)]).toEqual([list, expect.arrayContaining([AdminError.PageTooDeep.code])]);
+    }
+    // a refresh past the absolute lifetime, or of an account whose access was lowered
+    expect(codesAt(at('post', '/api/v1/auth/refresh'), 401)).toEqual(
+      expect.arrayContaining([AuthError.SessionLifetimeOver.code, AuthError.AccessRevoked.code]),
+    );
+    // the dashboard routes answer 403 to callers that are not dashboard accounts
+    expect(codesAt(at('get', '/api/v1/admin/accounts'), 403)).toContain(AuthError.Forbidden.code);
   });
 
   it('gives every operation error responses in the envelope, each code a declared one under its own status', () => {

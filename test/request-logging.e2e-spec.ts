@@ -6,6 +6,7 @@ interface LogLine {
   msg: string;
   err?: Record<string, unknown>;
   requestId?: string;
+  serverRequestId?: string;
   method?: string;
   url?: string;
   route?: string;
@@ -22,6 +23,9 @@ describe('request logs (JSON, production profile)', () => {
     const running = await db.startApp({ LOG_LEVEL: 'info' });
     const api = `${running.baseUrl}/api/v1`;
     await request(`${api}/diagnostics/items/4711`, { headers: { 'x-request-id': 'log-check-1' } });
+    // no caller id, then one caller id on two requests
+    await request(`${api}/diagnostics/items/4712`);
+    for (const item of [4713, 4714]) await request(`${api}/diagnostics/items/${item}`, { headers: { 'x-request-id': 'log-check-twice' } });
     await request(`${api}/diagnostics/echo?access_token=tok-secret-1`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer hdr-secret-2', 'x-request-id': 'log-check-2' },
@@ -57,6 +61,21 @@ describe('request logs (JSON, production profile)', () => {
       status: 200,
     });
     expect(typeof mine[0].durationMs).toBe('number');
+  });
+
+  it("puts the server's own id beside a caller's request id, and only then", () => {
+    const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    expect(lines.find((line) => line.requestId === 'log-check-1')?.serverRequestId).toMatch(UUID);
+    // without a caller id the echoed id is a UUID of ours: no second id on the line
+    const own = lines.find((line) => line.url === '/api/v1/diagnostics/items/4712');
+    expect(own?.requestId).toMatch(UUID);
+    expect(own).not.toHaveProperty('serverRequestId');
+    // a caller that sends one id twice cannot give the two requests one server id
+    const twice = lines.filter((line) => line.requestId === 'log-check-twice');
+    expect(twice.map((line) => line.url)).toEqual(['/api/v1/diagnostics/items/4713', '/api/v1/diagnostics/items/4714']);
+    expect(twice[0].serverRequestId).toMatch(UUID);
+    expect(twice[1].serverRequestId).toMatch(UUID);
+    expect(twice[0].serverRequestId).not.toBe(twice[1].serverRequestId);
   });
 
   it('labels unmatched routes without inventing a template', () => {

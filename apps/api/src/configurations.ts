@@ -7,7 +7,7 @@ import { jobsConfig } from '@app/jobs';
 import { observabilityConfig, tracingConfig } from '@app/observability';
 import { redisConfig } from '@app/redis';
 import { circuitBreakerConfig, rateLimitConfig } from '@app/resilience';
-import { wechatConfig } from '@app/wechat';
+import { wechatConfig, wechatPayConfig } from '@app/wechat';
 import { authConfig } from './auth';
 
 /**
@@ -26,6 +26,7 @@ export const configurations: readonly AnyConfigNamespace[] = [
   circuitBreakerConfig,
   authConfig,
   wechatConfig,
+  wechatPayConfig,
   jobsConfig,
   eventsConfig,
   releaseConfig,

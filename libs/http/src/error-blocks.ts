@@ -8,12 +8,13 @@ export interface ErrorBlock {
  * Every module's error-code block, in one place: a new module adds its block here and names it
  * in `defineErrors('<block>', { … })`; apps/api/src/error-codes.spec.ts checks that each table
  * stays inside its block, that no code is used twice and that no blocks overlap. A block never
- * moves or shrinks once a code in it has shipped. Not assigned yet: 2200-2999, 7060-7999.
+ * moves or shrinks once a code in it has shipped. Not assigned yet: 2300-2999, 7060-7999.
  */
 export const ERROR_BLOCKS = {
   common: { first: 1000, last: 1999 },
   auth: { first: 2000, last: 2099 },
   wechat: { first: 2100, last: 2199 },
+  admin: { first: 2200, last: 2299 },
   user: { first: 3000, last: 3999 },
   order: { first: 4000, last: 4499 },
   payment: { first: 4500, last: 4999 },

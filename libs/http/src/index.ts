@@ -1,4 +1,4 @@
-export { AllExceptionsFilter, DEFAULT_RETRY_AFTER_S, type ErrorClassifier, registerErrorClassifier, resolveError } from './all-exceptions.filter';
+export { AllExceptionsFilter, type ErrorClassifier, registerErrorClassifier, resolveError } from './all-exceptions.filter';
 export { AppError, defineErrors, type ErrorDefinition } from './app-error';
 export { ERROR_BLOCKS, errorBlockOf, type ErrorBlock, type ErrorBlockName } from './error-blocks';
 export { Consumes, JSON_MEDIA_TYPES } from './body-media-type';
@@ -10,7 +10,7 @@ export { createFastifyAdapter } from './fastify-adapter';
 export { jsonStructureProblem, type JsonBodyLimits, type JsonStructureProblem } from './json-body-parser';
 export { jsonTextOf, rememberJsonText } from './json-text';
 export { httpConfig, loadHttpConfig, type HttpConfig } from './http.config';
-export { REQUEST_ID_HEADER, requestIdFor } from './request-id';
+export { clientRequestIdOf, REQUEST_ID_HEADER, requestIdFor, serverRequestIdOf } from './request-id';
 export { ipBucket } from './client-ip';
 export {
   type ErrorTextRedactor,
@@ -35,7 +35,7 @@ export { Idempotent } from './idempotency/idempotent.decorator';
 export { MergeRouteConfig } from './route-config';
 export { routeOf } from './route-of';
 export { AccessError } from './access/access.errors';
-export { type AuthenticatedRequest, CurrentPrincipal, type Principal, requireUser } from './access/principal';
+export { type AuthenticatedRequest, CurrentPrincipal, holdsRole, type Principal, requireUser } from './access/principal';
 export { canonicalRequest, checkSignature, installBodyHashing, SIGNATURE_WINDOW_MS, type SignatureHeaders, type SignatureProblem } from './access/request-signing';
 export { Public, PUBLIC_ROUTE, REQUIRED_ROLES, type Role, Roles, Signed, SIGNED_ROUTE } from './access/route-access';
 export { ApiErrors } from './openapi/api-errors.decorator';
@@ -60,3 +60,4 @@ export {
   installClientVersionGate,
 } from './release/client-version-gate';
 export { loadReleaseConfig, releaseConfig, type ReleaseConfig } from './release/release.config';
+export { DEFAULT_RETRY_AFTER_S } from './error-status';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { routeOf } from '@app/http';
+import { routeOf, serverRequestIdOf } from '@app/http';
 import type { Logger } from 'pino';
 import { sanitizeUrl } from './log-redaction';
 import { RequestLinePattern, RequestLineWriter } from './request-log-line';
@@ -76,7 +76,18 @@ export function installRequestObservability(fastify: FastifyInstance, { logger, 
           ? 'error'
           : 'info';
       if (lines.isLevelEnabled(level)) {
-        lines.write(level, outcome.line, request.id, sanitizeUrl(request.url), Math.round(reply.elapsedTime * 100) / 100, traceIdOfRequest(request));
+        // requestId is the id the caller got back; ours goes beside it only when that was the caller's
+        const serverRequestId = serverRequestIdOf(request);
+        const durationMs = Math.round(reply.elapsedTime * 100) / 100;
+        lines.write(
+          level,
+          outcome.line,
+          request.id,
+          sanitizeUrl(request.url),
+          durationMs,
+          serverRequestId === request.id ? null : serverRequestId,
+          traceIdOfRequest(request),
+        );
       }
     }
     done();

@@ -19,6 +19,8 @@ const cases: [RequestLogLevel, RequestLogFields][] = [
   // a URL with characters JSON must escape, and a query whose value was already redacted
   ['info', { requestId: 'x', method: 'GET', url: '/api/v1/s?q=%22a%22&k="b\\c"&access_token=[REDACTED]', route: 'unmatched', status: 404, durationMs: 0 }],
   ['info', { requestId: 'cn', method: 'GET', url: '/api/v1/搜索?q=订单', route: '/api/v1/搜索', status: 200, durationMs: 2.25 }],
+  // the caller sent its own X-Request-Id: echoed as requestId, the server's own id beside it
+  ['info', { requestId: 'gw-1a2b.c:3', serverRequestId: '9b2f7c1e-3d4a-4f6b-8c2d-1e0f9a8b7c6d', method: 'GET', url: '/p', route: '/p', status: 200, durationMs: 1 }],
 ];
 
 describe('RequestLineWriter', () => {
@@ -32,7 +34,8 @@ describe('RequestLineWriter', () => {
     const { logger, lines } = serviceLogger();
     const writer = new RequestLineWriter(logger);
     logger[level]({ ...fields }, `${fields.method} ${fields.route} ${fields.status}`);
-    writer.write(level, RequestLineWriter.pattern(fields.method, fields.route, fields.status), fields.requestId, fields.url, fields.durationMs);
+    const pattern = RequestLineWriter.pattern(fields.method, fields.route, fields.status);
+    writer.write(level, pattern, fields.requestId, fields.url, fields.durationMs, fields.serverRequestId ?? null);
     expect(lines).toHaveLength(2);
     expect(lines[1]).toBe(lines[0]);
     expect(JSON.parse(lines[1])).toMatchObject({ ...fields, msg: `${fields.method} ${fields.route} ${fields.status}` });

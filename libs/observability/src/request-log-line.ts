@@ -5,6 +5,11 @@ export type RequestLogLevel = 'debug' | 'info' | 'error';
 /** The fields of the one line per request; all of them are ours (the URL already sanitized). */
 export interface RequestLogFields {
   requestId: string;
+  /**
+   * The server's own id, only when `requestId` is the caller's X-Request-Id (it sent a sane one):
+   * the id its audit rows are stored under.
+   */
+  serverRequestId?: string;
   method: string;
   url: string;
   route: string;
@@ -30,7 +35,7 @@ type LoggerInternals = {
 
 /**
  * Writes the request line in exactly the bytes pino writes for
- * `logger[level]({ requestId, method, url, route, status, durationMs }, 'GET /route 200')`:
+ * `logger[level]({ requestId, serverRequestId?, method, url, route, status, durationMs }, 'GET /route 200')`:
  * same keys and order, same base fields (pid, hostname, bindings) and time, to the same
  * destination. Formatted by hand because it is the hottest line there is: pino's generic
  * serializer (walking the object, redaction, per-value escaping checks) was ~4% of the CPU of a
@@ -66,10 +71,20 @@ export class RequestLineWriter {
     };
   }
 
-  write(level: RequestLogLevel, pattern: RequestLinePattern, requestId: string, url: string, durationMs: number, traceId?: string): void {
+  write(
+    level: RequestLogLevel,
+    pattern: RequestLinePattern,
+    requestId: string,
+    url: string,
+    durationMs: number,
+    serverRequestId: string | null = null,
+    traceId?: string,
+  ): void {
+    const server = serverRequestId === null ? '' : `,"serverRequestId":${JSON.stringify(serverRequestId)}`;
+    // the request's trace (OTEL_EXPORTER_OTLP_ENDPOINT set): logs and traces join on it
+    const trace = traceId === undefined ? '' : `,"traceId":"${traceId}"`;
     this.stream.write(
-      `${this.heads[level]}${this.time()}${this.chindings},"requestId":${JSON.stringify(requestId)}` +
-        (traceId === undefined ? '' : `,"traceId":"${traceId}"`) +
+      `${this.heads[level]}${this.time()}${this.chindings},"requestId":${JSON.stringify(requestId)}${server}${trace}` +
         `${pattern.beforeUrl}${JSON.stringify(url)}${pattern.beforeDuration}${durationMs}${pattern.tail}`,
     );
   }

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiErrors, CurrentPrincipal, type Principal, Roles } from '@app/http';
 import { JobsError } from '@app/jobs';
+import { AdminError } from './admin.errors';
 import { AdminJobsService } from './admin-jobs.service';
 import { AuditActors } from './audit-actors';
 import { DeadLetterIdParams, DeadLetterQueryDto } from './dto/dead-letter.dto';
@@ -20,7 +21,7 @@ export class AdminJobsController {
 
   @Get('failed')
   @ApiOperation({ summary: 'Jobs that failed for good (attempts used up or a permanent failure), newest first; filter by type' })
-  @ApiErrors(JobsError.UnknownJobType, JobsError.QueueUnavailable)
+  @ApiErrors(JobsError.UnknownJobType, JobsError.QueueUnavailable, AdminError.PageTooDeep)
   failed(@Query() query: DeadLetterQueryDto) {
     return this.jobs.list({ type: query.type, page: query.page ?? 1, pageSize: query.pageSize ?? 20 });
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionRunner } from '@app/database';
 import { DeadLetters, type DeadLetterPage, type DeadLetterQuery, type DeadLetterView } from '@app/jobs';
+import { checkPageDepth } from './admin-paging';
 import { type AuditActor, AuditLogService } from './audit-log.service';
 
 const auditedFields = (job: DeadLetterView) => ({ type: job.type, attempts: job.attempts, reason: job.reason.slice(0, 200), failedAt: job.failedAt });
@@ -19,6 +20,7 @@ export class AdminJobsService {
   ) {}
 
   list(query: DeadLetterQuery): Promise<DeadLetterPage> {
+    checkPageDepth(query);
     return this.deadLetters.list(query);
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuthSessionService } from '../auth';
 import { type UserAccount, type UserSearch, UsersService } from '../user';
+import { checkPageDepth } from './admin-paging';
 import { type AuditActor, AuditLogService } from './audit-log.service';
 
 /** "138****0000": how admin lists show phone numbers. */
@@ -23,6 +24,7 @@ export class AdminUsersService {
   ) {}
 
   async list(query: UserSearch) {
+    checkPageDepth(query);
     const page = await this.users.search(query);
     return { ...page, items: page.items.map(toView) };
   }

@@ -1,13 +1,14 @@
 import { Body, Controller, Get, Header, HttpCode, Param, ParseIntPipe, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiErrors, CurrentPrincipal, type Principal, Public, Roles } from '@app/http';
 import { RateLimitPolicy } from '@app/resilience';
 import { AuthError } from '../auth';
 import { UserError } from '../user';
+import { AdminError } from './admin.errors';
 import { type AdminLoginResult, AdminAuthService } from './admin-auth.service';
 import { AdminUsersService } from './admin-users.service';
-import { AuditActors } from './audit-actors';
+import { AuditActors, originOf } from './audit-actors';
 import { AuditLogService } from './audit-log.service';
 import { AdminLoginDto, AdminUpdateUserDto, AdminUserQueryDto, AuditLogQueryDto } from './dto/admin.dto';
 
@@ -22,10 +23,11 @@ export class AdminAuthController {
   @HttpCode(200)
   // tokens: never kept by a browser or a proxy
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Dashboard sign-in (username + password); locked after repeated failures' })
+  @ApiOperation({ summary: 'Dashboard sign-in (username + password); locked after repeated failures; audited' })
   @ApiErrors(AuthError.InvalidCredentials, AuthError.LoginLocked)
+  @ApiHeader({ name: 'user-agent', required: false, description: 'Recorded with the session' })
   login(@Body() body: AdminLoginDto, @Req() request: FastifyRequest): Promise<AdminLoginResult> {
-    return this.adminAuth.login(body.username, body.password, request.ip);
+    return this.adminAuth.login(body.username, body.password, originOf(request));
   }
 }
 
@@ -42,7 +44,8 @@ export class AdminController {
   ) {}
 
   @Get('users')
-  @ApiOperation({ summary: 'Mini-program users, newest first; search by nickname or phone (phones masked)' })
+  @ApiOperation({ summary: 'Mini-program users, newest first; search by nickname or the last 4 digits of the phone (phones masked)' })
+  @ApiErrors(AdminError.PageTooDeep)
   users(@Query() query: AdminUserQueryDto) {
     return this.adminUsers.list({
       page: query.page ?? 1,
@@ -66,7 +69,8 @@ export class AdminController {
   }
 
   @Get('audit-logs')
-  @ApiOperation({ summary: 'Audit trail of admin writes, newest first, filterable' })
+  @ApiOperation({ summary: 'Audit trail of admin writes and sign-ins, newest first, filterable' })
+  @ApiErrors(AdminError.PageTooDeep)
   logs(@Query() query: AuditLogQueryDto) {
     return this.auditLogs.list({ ...query, page: query.page ?? 1, pageSize: query.pageSize ?? 20 });
   }

@@ -1,11 +1,13 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { RedisService } from '@app/redis';
-import { type AuthConfig, AuthModule } from '../auth';
+import { type AuthConfig, AuthModule, AuthSessionService } from '../auth';
 import { UserModule } from '../user';
 import { AdminAuthService, LOGIN_ATTEMPT_STORE } from './admin-auth.service';
 import { AdminAuthController, AdminController } from './admin.controller';
+import { AdminAccountsController } from './admin-accounts.controller';
+import { AdminAccountsService } from './admin-accounts.service';
 import { AdminJobsController } from './admin-jobs.controller';
 import { AdminJobsService } from './admin-jobs.service';
 import { AdminUsersService } from './admin-users.service';
@@ -15,12 +17,13 @@ import { AdminAccount } from './entities/admin-account.entity';
 import { AuditLog } from './entities/audit-log.entity';
 import { type LoginAttemptStore, MemoryLoginAttemptStore, RedisLoginAttemptStore } from './login-attempts';
 
-/** The dashboard: admin accounts and sign-in, user management, the dead-letter list of jobs, the audit log. */
+/** The dashboard: admin accounts and sign-in, account and user management, the dead-letter list of jobs, the audit log. */
 @Module({
   imports: [TypeOrmModule.forFeature([AdminAccount, AuditLog]), AuthModule, UserModule],
-  controllers: [AdminAuthController, AdminController, AdminJobsController],
+  controllers: [AdminAuthController, AdminController, AdminAccountsController, AdminJobsController],
   providers: [
     AdminAuthService,
+    AdminAccountsService,
     AdminUsersService,
     AuditLogService,
     AuditActors,
@@ -36,4 +39,14 @@ import { type LoginAttemptStore, MemoryLoginAttemptStore, RedisLoginAttemptStore
     },
   ],
 })
-export class AdminModule {}
+export class AdminModule implements OnModuleInit {
+  constructor(
+    private readonly sessions: AuthSessionService,
+    private readonly accounts: AdminAccountsService,
+  ) {}
+
+  // refresh reads the account again: disabled or demoted admins lose their sessions there
+  onModuleInit(): void {
+    this.sessions.registerAccountLookup('admin', (id) => this.accounts.standing(id));
+  }
+}

@@ -1,14 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, Repository } from 'typeorm';
+import { checkPageDepth } from './admin-paging';
 import { AuditLog } from './entities/audit-log.entity';
 
-/** Who did it and from where: taken from the request by the controller. */
+/** Who did it and from where: taken from the request (see AuditActors). */
 export interface AuditActor {
+  /** 0 for a failed sign-in to an account that does not exist. */
   id: number;
   username: string;
   ip: string;
+  /** The server's id of the request. */
   requestId: string;
+  /** The caller's X-Request-Id, if it sent a sane one. */
+  clientRequestId: string | null;
 }
 
 export interface AuditEntry {
@@ -39,12 +44,13 @@ export interface AuditLogView {
   after: unknown;
   ip: string;
   requestId: string;
+  clientRequestId: string | null;
   createdAt: string;
 }
 
 /**
- * The audit trail of admin writes. `record` takes the caller's transaction manager: the audit
- * row commits or rolls back with the change it describes.
+ * The audit trail of admin writes and sign-ins. `record` takes the caller's transaction manager:
+ * the audit row commits or rolls back with the change it describes.
  */
 @Injectable()
 export class AuditLogService {
@@ -61,10 +67,12 @@ export class AuditLogService {
       after: entry.after ? JSON.stringify(entry.after) : null,
       ip: actor.ip.slice(0, 64),
       requestId: actor.requestId.slice(0, 128),
+      clientRequestId: actor.clientRequestId?.slice(0, 128) ?? null,
     });
   }
 
   async list(query: AuditLogQuery): Promise<{ items: AuditLogView[]; total: number; page: number; pageSize: number }> {
+    checkPageDepth(query);
     const builder = this.logs.createQueryBuilder('log').orderBy('log.id', 'DESC');
     if (query.action) builder.andWhere('log.action = :action', { action: query.action });
     if (query.actorId !== undefined) builder.andWhere('log.actorId = :actorId', { actorId: query.actorId });
@@ -86,6 +94,7 @@ export class AuditLogService {
         after: row.after ? JSON.parse(row.after) : null,
         ip: row.ip,
         requestId: row.requestId,
+        clientRequestId: row.clientRequestId,
         createdAt: row.createdAt.toISOString(),
       })),
       total,

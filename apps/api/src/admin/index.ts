@@ -1,3 +1,4 @@
 // The admin feature's public face (the CLI creates accounts with the same password rules).
 export { AdminModule } from './admin.module';
 export { hashPassword, MIN_PASSWORD_LENGTH } from './password-hasher';
+export { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from './account-rules';

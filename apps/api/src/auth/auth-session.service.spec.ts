@@ -6,11 +6,13 @@ import jwt from 'jsonwebtoken';
 import { AppError } from '@app/http';
 import { appErrorCodeOf, newTestService, useTestDataSource } from '@app/testing';
 import { migrations } from '../migrations';
-import { AuthSessionService, mintRefreshToken, sessionIdOfRefreshToken, type IssuedTokens } from './auth-session.service';
+import type { AccountStanding } from './account-standing';
+import { AuthSessionService, type IssuedTokens } from './auth-session.service';
 import type { AuthConfig } from './auth.config';
 import { AuthSession } from './entities/auth-session.entity';
 import { SessionLedger } from './session.ledger';
 import { MemorySessionStore } from './session.store';
+import { mintRefreshToken, sessionIdOfRefreshToken } from './refresh-tokens';
 
 const SECRET = 'unit-test-jwt-secret-0123456789abcdef';
 const config: AuthConfig = {
@@ -21,6 +23,7 @@ const config: AuthConfig = {
   keyPrefix: 'auth:',
   signing: 'sensitive',
   maxSessionsPerAccount: 3,
+  sessionMaxAgeS: { user: 30 * 86_400, admin: 12 * 3600 },
 };
 
 const db = useTestDataSource({ entities: [AuthSession], migrations });
@@ -36,17 +39,35 @@ afterEach(() => {
   warnings.mockClear();
 });
 
-/** A service as the app builds it: @nestjs/jwt with a KeyObject, algorithm pinned; a fresh live-session store. */
+/**
+ * A service as the app builds it: @nestjs/jwt with a KeyObject, algorithm pinned; a fresh
+ * live-session store; accounts read from `accounts` (kind:id → standing; absent: as issued).
+ */
 function createService(overrides: Partial<AuthConfig> = {}) {
   const jwtService = new JwtService({
     secret: createSecretKey(Buffer.from(SECRET, 'utf8')) as unknown as string,
     signOptions: { algorithm: 'HS256' },
     verifyOptions: { algorithms: ['HS256'] },
   });
-  const store = new MemorySessionStore();
+  // reads the clock on every call, so fake timers move it too
+  const store = new MemorySessionStore(() => Date.now());
   const service = new AuthSessionService(jwtService, ledger, store, { ...config, ...overrides });
-  return { service, store };
+  const accounts = new Map<string, AccountStanding | null>();
+  for (const kind of ['user', 'admin'] as const) {
+    service.registerAccountLookup(kind, async (id) => {
+      const key = `${kind}:${id}`;
+      return accounts.has(key) ? (accounts.get(key) ?? null) : { role: kind === 'admin' ? 'admin' : 'user', disabled: false };
+    });
+  }
+  return { service, store, accounts };
 }
+
+/** Moves the clock on by `ms` (installing fake timers resets the clock: read it first). */
+const laterBy = (ms: number) => {
+  const now = Date.now();
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval', 'queueMicrotask', 'performance', 'hrtime'] });
+  jest.setSystemTime(now + ms);
+};
 
 let nextSubject = 1000;
 const user = (id = (nextSubject += 1)) => ({ kind: 'user' as const, id, role: 'user' as const });
@@ -355,5 +376,123 @@ describe('AuthSessionService: with Redis down or stalled', () => {
     renew.mockRestore();
     const next = await service.refresh(tokens.refreshToken);
     expect((await service.authenticate(next.accessToken)).sessionId).toBe(sessionIdOfRefreshToken(tokens.refreshToken));
+  });
+});
+
+describe('AuthSessionService: replays and forgeries', () => {
+  it('answers 2005 to a token that merely names a live session (its sid is public), and ends nothing', async () => {
+    const { service } = createService();
+    const tokens = await service.issue(user());
+    const sessionId = sessionIdOfRefreshToken(tokens.refreshToken) as string;
+    // what anyone holding an old access token can build: the sid and 32 random bytes
+    expect(await appErrorCodeOf(service.refresh(mintRefreshToken(sessionId)))).toBe(2005);
+    expect((await service.authenticate(tokens.accessToken)).sessionId).toBe(sessionId);
+    expect(await stored(tokens.refreshToken)).toMatchObject({ revokedAt: null, generation: 0 });
+    expect((await service.refresh(tokens.refreshToken)).refreshToken).toEqual(expect.any(String));
+  });
+
+  it('recognises the token the last rotation retired as a replay (2006); older ones are a plain 2005', async () => {
+    const { service } = createService();
+    const first = await service.issue(user());
+    const second = await service.refresh(first.refreshToken);
+    const third = await service.refresh(second.refreshToken);
+    expect(await appErrorCodeOf(service.refresh(first.refreshToken))).toBe(2005);
+    expect((await service.authenticate(third.accessToken)).kind).toBe('user');
+    expect(await appErrorCodeOf(service.refresh(second.refreshToken))).toBe(2006);
+    expect(await appErrorCodeOf(service.authenticate(third.accessToken))).toBe(2004);
+  });
+});
+
+describe('AuthSessionService: absolute session lifetime', () => {
+  it('slides the expiry on refresh but never past the absolute end; then refresh answers 2030 and access tokens stop', async () => {
+    const { service } = createService({ refreshTtlS: 3600, accessTtlS: 4 * 3600, sessionMaxAgeS: { user: 3 * 3600, admin: 3600 } });
+    const signedInAt = Date.now();
+    const first = await service.issue(user());
+    const row = await stored(first.refreshToken);
+    expect(row?.absoluteExpiresAt.getTime()).toBeCloseTo(signedInAt + 3 * 3_600_000, -3);
+    expect(row?.expiresAt.getTime()).toBeCloseTo(signedInAt + 3_600_000, -3);
+
+    laterBy(50 * 60_000);
+    const second = await service.refresh(first.refreshToken);
+    expect((await stored(second.refreshToken))?.expiresAt.getTime()).toBeCloseTo(signedInAt + 110 * 60_000, -3);
+    laterBy(50 * 60_000);
+    const third = await service.refresh(second.refreshToken);
+    laterBy(50 * 60_000); // 2 h 30 min after sign-in: sliding would reach 3 h 30 min
+    const fourth = await service.refresh(third.refreshToken);
+    expect((await stored(fourth.refreshToken))?.expiresAt.getTime()).toBe(row?.absoluteExpiresAt.getTime());
+    expect((await service.authenticate(fourth.accessToken)).kind).toBe('user');
+
+    laterBy(35 * 60_000); // past the absolute end; the access token itself is still unexpired
+    expect(await appErrorCodeOf(service.authenticate(fourth.accessToken))).toBe(2004);
+    expect(await appErrorCodeOf(service.refresh(fourth.refreshToken))).toBe(2030);
+    // only the holder of the current token is told why
+    expect(await appErrorCodeOf(service.refresh(mintRefreshToken(sessionIdOfRefreshToken(fourth.refreshToken) as string)))).toBe(2005);
+  });
+
+  it('gives admin sessions their own, shorter lifetime', async () => {
+    const { service } = createService({ sessionMaxAgeS: { user: 30 * 86_400, admin: 12 * 3600 } });
+    const signedInAt = Date.now();
+    const tokens = await service.issue({ kind: 'admin', id: (nextSubject += 1), role: 'admin' });
+    const row = await stored(tokens.refreshToken);
+    expect(row?.absoluteExpiresAt.getTime()).toBeCloseTo(signedInAt + 12 * 3_600_000, -3);
+    expect(row?.expiresAt.getTime()).toBe(row?.absoluteExpiresAt.getTime());
+    laterBy(12 * 3_600_000 + 1000);
+    expect(await appErrorCodeOf(service.refresh(tokens.refreshToken))).toBe(2030);
+  });
+});
+
+describe('AuthSessionService: the account is read again at every refresh', () => {
+  it.each([
+    ['disabled', { role: 'admin', disabled: true }],
+    ['demoted', { role: 'operator', disabled: false }],
+    ['deleted', null],
+  ] as const)('ends the session of an account %s since sign-in (2031), at once for its access tokens', async (_case, standing) => {
+    const { service, accounts } = createService();
+    const id = (nextSubject += 1);
+    const tokens = await service.issue({ kind: 'admin', id, role: 'admin' });
+    accounts.set(`admin:${id}`, standing);
+    expect(await appErrorCodeOf(service.refresh(tokens.refreshToken))).toBe(2031);
+    expect(await appErrorCodeOf(service.authenticate(tokens.accessToken))).toBe(2004);
+    expect(await stored(tokens.refreshToken)).toMatchObject({ revokeReason: 'revoked', revokedAt: expect.any(Date) });
+  });
+
+  it('ends a disabled mini-program user\'s session the same way', async () => {
+    const { service, accounts } = createService();
+    const subject = user();
+    const tokens = await service.issue(subject);
+    accounts.set(`user:${subject.id}`, { role: 'user', disabled: true });
+    expect(await appErrorCodeOf(service.refresh(tokens.refreshToken))).toBe(2031);
+  });
+
+  it('lets a session follow a role that went up: the new token, the row and the live record carry it', async () => {
+    const { service, accounts } = createService();
+    const id = (nextSubject += 1);
+    const tokens = await service.issue({ kind: 'admin', id, role: 'operator' });
+    accounts.set(`admin:${id}`, { role: 'admin', disabled: false });
+    const next = await service.refresh(tokens.refreshToken);
+    expect(jwt.decode(next.accessToken)).toMatchObject({ role: 'admin' });
+    expect(next.signKey).toBe(tokens.signKey);
+    expect((await service.authenticate(next.accessToken)).role).toBe('admin');
+    expect(await stored(next.refreshToken)).toMatchObject({ role: 'admin', revokedAt: null });
+    // and a rebuilt live record takes it from the row
+    const again = await service.refresh(next.refreshToken);
+    expect(jwt.decode(again.accessToken)).toMatchObject({ role: 'admin' });
+  });
+
+  it('rolls the rotation back when the account cannot be read, so the retry is a refresh, not a replay', async () => {
+    const { service } = createService();
+    const tokens = await service.issue(user());
+    service.registerAccountLookup('user', () => Promise.reject(new Error('connect ECONNREFUSED')));
+    await expect(service.refresh(tokens.refreshToken)).rejects.toThrow('ECONNREFUSED');
+    expect(await stored(tokens.refreshToken)).toMatchObject({ generation: 0, revokedAt: null });
+    service.registerAccountLookup('user', async () => ({ role: 'user', disabled: false }));
+    expect((await service.refresh(tokens.refreshToken)).refreshToken).toEqual(expect.any(String));
+  });
+
+  it('fails closed for a kind of account nobody registered a lookup for', async () => {
+    const jwtService = new JwtService({ secret: createSecretKey(Buffer.from(SECRET, 'utf8')) as unknown as string, signOptions: { algorithm: 'HS256' } });
+    const bare = new AuthSessionService(jwtService, ledger, new MemorySessionStore(), config);
+    const tokens = await bare.issue(user());
+    await expect(bare.refresh(tokens.refreshToken)).rejects.toThrow('no account lookup registered');
   });
 });

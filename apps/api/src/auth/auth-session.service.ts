@@ -1,12 +1,15 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { LRUCache } from 'lru-cache';
 import type { FastifyRequest } from 'fastify';
 import { AppError, checkSignature, CommonError, type Principal, type Role, SIGNATURE_WINDOW_MS } from '@app/http';
+import { type AccountLookup, type AccountStanding, lowersAccess } from './account-standing';
 import type { AuthConfig } from './auth.config';
 import { AuthError } from './auth.errors';
+import type { SessionEndReason } from './entities/auth-session.entity';
 import { SessionLedger } from './session.ledger';
+import { hashToken, mintRefreshToken, sameHash, sessionIdOfRefreshToken } from './refresh-tokens';
 import type { LiveSession, SessionStore } from './session.store';
 
 export const SESSION_STORE = Symbol('SESSION_STORE');
@@ -57,37 +60,16 @@ export interface IssueOptions {
 
 const headerValue = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
-const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
-
-const sameHash = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
-
 const truncate = (value: string | undefined, max: number): string | null => (value ? Array.from(value).slice(0, max).join('') : null);
-
-/**
- * A refresh token is 16 bytes of session id followed by 32 random bytes, base64url (64
- * characters). The session id is no secret (access tokens carry it as `sid`); the 256 random
- * bits are. Carrying the id makes a refresh one compare-and-set on the primary key, and a token
- * that names a live session but is not its current one is recognised as a replay without keeping
- * every retired token.
- */
-export function mintRefreshToken(sessionId: string): string {
-  return Buffer.concat([Buffer.from(sessionId.replace(/-/g, ''), 'hex'), randomBytes(32)]).toString('base64url');
-}
-
-/** The session a refresh token names, or null when it is not one of ours in shape. */
-export function sessionIdOfRefreshToken(token: string): string | null {
-  if (!/^[A-Za-z0-9_-]{64}$/.test(token)) return null;
-  const hex = Buffer.from(token, 'base64url').subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 /**
  * Issues, rotates and ends sessions. Access tokens are short-lived JWTs naming their session;
  * every request also checks that the session is alive (Redis, or the process when embedded), so
  * logout, theft detection and disabling an account take effect at once. The `auth_sessions`
  * table is the durable truth (SessionLedger): refresh tokens are stored there only as sha256,
- * each is good for one use, and presenting one that is not the session's current token ends the
- * whole session. See docs/decisions/0010-sessions-and-tokens.md.
+ * each is good for one use, and presenting a retired one ends the whole session. Each refresh
+ * reads the account again, and no session outlives its absolute lifetime. See
+ * docs/decisions/0010-sessions-and-tokens.md.
  */
 @Injectable()
 export class AuthSessionService {
@@ -95,6 +77,7 @@ export class AuthSessionService {
   private readonly verifiedTokens = new LRUCache<string, AccessClaims>({ max: 10_000 });
   private lastStoreErrorLog = 0;
   private checksOnDatabase = 0;
+  private readonly accounts = new Map<Principal['kind'], AccountLookup>();
 
   constructor(
     private readonly jwt: JwtService,
@@ -103,12 +86,21 @@ export class AuthSessionService {
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
+  /**
+   * Tells refresh how to read the accounts of one kind (the user and admin features own those
+   * tables; auth cannot import them). Refresh fails closed for a kind nobody registered.
+   */
+  registerAccountLookup(kind: Principal['kind'], lookup: AccountLookup): void {
+    this.accounts.set(kind, lookup);
+  }
+
   /** Starts a session: the row, the live record, then the account's oldest sessions beyond the cap end. */
   async issue(subject: SessionSubject, client: SessionClient = {}, options: IssueOptions = {}): Promise<IssuedTokens> {
     const sessionId = randomUUID();
     const refreshToken = mintRefreshToken(sessionId);
     const signKey = randomBytes(32).toString('base64url');
     const now = new Date();
+    const endsAt = now.getTime() + this.config.sessionMaxAgeS[subject.kind] * 1000;
     await this.ledger.create({
       id: sessionId,
       subjectKind: subject.kind,
@@ -118,7 +110,8 @@ export class AuthSessionService {
       ip: truncate(client.ip, 64),
       userAgent: truncate(client.userAgent, 255),
       createdAt: now,
-      expiresAt: new Date(now.getTime() + this.refreshTtlMs),
+      expiresAt: new Date(Math.min(now.getTime() + this.refreshTtlMs, endsAt)),
+      absoluteExpiresAt: new Date(endsAt),
     });
     if (options.confirm) {
       try {
@@ -132,8 +125,16 @@ export class AuthSessionService {
     // sign-in of the account evicting it): its tokens are dead, as if that had come a moment later.
     try {
       await this.store.put(
-        { sessionId, kind: subject.kind, subjectId: subject.id, role: subject.role, signKey, wechatSessionKey: subject.wechatSessionKey ?? null },
-        this.refreshTtlMs,
+        {
+          sessionId,
+          kind: subject.kind,
+          subjectId: subject.id,
+          role: subject.role,
+          signKey,
+          wechatSessionKey: subject.wechatSessionKey ?? null,
+          endsAt,
+        },
+        this.liveTtlMs(now.getTime(), endsAt),
       );
     } catch (error) {
       await this.abandon(sessionId);
@@ -163,8 +164,11 @@ export class AuthSessionService {
 
   /**
    * One use per refresh token: a new pair, the presented token retired (compare-and-set on the
-   * session row). A token that names a live session but is not its current one (a retired token,
-   * or the loser of two concurrent refreshes with one token) ends the session: 2006.
+   * session row), the expiry slid but never past the session's absolute end. The account is read
+   * again: disabled, gone or with less access than the session holds ends the session (2031); more
+   * access, and the session follows it. Presenting the token the last rotation retired (a thief, or
+   * the loser of two concurrent refreshes with one token) ends the session: 2006. Any other token
+   * that merely names the session (its id is no secret) is a plain 2005 and ends nothing.
    */
   async refresh(refreshToken: string): Promise<IssuedTokens> {
     const sessionId = sessionIdOfRefreshToken(refreshToken);
@@ -172,30 +176,61 @@ export class AuthSessionService {
     const presented = hashToken(refreshToken);
     const nextToken = mintRefreshToken(sessionId);
     const now = new Date();
-    // the happy path is this one UPDATE (compare-and-set) and one Redis script
+    // the happy path is this one UPDATE (compare-and-set), one Redis script and one account read
     if (!(await this.ledger.rotate(sessionId, presented, hashToken(nextToken), now, new Date(now.getTime() + this.refreshTtlMs)))) {
-      const session = await this.ledger.find(sessionId);
-      if (!session || session.revokedAt || session.expiresAt.getTime() <= now.getTime() || sameHash(session.refreshHash, presented)) {
-        throw new AppError(AuthError.InvalidRefreshToken);
-      }
-      // a live session, and this is not its current token: a retired one (or the loser of two
-      // concurrent refreshes with one token, which looks the same as a thief racing the owner)
-      return this.endReplayedSession(sessionId);
+      return this.refuseRefresh(sessionId, presented, now);
     }
     let live: LiveSession;
+    let lowered = false;
     try {
-      live = (await this.store.renew(sessionId, this.refreshTtlMs)) ?? (await this.rebuildLiveSession(sessionId));
+      live = (await this.store.renew(sessionId, this.refreshTtlMs, now.getTime())) ?? (await this.rebuildLiveSession(sessionId, now));
+      const standing = await this.standingOf(live.kind, live.subjectId);
+      if (lowersAccess(live.role, standing)) lowered = true;
+      else if (standing && standing.role !== live.role) live = await this.followRole(live, standing.role, now);
     } catch (error) {
       // the new tokens never reach the client: without the rollback its retry with the token it
       // holds would look like a replay and end the session
       await this.ledger.unrotate(sessionId, presented, hashToken(nextToken));
       throw error;
     }
+    if (lowered) {
+      await this.endSessions([sessionId], 'revoked');
+      this.logger.log({ sessionId, kind: live.kind, subjectId: live.subjectId }, 'refresh refused: the account was disabled or lost access');
+      throw new AppError(AuthError.AccessRevoked);
+    }
     return {
       ...this.accessTokenFor(live.kind, live.subjectId, live.role as Role, sessionId),
       refreshToken: nextToken,
       signKey: live.signKey,
     };
+  }
+
+  private async refuseRefresh(sessionId: string, presented: string, now: Date): Promise<never> {
+    const session = await this.ledger.find(sessionId);
+    if (!session || session.revokedAt) throw new AppError(AuthError.InvalidRefreshToken);
+    if (session.expiresAt.getTime() <= now.getTime()) {
+      // only the holder of the session's current token learns that its lifetime is over
+      const over = session.absoluteExpiresAt.getTime() <= now.getTime() && sameHash(session.refreshHash, presented);
+      throw new AppError(over ? AuthError.SessionLifetimeOver : AuthError.InvalidRefreshToken);
+    }
+    if (session.previousRefreshHash !== null && sameHash(session.previousRefreshHash, presented)) {
+      return this.endReplayedSession(sessionId);
+    }
+    throw new AppError(AuthError.InvalidRefreshToken);
+  }
+
+  private async standingOf(kind: Principal['kind'], id: number): Promise<AccountStanding | null> {
+    const lookup = this.accounts.get(kind);
+    if (!lookup) throw new Error(`no account lookup registered for ${kind} sessions: refresh refuses them`);
+    return lookup(id);
+  }
+
+  /** The account gained access since sign-in: the row and the live record take its role. */
+  private async followRole(live: LiveSession, role: Role, now: Date): Promise<LiveSession> {
+    const next = { ...live, role };
+    await this.ledger.setRole(live.sessionId, role);
+    await this.store.put(next, this.liveTtlMs(now.getTime(), live.endsAt));
+    return next;
   }
 
   /**
@@ -206,7 +241,7 @@ export class AuthSessionService {
    * ended a moment later; answering 200 either way keeps "one of two concurrent refreshes
    * succeeds" exact.
    */
-  private async rebuildLiveSession(sessionId: string): Promise<LiveSession> {
+  private async rebuildLiveSession(sessionId: string, now: Date): Promise<LiveSession> {
     const row = await this.ledger.find(sessionId);
     if (!row) throw new AppError(AuthError.InvalidRefreshToken);
     const live: LiveSession = {
@@ -216,8 +251,9 @@ export class AuthSessionService {
       role: row.role,
       signKey: randomBytes(32).toString('base64url'),
       wechatSessionKey: null,
+      endsAt: row.absoluteExpiresAt.getTime(),
     };
-    await this.store.put(live, this.refreshTtlMs);
+    await this.store.put(live, this.liveTtlMs(now.getTime(), live.endsAt));
     return live;
   }
 
@@ -305,22 +341,30 @@ export class AuthSessionService {
     await this.endSessions([sessionId], 'logout');
   }
 
-  /** Ends every session of an account at once (disabled user, admin password change); returns how many. */
-  async revokeAllFor(kind: Principal['kind'], id: number): Promise<number> {
-    const ended = await this.ledger.endAllOf(kind, id, 'revoked', new Date());
+  /**
+   * Ends every session of an account at once (disabled or demoted account, password change),
+   * except `keep` (the session changing its own password); returns how many.
+   */
+  async revokeAllFor(kind: Principal['kind'], id: number, options: { keep?: string } = {}): Promise<number> {
+    const ended = await this.ledger.endAllOf(kind, id, 'revoked', new Date(), options.keep);
     await this.store.end(ended, this.tombstoneTtlMs);
     return ended.length;
   }
 
   // the row first, then the live record: a refresh racing this cannot rotate an ended row, and
   // the tombstone stops one that rotated just before from publishing the session again
-  private async endSessions(sessionIds: string[], reason: 'logout' | 'reuse'): Promise<void> {
+  private async endSessions(sessionIds: string[], reason: SessionEndReason): Promise<void> {
     await this.ledger.end(sessionIds, reason, new Date());
     await this.store.end(sessionIds, this.tombstoneTtlMs);
   }
 
   private get refreshTtlMs(): number {
     return this.config.refreshTtlS * 1000;
+  }
+
+  /** How long a live record lives from `now`: the refresh lifetime, cut at the session's absolute end. */
+  private liveTtlMs(now: number, endsAt: number | null): number {
+    return Math.max(1, Math.min(this.refreshTtlMs, (endsAt ?? Number.POSITIVE_INFINITY) - now));
   }
 
   /** Longer than any access token minted before a session ended can live. */

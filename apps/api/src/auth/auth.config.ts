@@ -53,6 +53,20 @@ class AuthEnv {
   @IsIn(SIGNING_MODES, { message: `AUTH_SIGNING must be one of ${SIGNING_MODES.join(', ')}` })
   AUTH_SIGNING?: SigningMode;
 
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  AUTH_SESSION_MAX_AGE_S?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  AUTH_ADMIN_SESSION_MAX_AGE_S?: number;
+
   /** AUTH_SIGNING's former name: true = all, false = sensitive (what it meant). */
   @IsOptional()
   @ToBoolean()
@@ -78,6 +92,11 @@ export interface AuthConfig {
   jwtPreviousSecret: string | null;
   accessTtlS: number;
   refreshTtlS: number;
+  /**
+   * Absolute session lifetime (s) from sign-in, per kind of account: refreshing never extends a
+   * session past it, then the client signs in again.
+   */
+  sessionMaxAgeS: { user: number; admin: number };
   /** Redis key prefix for sessions and refresh tokens. */
   keyPrefix: string;
   /** Which signed-in routes need a signed request: all, the @Signed() ones, or none. */
@@ -100,6 +119,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
     jwtPreviousSecret: parsed.AUTH_JWT_PREVIOUS_SECRET || null,
     accessTtlS: parsed.AUTH_ACCESS_TTL_S ?? 900,
     refreshTtlS: parsed.AUTH_REFRESH_TTL_S ?? 30 * 86_400,
+    sessionMaxAgeS: { user: parsed.AUTH_SESSION_MAX_AGE_S ?? 30 * 86_400, admin: parsed.AUTH_ADMIN_SESSION_MAX_AGE_S ?? 12 * 3600 },
     keyPrefix: parsed.AUTH_KEY_PREFIX ?? 'auth:',
     signing: parsed.AUTH_SIGNING ?? legacySigning ?? 'sensitive',
     maxSessionsPerAccount: parsed.AUTH_MAX_SESSIONS_PER_ACCOUNT ?? 10,

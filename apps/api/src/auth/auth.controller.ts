@@ -34,7 +34,7 @@ export class AuthController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Trade a refresh token for a new pair (the old one is retired)' })
-  @ApiErrors(AuthError.InvalidRefreshToken, AuthError.RefreshTokenReused)
+  @ApiErrors(AuthError.InvalidRefreshToken, AuthError.RefreshTokenReused, AuthError.SessionLifetimeOver, AuthError.AccessRevoked)
   refresh(@Body() body: RefreshDto): Promise<IssuedTokens> {
     return this.sessions.refresh(body.refreshToken);
   }

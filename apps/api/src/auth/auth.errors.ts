@@ -24,4 +24,14 @@ export const AuthError = defineErrors('auth', {
   },
   WechatSignatureMismatch: { code: 2012, status: HttpStatus.BAD_REQUEST, message: 'rawData does not match its signature' },
   NoWechatSession: { code: 2013, status: HttpStatus.BAD_REQUEST, message: 'This session has no WeChat session key: log in with WeChat again' },
+  SessionLifetimeOver: {
+    code: 2030,
+    status: HttpStatus.UNAUTHORIZED,
+    message: 'The session reached its maximum age (AUTH_SESSION_MAX_AGE_S): sign in again',
+  },
+  AccessRevoked: {
+    code: 2031,
+    status: HttpStatus.UNAUTHORIZED,
+    message: "The account was disabled or its access lowered since sign-in: the session was ended, sign in again",
+  },
 });

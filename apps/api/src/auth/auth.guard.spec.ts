@@ -37,6 +37,7 @@ const config = (overrides: Partial<AuthConfig> = {}): AuthConfig => ({
   keyPrefix: 'auth:',
   signing: 'sensitive',
   maxSessionsPerAccount: 10,
+  sessionMaxAgeS: { user: 30 * 86_400, admin: 12 * 3600 },
   ...overrides,
 });
 
@@ -110,6 +111,17 @@ describe('AuthGuard', () => {
     const operator = setup({ ...root, role: 'operator' });
     expect(await operator.guard.canActivate(context(ExampleController, 'dashboard', { headers: { authorization: 'Bearer t' } }))).toBe(true);
     expect(await appErrorCodeOf(operator.guard.canActivate(context(AdminController, 'list', { headers: { authorization: 'Bearer t' } })))).toBe(2007);
+  });
+
+  it('keeps mini-program users off dashboard routes whatever role their row holds (2007)', async () => {
+    const headers = { authorization: 'Bearer t' };
+    for (const role of ['operator', 'admin'] as const) {
+      const user = setup({ ...alice, role });
+      expect(await appErrorCodeOf(user.guard.canActivate(context(ExampleController, 'dashboard', { headers })))).toBe(2007);
+      expect(await appErrorCodeOf(user.guard.canActivate(context(AdminController, 'list', { headers })))).toBe(2007);
+      // routes for everyone signed in still take them
+      expect(await user.guard.canActivate(context(ExampleController, 'me', { headers }))).toBe(true);
+    }
   });
 
   it('checks the request signature on @Signed() routes, on every signed-in route with AUTH_SIGNING=all, on none with off', async () => {

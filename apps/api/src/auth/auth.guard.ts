@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AppError, type AuthenticatedRequest, PUBLIC_ROUTE, REQUIRED_ROLES, type Role, SIGNED_ROUTE } from '@app/http';
+import { AppError, type AuthenticatedRequest, holdsRole, PUBLIC_ROUTE, REQUIRED_ROLES, type Role, SIGNED_ROUTE } from '@app/http';
 import { AUTH_CONFIG, AuthSessionService } from './auth-session.service';
 import { type AuthConfig, signsRoute } from './auth.config';
 import { AuthError } from './auth.errors';
@@ -9,9 +9,10 @@ type AccessRule = { isPublic: boolean; roles: Role[] | null; signed: boolean };
 
 /**
  * The global guard: every route needs a valid bearer token unless marked @Public(), and
- * @Roles() narrows who may call it (403 otherwise); @Signed() routes (with AUTH_SIGNING=sensitive, the
- * default; every signed-in route with AUTH_SIGNING=all; none with off) also need a valid request signature. It runs before the rate limiter (it is
- * registered first), so limits count per signed-in caller. A lean CanActivate instead of a
+ * @Roles() narrows who may call it (403 otherwise; `operator` and `admin` need an admin account,
+ * see holdsRole); @Signed() routes (with AUTH_SIGNING=sensitive, the default; every signed-in
+ * route with AUTH_SIGNING=all; none with off) also need a valid request signature. It runs before
+ * the rate limiter (it is registered first), so limits count per signed-in caller. A lean CanActivate instead of a
  * passport strategy: one verify and one session lookup, no strategy indirection per request.
  */
 @Injectable()
@@ -41,7 +42,7 @@ export class AuthGuard implements CanActivate {
 
     const principal = await this.sessions.authenticate(token);
     request.user = principal;
-    if (rule.roles && !rule.roles.includes(principal.role)) throw new AppError(AuthError.Forbidden);
+    if (rule.roles && !holdsRole(principal, rule.roles)) throw new AppError(AuthError.Forbidden);
     if (rule.signed) await this.sessions.verifySignedRequest(request, principal.sessionId);
     return true;
   }

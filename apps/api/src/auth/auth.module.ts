@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { Logger, Module } from '@nestjs/common';
+import { Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule, JwtSecretRequestType } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { RedisService } from '@app/redis';
-import { UserModule } from '../user';
+import { UserModule, UsersService } from '../user';
 import { AUTH_CONFIG, AuthSessionService, SESSION_STORE } from './auth-session.service';
 import type { AuthConfig } from './auth.config';
 import { AuthController } from './auth.controller';
@@ -18,8 +18,9 @@ import { MemorySessionStore, RedisSessionStore, type SessionStore } from './sess
 import { WechatLoginService } from './wechat-login.service';
 
 /**
- * Sign-in and sessions for mini-program users (WeChat login) and, later, admin accounts. Its
- * global guard protects every route that is not @Public(). Import it before RateLimitModule:
+ * Sign-in and sessions for mini-program users (WeChat login) and admin accounts (the admin
+ * feature signs them in and registers how to read them). Its global guard protects every route
+ * that is not @Public(). Import it before RateLimitModule:
  * global guards run in registration order, and the limiter keys on the signed-in principal.
  */
 @Module({
@@ -68,4 +69,14 @@ import { WechatLoginService } from './wechat-login.service';
   ],
   exports: [AuthSessionService],
 })
-export class AuthModule {}
+export class AuthModule implements OnModuleInit {
+  constructor(
+    private readonly sessions: AuthSessionService,
+    private readonly users: UsersService,
+  ) {}
+
+  // refresh reads the account again: mini-program users live in the user feature
+  onModuleInit(): void {
+    this.sessions.registerAccountLookup('user', (id) => this.users.standing(id));
+  }
+}

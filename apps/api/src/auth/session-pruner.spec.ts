@@ -24,6 +24,7 @@ async function sessionExpiringAt(expiresAt: Date): Promise<string> {
     userAgent: null,
     createdAt: new Date(expiresAt.getTime() - 86_400_000),
     expiresAt,
+    absoluteExpiresAt: expiresAt,
   });
   return id;
 }

@@ -14,6 +14,7 @@ export interface NewSessionRow {
   userAgent: string | null;
   createdAt: Date;
   expiresAt: Date;
+  absoluteExpiresAt: Date;
 }
 
 /** What a refresh needs to know about a session row. */
@@ -23,7 +24,10 @@ export interface SessionRow {
   subjectId: number;
   role: string;
   refreshHash: string;
+  /** The token the last rotation retired: the only other one that counts as a replay. */
+  previousRefreshHash: string | null;
   expiresAt: Date;
+  absoluteExpiresAt: Date;
   revokedAt: Date | null;
 }
 
@@ -46,7 +50,9 @@ interface RawSessionRow {
   subject_id: number | string;
   role: string;
   refresh_hash: string;
+  previous_refresh_hash: string | null;
   expires_at: unknown;
+  absolute_expires_at: unknown;
   revoked_at: unknown;
 }
 
@@ -82,9 +88,20 @@ export class SessionLedger {
 
   async create(row: NewSessionRow): Promise<void> {
     await this.execute(
-      'INSERT INTO auth_sessions (id, subject_kind, subject_id, role, refresh_hash, generation, ip, user_agent, created_at, expires_at) ' +
-        'VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?)',
-      [row.id, row.subjectKind, row.subjectId, row.role, row.refreshHash, row.ip, row.userAgent, sqlTime(row.createdAt), sqlTime(row.expiresAt)],
+      'INSERT INTO auth_sessions (id, subject_kind, subject_id, role, refresh_hash, generation, ip, user_agent, created_at, expires_at, absolute_expires_at) ' +
+        'VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)',
+      [
+        row.id,
+        row.subjectKind,
+        row.subjectId,
+        row.role,
+        row.refreshHash,
+        row.ip,
+        row.userAgent,
+        sqlTime(row.createdAt),
+        sqlTime(row.expiresAt),
+        sqlTime(row.absoluteExpiresAt),
+      ],
     );
   }
 
@@ -130,7 +147,7 @@ export class SessionLedger {
 
   async find(id: string): Promise<SessionRow | null> {
     const rows: RawSessionRow[] = await this.dataSource.query(
-      'SELECT id, subject_kind, subject_id, role, refresh_hash, expires_at, revoked_at FROM auth_sessions WHERE id = ?',
+      'SELECT id, subject_kind, subject_id, role, refresh_hash, previous_refresh_hash, expires_at, absolute_expires_at, revoked_at FROM auth_sessions WHERE id = ?',
       [id],
     );
     const row = rows[0];
@@ -141,17 +158,25 @@ export class SessionLedger {
       subjectId: Number(row.subject_id),
       role: row.role,
       refreshHash: row.refresh_hash,
+      previousRefreshHash: row.previous_refresh_hash,
       expiresAt: fromSqlTime(row.expires_at) as Date,
+      absoluteExpiresAt: fromSqlTime(row.absolute_expires_at) as Date,
       revokedAt: fromSqlTime(row.revoked_at),
     };
   }
 
-  /** Swaps the refresh hash if `presentedHash` is still the current one of a live session. */
+  /**
+   * Swaps the refresh hash if `presentedHash` is still the current one of a live session, keeps
+   * the presented one as the previous, and slides the expiry to `expiresAt` but never past the
+   * session's absolute end (CASE rather than LEAST/MIN: the same on MariaDB and SQLite).
+   */
   async rotate(id: string, presentedHash: string, nextHash: string, now: Date, expiresAt: Date): Promise<boolean> {
+    const slid = sqlTime(expiresAt);
     const changed = await this.execute(
-      'UPDATE auth_sessions SET refresh_hash = ?, generation = generation + 1, rotated_at = ?, expires_at = ? ' +
+      'UPDATE auth_sessions SET refresh_hash = ?, previous_refresh_hash = ?, generation = generation + 1, rotated_at = ?, ' +
+        'expires_at = CASE WHEN ? < absolute_expires_at THEN ? ELSE absolute_expires_at END ' +
         'WHERE id = ? AND refresh_hash = ? AND revoked_at IS NULL AND expires_at > ?',
-      [nextHash, sqlTime(now), sqlTime(expiresAt), id, presentedHash, sqlTime(now)],
+      [nextHash, presentedHash, sqlTime(now), slid, slid, id, presentedHash, sqlTime(now)],
     );
     return changed === 1;
   }
@@ -160,12 +185,18 @@ export class SessionLedger {
    * Undoes a rotation whose new tokens never reached the client (the live record could not be
    * renewed): the presented token is current again, so the client's retry is a refresh, not a replay.
    */
+  // The token retired before the presented one is forgotten: replaying it is then a plain 2005.
   async unrotate(id: string, presentedHash: string, nextHash: string): Promise<boolean> {
     const changed = await this.execute(
-      'UPDATE auth_sessions SET refresh_hash = ?, generation = generation - 1 WHERE id = ? AND refresh_hash = ?',
+      'UPDATE auth_sessions SET refresh_hash = ?, previous_refresh_hash = NULL, generation = generation - 1 WHERE id = ? AND refresh_hash = ?',
       [presentedHash, id, nextHash],
     );
     return changed === 1;
+  }
+
+  /** The account's role went up since the session began: the session follows it. */
+  async setRole(id: string, role: string): Promise<void> {
+    await this.execute('UPDATE auth_sessions SET role = ? WHERE id = ? AND revoked_at IS NULL', [role, id]);
   }
 
   /** Ends sessions that have not ended yet; returns how many it ended. */
@@ -178,11 +209,11 @@ export class SessionLedger {
   }
 
   /**
-   * Ends every session of an account and returns their ids. On MariaDB the rows are read with
-   * FOR UPDATE, which also holds back a session being created for the account meanwhile, so none
-   * slips through; SQLite serialises writers anyway.
+   * Ends every session of an account (but `keepId`, when given) and returns their ids. On MariaDB
+   * the rows are read with FOR UPDATE, which also holds back a session being created for the
+   * account meanwhile, so none slips through; SQLite serialises writers anyway.
    */
-  async endAllOf(kind: SessionSubjectKind, subjectId: number, reason: SessionEndReason, now: Date): Promise<string[]> {
+  async endAllOf(kind: SessionSubjectKind, subjectId: number, reason: SessionEndReason, now: Date, keepId?: string): Promise<string[]> {
     return this.transactions.run(async (manager) => {
       const lockable = manager.connection.driver.options.type !== 'better-sqlite3';
       const live = await manager.find(AuthSession, {
@@ -190,7 +221,7 @@ export class SessionLedger {
         where: { subjectKind: kind, subjectId, revokedAt: IsNull() },
         ...(lockable ? { lock: { mode: 'pessimistic_write' as const } } : {}),
       });
-      const ids = live.map((row) => row.id);
+      const ids = live.map((row) => row.id).filter((id) => id !== keepId);
       if (ids.length > 0) await manager.update(AuthSession, { id: In(ids), revokedAt: IsNull() }, { revokedAt: now, revokeReason: reason });
       return ids;
     });

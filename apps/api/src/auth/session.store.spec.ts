@@ -18,6 +18,7 @@ const live = (overrides: Partial<LiveSession> = {}): LiveSession => ({
   role: 'user',
   signKey: 'sign-key',
   wechatSessionKey: 'wx-key',
+  endsAt: null,
   ...overrides,
 });
 
@@ -65,6 +66,14 @@ describe.each([
     expect(await store.renew('never-existed', 60_000)).toBeNull();
     await store.end([session.sessionId], 60_000);
     expect(await store.renew(session.sessionId, 60_000)).toBeNull();
+    expect(await store.isAlive(session.sessionId)).toBe(false);
+  });
+
+  it('never renews a live session past its absolute end', async () => {
+    const session = live({ endsAt: Date.now() + 60 });
+    await store.put(session, 60_000);
+    expect(await store.renew(session.sessionId, 60_000)).toEqual(session);
+    await new Promise((resolve) => setTimeout(resolve, 120));
     expect(await store.isAlive(session.sessionId)).toBe(false);
   });
 

@@ -17,6 +17,11 @@ export interface LiveSession {
   signKey: string;
   /** WeChat's session_key for decrypt/phone flows: server-side only, never returned or logged. */
   wechatSessionKey: string | null;
+  /**
+   * The session's absolute end (epoch ms): a renewal never keeps the record past it, so access
+   * tokens stop there too. Null for records written before sessions had one.
+   */
+  endsAt: number | null;
 }
 
 /**
@@ -28,8 +33,11 @@ export interface SessionStore {
   /** Publishes or renews a live session for `ttlMs`; false (nothing written) when it was ended. */
   put(session: LiveSession, ttlMs: number): Promise<boolean>;
   get(sessionId: string): Promise<LiveSession | null>;
-  /** Extends a live session to `ttlMs` and returns it; null when there is none (lost or ended). */
-  renew(sessionId: string, ttlMs: number): Promise<LiveSession | null>;
+  /**
+   * Extends a live session to `ttlMs` from `now` (never past its `endsAt`) and returns it; null
+   * when there is none (lost or ended).
+   */
+  renew(sessionId: string, ttlMs: number, now?: number): Promise<LiveSession | null>;
   /** Asked on every authenticated request. Rejects at once while Redis is known to be down. */
   isAlive(sessionId: string): Promise<boolean>;
   /**
@@ -51,12 +59,15 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 `;
 
-// KEYS: session hash, tombstone. ARGV: ttl ms. Returns the fields, or nil.
+// KEYS: session hash, tombstone. ARGV: ttl ms, now (epoch ms). Returns the fields, or nil.
 const RENEW_LUA = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return false end
 local fields = redis.call('HGETALL', KEYS[1])
 if #fields == 0 then return false end
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local expireAt = tonumber(ARGV[2]) + tonumber(ARGV[1])
+local endsAt = tonumber(redis.call('HGET', KEYS[1], 'endsAt'))
+if endsAt and endsAt < expireAt then expireAt = endsAt end
+redis.call('PEXPIREAT', KEYS[1], expireAt)
 return fields
 `;
 
@@ -77,7 +88,7 @@ type SessionRedis = Redis & {
   /** numberOfKeys, then the session keys (see ALIVE_LUA). */
   authSessionsAlive(numberOfKeys: number, ...keys: string[]): Promise<number[]>;
   authSessionPut(sessionKey: string, tombstoneKey: string, ttlMs: number, ...fields: string[]): Promise<number>;
-  authSessionRenew(sessionKey: string, tombstoneKey: string, ttlMs: number): Promise<string[] | null>;
+  authSessionRenew(sessionKey: string, tombstoneKey: string, ttlMs: number, now: number): Promise<string[] | null>;
 };
 
 function toLiveSession(sessionId: string, fields: Record<string, string>): LiveSession | null {
@@ -89,6 +100,7 @@ function toLiveSession(sessionId: string, fields: Record<string, string>): LiveS
     role: fields.role,
     signKey: fields.signKey,
     wechatSessionKey: fields.wechatSessionKey ?? null,
+    endsAt: fields.endsAt ? Number(fields.endsAt) : null,
   };
 }
 
@@ -127,6 +139,7 @@ export class RedisSessionStore implements SessionStore {
   async put(session: LiveSession, ttlMs: number): Promise<boolean> {
     const fields = ['kind', session.kind, 'subjectId', String(session.subjectId), 'role', session.role, 'signKey', session.signKey];
     if (session.wechatSessionKey) fields.push('wechatSessionKey', session.wechatSessionKey);
+    if (session.endsAt !== null) fields.push('endsAt', String(session.endsAt));
     const written = await this.guard.run(() =>
       this.redis.authSessionPut(this.sessionKey(session.sessionId), this.tombstoneKey(session.sessionId), Math.max(1, Math.ceil(ttlMs)), ...fields),
     );
@@ -137,9 +150,9 @@ export class RedisSessionStore implements SessionStore {
     return toLiveSession(sessionId, await this.redis.hgetall(this.sessionKey(sessionId)));
   }
 
-  async renew(sessionId: string, ttlMs: number): Promise<LiveSession | null> {
+  async renew(sessionId: string, ttlMs: number, now = Date.now()): Promise<LiveSession | null> {
     const flat = await this.guard.run(() =>
-      this.redis.authSessionRenew(this.sessionKey(sessionId), this.tombstoneKey(sessionId), Math.max(1, Math.ceil(ttlMs))),
+      this.redis.authSessionRenew(this.sessionKey(sessionId), this.tombstoneKey(sessionId), Math.max(1, Math.ceil(ttlMs)), now),
     );
     if (!flat) return null;
     const fields: Record<string, string> = {};
@@ -267,10 +280,10 @@ export class MemorySessionStore implements SessionStore {
     return { ...entry.value };
   }
 
-  async renew(sessionId: string, ttlMs: number): Promise<LiveSession | null> {
+  async renew(sessionId: string, ttlMs: number, now = this.now()): Promise<LiveSession | null> {
     const entry = this.sessions.get(sessionId);
     if (!entry || entry.expiresAt <= this.now()) return null;
-    entry.expiresAt = this.now() + ttlMs;
+    entry.expiresAt = Math.min(now + ttlMs, entry.value.endsAt ?? Number.POSITIVE_INFINITY);
     return { ...entry.value };
   }
 

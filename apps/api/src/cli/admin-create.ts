@@ -1,10 +1,8 @@
 import 'reflect-metadata';
 import { createInterface } from 'node:readline/promises';
 import { ConfigValidationError } from '@app/config';
-import { hashPassword, MIN_PASSWORD_LENGTH } from '../admin';
+import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USERNAME_PATTERN } from '../admin';
 import { cliDataSource } from '../data-source';
-
-const USERNAME = /^[a-z0-9_.-]{3,64}$/;
 
 /**
  * `npm run admin:create`: the first (or another) dashboard account. Reads ADMIN_USERNAME,
@@ -19,8 +17,9 @@ async function main(): Promise<number> {
     const password = process.env.ADMIN_PASSWORD ?? (await prompt(`password (${MIN_PASSWORD_LENGTH}+ characters): `));
     const role = process.env.ADMIN_ROLE ?? 'admin';
     const problems = [
-      USERNAME.test(username) ? null : 'the username must be 3-64 of a-z 0-9 _ . -',
+      USERNAME_PATTERN.test(username) ? null : 'the username must be 3-64 of a-z 0-9 _ . -',
       password.length >= MIN_PASSWORD_LENGTH ? null : `the password must be at least ${MIN_PASSWORD_LENGTH} characters`,
+      password.length <= MAX_PASSWORD_LENGTH ? null : `the password must be at most ${MAX_PASSWORD_LENGTH} characters`,
       role === 'admin' || role === 'operator' ? null : 'ADMIN_ROLE must be admin or operator',
     ].filter(Boolean);
     if (problems.length > 0) {

@@ -23,6 +23,17 @@ export const CurrentPrincipal = createParamDecorator(
   (_data: unknown, context: ExecutionContext): Principal => context.switchToHttp().getRequest<{ user: Principal }>().user,
 );
 
+/**
+ * Whether the caller holds one of `roles`. `operator` and `admin` are roles of admin accounts
+ * only: a mini-program user holds `user` whatever its row says, so a users row with role
+ * `operator` never reaches a dashboard route (and no dashboard account passes as a user).
+ */
+export function holdsRole(principal: Pick<Principal, 'kind' | 'role'>, roles: readonly Role[]): boolean {
+  const role: Role = principal.kind === 'admin' ? principal.role : 'user';
+  if (principal.kind === 'admin' && role === 'user') return false;
+  return roles.includes(role);
+}
+
 /** For routes about the mini-program user themselves: an admin account has no user profile. */
 export function requireUser(principal: Principal): number {
   if (principal.kind !== 'user') throw new AppError(AccessError.Forbidden);

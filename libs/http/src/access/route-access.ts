@@ -18,7 +18,10 @@ declare module 'fastify' {
 /** Reachable without a token (ping, health, login, refresh). Everything else needs one. */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_ROUTE, true);
 
-/** Only principals with one of these roles; anyone else gets 403. */
+/**
+ * Only principals with one of these roles; anyone else gets 403. `operator` and `admin` are held
+ * by admin accounts only (holdsRole): a mini-program user is `user` whatever its row says.
+ */
 export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator => applyDecorators(SetMetadata(REQUIRED_ROLES, roles));
 
 /**

@@ -20,7 +20,7 @@ export class AdminLoginDto {
 }
 
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @ApiPropertyOptional({ minimum: 1, default: 1, description: 'page x pageSize at most 10,000 (deeper: 400, code 2205)' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -38,7 +38,7 @@ export class PageQueryDto {
 }
 
 export class AdminUserQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ description: 'Part of the nickname, or the phone number (full, or its last 4 digits)' })
+  @ApiPropertyOptional({ description: 'Part of the nickname, or the last 4 digits of the phone number' })
   @IsOptional()
   @IsString()
   @MaxLength(64)

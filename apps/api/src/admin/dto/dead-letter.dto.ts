@@ -1,32 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, Matches, MaxLength } from 'class-validator';
 import { IsCleanText } from '@app/http';
+import { PageQueryDto } from './admin.dto';
 
-export class DeadLetterQueryDto {
+// each page merges the newest page×pageSize of every queue: the page ceiling (admin-paging.ts) bounds it
+export class DeadLetterQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Job type, e.g. order.cancel-unpaid, or event.<consumer> for event deliveries' })
   @IsOptional()
   @Matches(/^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*$/)
   @MaxLength(100)
   @IsCleanText()
   type?: string;
-
-  // each page merges the newest page×pageSize of every queue: deep pages are for filtering by type
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  page?: number;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  pageSize?: number;
 }
 
 export class DeadLetterIdParams {

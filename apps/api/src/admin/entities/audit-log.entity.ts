@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-/** One admin write: who did what to which record, with the record before and after. */
+/** One admin write or sign-in event: who did what to which record, with the record before and after. */
 @Entity({ name: 'audit_logs' })
 @Index('idx_audit_logs_target', ['targetType', 'targetId'])
 export class AuditLog {
@@ -34,8 +34,20 @@ export class AuditLog {
   @Column({ type: 'varchar', length: 64 })
   ip: string;
 
+  /**
+   * The server's own id of the request, never one the caller chose. When the caller sent no
+   * X-Request-Id it is also the one echoed back and its log line's `requestId`; when it sent one,
+   * the log line carries it as `serverRequestId`.
+   */
   @Column({ name: 'request_id', type: 'varchar', length: 128 })
   requestId: string;
+
+  /**
+   * The X-Request-Id the caller sent, if short and plain: its own correlation id, echoed back to it
+   * and its log line's `requestId`, never trusted as ours.
+   */
+  @Column({ name: 'client_request_id', type: 'varchar', length: 128, nullable: true })
+  clientRequestId: string | null;
 
   @Index('idx_audit_logs_created_at')
   @CreateDateColumn({ name: 'created_at' })

@@ -31,6 +31,13 @@ export class AuthSession {
   @Column({ name: 'refresh_hash', type: 'varchar', length: 64 })
   refreshHash: string;
 
+  /**
+   * sha256 (hex) of the token the last rotation retired: presenting it again is a replay (the
+   * session ends). Any other token that merely names the session is answered 2005 and ends nothing.
+   */
+  @Column({ name: 'previous_refresh_hash', type: 'varchar', length: 64, nullable: true })
+  previousRefreshHash: string | null;
+
   /** How many times the refresh token was rotated. */
   @Column({ type: 'int', default: 0 })
   generation: number;
@@ -47,10 +54,14 @@ export class AuthSession {
   @Column({ name: 'rotated_at', type: 'datetime', nullable: true })
   rotatedAt: Date | null;
 
-  /** Sliding: each refresh moves it to now + AUTH_REFRESH_TTL_S. */
+  /** Sliding: each refresh moves it to now + AUTH_REFRESH_TTL_S, never past `absoluteExpiresAt`. */
   @Index('idx_auth_sessions_expires_at')
   @Column({ name: 'expires_at', type: 'datetime' })
   expiresAt: Date;
+
+  /** Sign-in + AUTH_SESSION_MAX_AGE_S (admins: AUTH_ADMIN_SESSION_MAX_AGE_S): no refresh goes past it. */
+  @Column({ name: 'absolute_expires_at', type: 'datetime' })
+  absoluteExpiresAt: Date;
 
   @Column({ name: 'revoked_at', type: 'datetime', nullable: true })
   revokedAt: Date | null;

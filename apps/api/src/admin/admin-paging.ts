@@ -1,0 +1,13 @@
+import { AppError } from '@app/http';
+import { AdminError } from './admin.errors';
+
+/**
+ * The last item a dashboard list pages to. OFFSET paging reads and skips every row before the
+ * page, so a deep page is a full scan on demand (and a cheap way to walk a whole table); nobody
+ * reads page 5,000 of a list: they search.
+ */
+export const MAX_PAGE_DEPTH = 10_000;
+
+export function checkPageDepth(query: { page: number; pageSize: number }): void {
+  if (query.page * query.pageSize > MAX_PAGE_DEPTH) throw new AppError(AdminError.PageTooDeep);
+}
