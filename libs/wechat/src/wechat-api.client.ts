@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { AppError } from '@app/http';
 import type { DependencyBreaker } from '@app/resilience';
-import { context, propagation, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Dispatcher, Pool } from 'undici';
 import type { AccessTokenStore, StoredAccessToken } from './access-token.store';
 import { breakerOwnedPool } from './breaker-owned-pool';
+import { endWechatSpan, startWechatSpan } from './wechat-tracing';
 import type { WechatConfig } from './wechat.config';
 import { WechatErrcode, WechatError } from './wechat.errors';
 
@@ -186,9 +186,8 @@ export class WechatApiClient {
 
   private async request(method: 'GET' | 'POST', path: string, signal: AbortSignal, body?: unknown): Promise<WechatBody> {
     const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
-    // inside a recorded trace: a CLIENT span, and its traceparent sent along (never the query: it holds secrets)
-    const span = startWechatSpan(method, path.split('?', 1)[0]);
-    if (span) propagation.inject(trace.setSpan(context.active(), span), headers);
+    // inside a recorded trace: a CLIENT span, and its traceparent sent along
+    const span = startWechatSpan('wechat', method, path.split('?', 1)[0], headers);
     let response: Dispatcher.ResponseData;
     try {
       response = await this.pool.request({
@@ -199,13 +198,10 @@ export class WechatApiClient {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
-      span?.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
-      span?.end();
+      endWechatSpan(span, { error });
       throw error;
     }
-    span?.setAttribute('http.response.status_code', response.statusCode);
-    if (response.statusCode >= 500) span?.setStatus({ code: SpanStatusCode.ERROR });
-    span?.end();
+    endWechatSpan(span, { status: response.statusCode });
     const text = await response.body.text();
     if (response.statusCode >= 500) {
       // an outage: counts against the circuit (the breaker turns it into 502/7003)
@@ -246,14 +242,4 @@ export class WechatApiClient {
     this.logger.warn({ api, detail }, 'WeChat answered something unreadable');
     return new AppError(WechatError.BadResponse);
   }
-}
-
-const tracer = trace.getTracer('wxmp-backend');
-
-function startWechatSpan(method: string, api: string): Span | undefined {
-  if (!trace.getSpan(context.active())?.isRecording()) return undefined;
-  return tracer.startSpan(`wechat ${method} ${api}`, {
-    kind: SpanKind.CLIENT,
-    attributes: { 'http.request.method': method, 'url.path': api, 'peer.service': 'wechat' },
-  });
 }

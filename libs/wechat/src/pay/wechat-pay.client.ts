@@ -3,8 +3,9 @@ import { Logger } from '@nestjs/common';
 import { AppError } from '@app/http';
 import type { DependencyBreaker } from '@app/resilience';
 import { ResilienceError } from '@app/resilience/resilience.errors';
-import type { Pool } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { breakerOwnedPool } from '../breaker-owned-pool';
+import { endWechatSpan, startWechatSpan } from '../wechat-tracing';
 import {
   buildAuthorization,
   decryptAeadAesGcm,
@@ -289,18 +290,22 @@ export class WechatPayClient extends WechatPayGateway {
     const path = `${this.pathPrefix}${pathAndQuery}`;
     return this.breaker.execute(async (signal) => {
       const { authorization } = buildAuthorization(signer, { method, pathAndQuery: path, body: payload });
-      const response = await pool.request({
-        method,
-        path,
-        signal,
-        headers: {
-          authorization,
-          accept: 'application/json',
-          'user-agent': 'wxmp-backend/wechatpay-v3',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : payload,
-      });
+      const headers: Record<string, string> = {
+        authorization,
+        accept: 'application/json',
+        'user-agent': 'wxmp-backend/wechatpay-v3',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      };
+      // inside a recorded trace: a CLIENT span and its traceparent (headers are not part of the signature)
+      const span = startWechatSpan('wechatpay', method, pathAndQuery.split('?', 1)[0], headers);
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await pool.request({ method, path, signal, headers, body: body === undefined ? undefined : payload });
+      } catch (error) {
+        endWechatSpan(span, { error });
+        throw error;
+      }
+      endWechatSpan(span, { status: response.statusCode });
       const raw = Buffer.from(await response.body.arrayBuffer());
       const status = response.statusCode;
       const signature = signatureHeadersOf(response.headers);
