@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { request, RunningApp, startApp } from './support/app-harness';
 
 /** What a newcomer gets from `npm start` with no environment at all. */
@@ -55,6 +56,30 @@ describe('embedded default profile (no DB_HOST, no REDIS_URL)', () => {
     const logout = await request(`${running.baseUrl}/api/v1/auth/logout`, { method: 'POST', headers: auth });
     expect(logout.status).toBe(200);
     expect((await request(`${running.baseUrl}/api/v1/users/me`, { headers: auth })).status).toBe(401);
+  });
+
+  it('takes a catalogue from npm run seed and an order for it, on SQLite', async () => {
+    const seed = () => spawnSync(process.execPath, [resolve('dist/apps/api/src/cli/seed.js')], { env: { ...process.env, DATA_DIR: workdir }, encoding: 'utf8' });
+    const first = seed();
+    expect([first.status, first.stdout]).toEqual([0, expect.stringContaining('seed: added 4 products')]);
+    // never twice
+    expect(seed().stdout).toContain('nothing added');
+    const products = await request<{ data: { items: Array<{ id: number; skus: Array<{ id: number; priceFen: number }> }>; total: number } }>(
+      `${running.baseUrl}/api/v1/products`,
+    );
+    expect(products.body.data.total).toBe(4);
+    const sku = products.body.data.items[0].skus[0];
+    const login = await request<{ data: { accessToken: string } }>(`${running.baseUrl}/api/v1/auth/wechat/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: 'seed-buyer-code' }),
+    });
+    const order = await request<{ data: { status: string; totalFen: number } }>(`${running.baseUrl}/api/v1/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${login.body.data.accessToken}`, 'idempotency-key': 'embedded-order-1' },
+      body: JSON.stringify({ items: [{ skuId: sku.id, quantity: 2 }] }),
+    });
+    expect([order.status, order.body.data]).toEqual([201, expect.objectContaining({ status: 'PENDING_PAYMENT', totalFen: sku.priceFen * 2 })]);
   });
 
   it('keeps its data in a SQLite file under DATA_DIR, migrated on start', () => {

@@ -11,9 +11,11 @@ import { CircuitBreakerModule, CircuitBreakerRegistry, RateLimitModule } from '@
 import { WechatModule } from '@app/wechat';
 import { AdminModule } from './admin';
 import { AuthModule } from './auth';
+import { CatalogueModule } from './catalogue';
 import { configurations } from './configurations';
 import { DiagnosticsModule } from './diagnostics';
 import { migrations } from './migrations';
+import { OrderModule } from './order';
 import { PingModule } from './ping';
 import { UserModule } from './user';
 
@@ -57,6 +59,8 @@ export class AppModule {
         PingModule,
         UserModule,
         AdminModule,
+        CatalogueModule,
+        OrderModule,
         ...(options.testRoutesEnabled ? [DiagnosticsModule] : []),
       ],
     };

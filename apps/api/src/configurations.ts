@@ -9,6 +9,7 @@ import { redisConfig } from '@app/redis';
 import { circuitBreakerConfig, rateLimitConfig } from '@app/resilience';
 import { wechatConfig } from '@app/wechat';
 import { authConfig } from './auth';
+import { orderConfig } from './order';
 
 /**
  * Every config namespace of the API, in one list: createApp() validates all of them against the
@@ -28,4 +29,5 @@ export const configurations: readonly AnyConfigNamespace[] = [
   wechatConfig,
   jobsConfig,
   eventsConfig,
+  orderConfig,
 ];

@@ -9,6 +9,8 @@ import { ResilienceError } from '@app/resilience/resilience.errors';
 import { WechatError } from '@app/wechat/wechat.errors';
 import { AuthError } from './auth/auth.errors';
 import { UserError } from './user/user.errors';
+import { CatalogueError } from './catalogue/catalogue.errors';
+import { OrderError } from './order/order.errors';
 
 /** Every defineErrors() table in apps/ and libs/ (the first test fails when one is missing). */
 const TABLES: Record<string, Readonly<Record<string, ErrorDefinition>>> = {
@@ -22,6 +24,8 @@ const TABLES: Record<string, Readonly<Record<string, ErrorDefinition>>> = {
   WechatError,
   AuthError,
   UserError,
+  CatalogueError,
+  OrderError,
 };
 
 const definitions = Object.entries(TABLES).flatMap(([table, entries]) =>

@@ -7,7 +7,7 @@ export { type CleanTextOptions, IS_CLEAN_TEXT, IsCleanText } from './clean-text'
 export { installEnvelope, RawResponse, successEnvelope, type Envelope, type EnvelopeOptions } from './envelope';
 export { definitionForStatus } from './error-status';
 export { createFastifyAdapter } from './fastify-adapter';
-export { jsonStructureProblem, type JsonBodyLimits, type JsonStructureProblem } from './json-body-parser';
+export { jsonStructureProblem, type JsonBodyLimits, type JsonStructureProblem, KeepRawBody, type RawBodyRequest } from './json-body-parser';
 export { jsonTextOf, rememberJsonText } from './json-text';
 export { httpConfig, loadHttpConfig, type HttpConfig } from './http.config';
 export { REQUEST_ID_HEADER, requestIdFor } from './request-id';

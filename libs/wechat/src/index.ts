@@ -5,3 +5,4 @@ export { EMULATOR_APP_ID, loadWechatConfig, WECHAT_DEFAULT_API_BASE, wechatConfi
 export { WechatErrcode, WechatError } from './wechat.errors';
 export { WechatCallErrors } from './wechat-call.errors';
 export { WechatModule } from './wechat.module';
+export { WechatPayGateway, type JsapiPrepayInput, type NotifyHeaders, type PayNotification, type PayRefund, type PayTransaction, type RefundInput, type RefundStatus, type RequestPaymentParams, type TradeState } from './pay/wechat-pay.gateway';

@@ -35,5 +35,7 @@ import { type LoginAttemptStore, MemoryLoginAttemptStore, RedisLoginAttemptStore
         ),
     },
   ],
+  // other features audit their dashboard writes with the same trail (the catalogue, orders)
+  exports: [AuditLogService, AuditActors],
 })
 export class AdminModule {}

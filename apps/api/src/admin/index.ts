@@ -1,3 +1,5 @@
 // The admin feature's public face (the CLI creates accounts with the same password rules).
 export { AdminModule } from './admin.module';
 export { hashPassword, MIN_PASSWORD_LENGTH } from './password-hasher';
+export { type AuditActor, type AuditEntry, AuditLogService } from './audit-log.service';
+export { AuditActors } from './audit-actors';

@@ -1,0 +1,68 @@
+import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AccessError, ApiErrors, CurrentPrincipal, Idempotent, type Principal, requireUser } from '@app/http';
+import type { RequestPaymentParams } from '@app/wechat';
+import { CreateOrderDto, OrderListQueryDto } from './dto/order.dto';
+import { OrderError } from './order.errors';
+import { OrderPaymentsService } from './order-payments.service';
+import { type OrderListPage, type OrderView, OrdersService } from './orders.service';
+
+/** The buyer's orders. Another user's order is 404 on every route: never its data, never its existence. */
+@ApiTags('orders')
+@ApiBearerAuth()
+@ApiErrors(AccessError.Forbidden)
+@Controller('orders')
+export class OrdersController {
+  constructor(
+    private readonly orders: OrdersService,
+    private readonly payments: OrderPaymentsService,
+  ) {}
+
+  @Post()
+  @Idempotent({ required: true })
+  @ApiOperation({ summary: 'Place an order: prices from the catalogue, stock reserved atomically; Idempotency-Key required' })
+  @ApiErrors(OrderError.OutOfStock, OrderError.SkuUnavailable, OrderError.TotalTooLarge)
+  create(@CurrentPrincipal() principal: Principal, @Body() body: CreateOrderDto): Promise<OrderView> {
+    return this.orders.create(requireUser(principal), body.items, body.remark ?? '');
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'My orders, newest first, cursor-paged; filter by status' })
+  @ApiErrors(OrderError.InvalidCursor)
+  list(@CurrentPrincipal() principal: Principal, @Query() query: OrderListQueryDto): Promise<OrderListPage> {
+    return this.orders.listOwn(requireUser(principal), { cursor: query.cursor, limit: query.limit ?? 20, status: query.status });
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One of my orders' })
+  @ApiErrors(OrderError.NotFound)
+  get(@CurrentPrincipal() principal: Principal, @Param('id', ParseIntPipe) id: number): Promise<OrderView> {
+    return this.orders.getOwn(requireUser(principal), id);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel my unpaid order (stock released once; WeChat Pay asked first when a prepay exists)' })
+  @ApiErrors(OrderError.NotFound, OrderError.IllegalTransition)
+  async cancel(@CurrentPrincipal() principal: Principal, @Param('id', ParseIntPipe) id: number): Promise<OrderView> {
+    const userId = requireUser(principal);
+    await this.payments.cancelByUser(userId, id);
+    return this.orders.getOwn(userId, id);
+  }
+
+  @Post(':id/pay')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'JSAPI prepay for my pending order: the parameters of wx.requestPayment (the same prepay when asked again)' })
+  @ApiErrors(OrderError.NotFound, OrderError.IllegalTransition, OrderError.PayDeadlinePassed, OrderError.PaymentUnavailable)
+  pay(@CurrentPrincipal() principal: Principal, @Param('id', ParseIntPipe) id: number): Promise<RequestPaymentParams> {
+    return this.payments.pay(requireUser(principal), id);
+  }
+
+  @Post(':id/confirm-receipt')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'I received my shipped order: COMPLETED' })
+  @ApiErrors(OrderError.NotFound, OrderError.IllegalTransition)
+  confirmReceipt(@CurrentPrincipal() principal: Principal, @Param('id', ParseIntPipe) id: number): Promise<OrderView> {
+    return this.orders.confirmReceipt(requireUser(principal), id);
+  }
+}
