@@ -8,6 +8,7 @@ import { IdempotencyError } from '../libs/http/src/idempotency/idempotency.types
 import { JobsError } from '../libs/jobs/src/jobs.errors';
 import { ResilienceError } from '../libs/resilience/src/resilience.errors';
 import { WechatError } from '../libs/wechat/src/wechat.errors';
+import { WechatPayError } from '../libs/wechat/src/pay/wechat-pay.errors';
 import { request, type EnvelopeBody, type RunningApp, startApp } from './support/app-harness';
 import { productionEnv } from './support/environment';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -46,7 +47,7 @@ interface DocumentedOperation {
 }
 
 // every error table of the service: a documented code must be one of these, with the same status
-const ERROR_TABLES = [CommonError, AuthError, UserError, WechatError, ResilienceError, IdempotencyError, JobsError, CatalogueError, OrderError];
+const ERROR_TABLES = [CommonError, AuthError, UserError, WechatError, ResilienceError, IdempotencyError, JobsError, CatalogueError, OrderError, WechatPayError];
 // callbacks from other systems: their own answer format (204, no body) and never rate-limited per client
 const WEBHOOKS = new Set(['POST /api/v1/payments/wechat/notify']);
 const KNOWN_ERRORS = new Map<number, { status: number; message: string }>();

@@ -63,6 +63,7 @@ describe('catalogue and orders (MariaDB + Redis)', () => {
       // the concurrency tests send hundreds of requests from a few users at once
       RATE_LIMIT_ENABLED: 'false',
       DB_POOL_SIZE: '20',
+      JOBS_PREFIX: `e2e-orders-${randomBytes(4).toString('hex')}`,
     });
     app = await db.startApp(env);
     const created = spawnSync(process.execPath, [resolve('dist/apps/api/src/cli/admin-create.js')], {

@@ -8,7 +8,7 @@ import { JobsModule } from '@app/jobs';
 import { type MetricsServerAddress, ObservabilityModule } from '@app/observability';
 import { RedisModule } from '@app/redis';
 import { CircuitBreakerModule, CircuitBreakerRegistry, RateLimitModule } from '@app/resilience';
-import { WechatModule } from '@app/wechat';
+import { WechatModule, WechatPayModule } from '@app/wechat';
 import { AdminModule } from './admin';
 import { AuthModule } from './auth';
 import { CatalogueModule } from './catalogue';
@@ -52,6 +52,7 @@ export class AppModule {
         TwoLevelCacheModule,
         CircuitBreakerModule,
         WechatModule,
+        WechatPayModule,
         // before RateLimitModule: its global guard must run first (limits count per principal)
         AuthModule,
         RateLimitModule.forRoot({ enabled: options.rateLimitEnabled }),

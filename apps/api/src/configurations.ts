@@ -7,7 +7,7 @@ import { jobsConfig } from '@app/jobs';
 import { observabilityConfig } from '@app/observability';
 import { redisConfig } from '@app/redis';
 import { circuitBreakerConfig, rateLimitConfig } from '@app/resilience';
-import { wechatConfig } from '@app/wechat';
+import { wechatConfig, wechatPayConfig } from '@app/wechat';
 import { authConfig } from './auth';
 import { orderConfig } from './order';
 
@@ -27,6 +27,7 @@ export const configurations: readonly AnyConfigNamespace[] = [
   circuitBreakerConfig,
   authConfig,
   wechatConfig,
+  wechatPayConfig,
   jobsConfig,
   eventsConfig,
   orderConfig,

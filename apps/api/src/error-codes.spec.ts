@@ -7,6 +7,7 @@ import { JobsError } from '@app/jobs/jobs.errors';
 import { RedisError } from '@app/resilience/dependencies/redis.errors';
 import { ResilienceError } from '@app/resilience/resilience.errors';
 import { WechatError } from '@app/wechat/wechat.errors';
+import { WechatPayError } from '@app/wechat/pay/wechat-pay.errors';
 import { AuthError } from './auth/auth.errors';
 import { UserError } from './user/user.errors';
 import { CatalogueError } from './catalogue/catalogue.errors';
@@ -22,6 +23,7 @@ const TABLES: Record<string, Readonly<Record<string, ErrorDefinition>>> = {
   RedisError,
   JobsError,
   WechatError,
+  WechatPayError,
   AuthError,
   UserError,
   CatalogueError,

@@ -7,6 +7,8 @@ import {
   wechatError,
   type WechatErrorBody,
 } from './emulator-state';
+import { type PayEmulatorOptions, registerPayEmulator } from './pay/pay-routes';
+import { PayEmulatorState } from './pay/pay-state';
 
 export interface WechatEmulatorOptions {
   /** When set, calls with another appid get 40013 and a wrong secret 40125; unset accepts any. */
@@ -15,6 +17,9 @@ export interface WechatEmulatorOptions {
   /** Serve the /__control API (tests and local development). */
   controlApi?: boolean;
   state?: EmulatorState;
+  /** WeChat Pay v3 on the same server (default: on, with the dev keys); false to leave it out. */
+  pay?: PayEmulatorOptions | false;
+  payState?: PayEmulatorState;
 }
 
 /**
@@ -39,13 +44,16 @@ const stall = (ms: number, reply: FastifyReply) =>
 
 /**
  * A stand-in for api.weixin.qq.com speaking the documented shapes: `GET /sns/jscode2session`,
- * `POST /cgi-bin/stable_token`, `POST /wxa/business/getuserphonenumber`. Errors are HTTP 200
+ * `POST /cgi-bin/stable_token`, `POST /wxa/business/getuserphonenumber`; and for
+ * api.mch.weixin.qq.com (WeChat Pay v3, JSAPI) on the same server: pay/pay-routes.ts. Errors are HTTP 200
  * with `{ errcode, errmsg }`, as WeChat answers. Bare Fastify (no Nest): it boots in tens of
  * milliseconds and the API can embed it in the embedded profile. Never started in production.
  */
-export function createWechatEmulator(options: WechatEmulatorOptions = {}): { app: FastifyInstance; state: EmulatorState } {
+export function createWechatEmulator(options: WechatEmulatorOptions = {}): { app: FastifyInstance; state: EmulatorState; payState: PayEmulatorState } {
   const state = options.state ?? new EmulatorState();
+  const payState = options.payState ?? new PayEmulatorState();
   const app = Fastify({ logger: false });
+  if (options.pay !== false) registerPayEmulator(app, { appId: options.appId, ...options.pay }, payState, options.controlApi !== false);
 
   const credentialsError = (appid: unknown, secret: unknown): WechatErrorBody | null => {
     if (typeof appid !== 'string' || appid === '' || (options.appId && appid !== options.appId)) return wechatError(40013);
@@ -149,9 +157,10 @@ export function createWechatEmulator(options: WechatEmulatorOptions = {}): { app
     app.get('/__control/stats', async () => ({ calls: Object.fromEntries(state.calls), tokensIssued: state.tokensIssued }));
     app.post('/__control/reset', async () => {
       state.reset();
+      payState.reset();
       return { reset: true };
     });
   }
 
-  return { app, state };
+  return { app, state, payState };
 }

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query, Req 
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiErrors, CurrentPrincipal, Idempotent, type Principal, Roles } from '@app/http';
+import { WechatPayError } from '@app/wechat';
 import { AuditActors } from '../admin';
 import { type AdminOrderPage, AdminOrdersService } from './admin-orders.service';
 import { AdminOrderQueryDto, RefundOrderDto, ShipOrderDto } from './dto/order.dto';
@@ -44,7 +45,20 @@ export class AdminOrdersController {
   @Roles('admin')
   @Idempotent()
   @ApiOperation({ summary: 'Refund part or all of a paid order through WeChat Pay (idempotent by out_refund_no; audited)' })
-  @ApiErrors(OrderError.NotFound, OrderError.IllegalTransition, OrderError.RefundExceedsPaid, OrderError.RefundInProgress, OrderError.PaymentUnavailable)
+  @ApiErrors(
+    OrderError.NotFound,
+    OrderError.IllegalTransition,
+    OrderError.RefundExceedsPaid,
+    OrderError.RefundInProgress,
+    WechatPayError.NotConfigured,
+    WechatPayError.Unavailable,
+    WechatPayError.FrequencyLimited,
+    WechatPayError.Rejected,
+    WechatPayError.RefundNotEnough,
+    WechatPayError.Misconfigured,
+    WechatPayError.BadResponseSignature,
+    WechatPayError.BadResponse,
+  )
   async refund(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseIntPipe) id: number,

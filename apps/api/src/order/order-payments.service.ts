@@ -1,15 +1,14 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, Repository } from 'typeorm';
 import { TransactionRunner } from '@app/database';
 import { DomainEvents } from '@app/events';
 import { AppError } from '@app/http';
-import { type NotifyHeaders, type PayTransaction, type RequestPaymentParams, type TradeState, WechatPayGateway } from '@app/wechat';
+import { type NotifyHeaders, type PayTransaction, type RequestPaymentParams, type TradeState, type WechatPayConfig, WechatPayError, WechatPayGateway } from '@app/wechat';
 import { UsersService } from '../user';
 import { Order } from './entities/order.entity';
 import { OrderPaymentOrphaned } from './events/order.events';
-import type { OrderConfig } from './order.config';
 import { OrderError } from './order.errors';
 import { OrderRefundsService } from './order-refunds.service';
 import { OrderTransitions } from './order-transitions';
@@ -35,7 +34,7 @@ export type SettleOutcome = 'paid' | 'cancelled' | 'unchanged';
 @Injectable()
 export class OrderPaymentsService {
   private readonly logger = new Logger(OrderPaymentsService.name);
-  private readonly config: OrderConfig;
+  private readonly notifyBaseUrl: string;
 
   constructor(
     @InjectRepository(Order) private readonly orders: Repository<Order>,
@@ -46,9 +45,10 @@ export class OrderPaymentsService {
     private readonly events: DomainEvents,
     private readonly users: UsersService,
     @Inject(ConfigService) configService: ConfigService,
-    @Optional() private readonly gateway?: WechatPayGateway,
+    private readonly gateway: WechatPayGateway,
   ) {
-    this.config = configService.getOrThrow<OrderConfig>('order');
+    // WECHAT_PAY_NOTIFY_BASE_URL: empty while payment is disabled (then every gateway call answers 503 4501)
+    this.notifyBaseUrl = configService.getOrThrow<WechatPayConfig>('wechatPay').notifyBaseUrl;
   }
 
   /**
@@ -73,7 +73,7 @@ export class OrderPaymentsService {
       description: description.slice(0, 127),
       amountFen: order.totalFen,
       payerOpenId: user.openid,
-      notifyUrl: `${this.config.notifyBaseUrl}${NOTIFY_PATH}`,
+      notifyUrl: `${this.notifyBaseUrl}${NOTIFY_PATH}`,
       timeExpire: order.payDeadline,
     });
     // stored only while the order is still pending: a cancel that won meanwhile closes the WeChat order instead
@@ -118,9 +118,16 @@ export class OrderPaymentsService {
    * query again: paid → PAID, still payable → throw, so the job retries); never payable → cancel.
    */
   private async settle(order: Order, actor: string, options: { queryWechat: boolean }): Promise<SettleOutcome> {
-    if (options.queryWechat && this.gateway) {
+    if (options.queryWechat) {
       const gateway = this.gateway;
-      let transaction = await gateway.queryTransaction(order.orderNo);
+      let transaction: PayTransaction | null;
+      try {
+        transaction = await gateway.queryTransaction(order.orderNo);
+      } catch (error) {
+        // payment switched off and this order never reached WeChat Pay: nothing can have been paid
+        if (!(order.prepayId === null && isNotConfigured(error))) throw error;
+        transaction = null;
+      }
       if (transaction && PAID_STATES.has(transaction.tradeState)) return this.settlePaid(transaction, actor);
       if (transaction && !NEVER_PAYABLE.has(transaction.tradeState)) {
         try {
@@ -205,8 +212,12 @@ export class OrderPaymentsService {
     return true;
   }
 
+  /** The gateway itself answers 503 (4501) on every call while payment is switched off. */
   private requireGateway(): WechatPayGateway {
-    if (!this.gateway) throw new AppError(OrderError.PaymentUnavailable);
     return this.gateway;
   }
+}
+
+function isNotConfigured(error: unknown): boolean {
+  return error instanceof AppError && error.definition === WechatPayError.NotConfigured;
 }

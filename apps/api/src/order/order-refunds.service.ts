@@ -1,12 +1,11 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { EntityManager } from 'typeorm';
 import { TransactionRunner } from '@app/database';
 import { AppError } from '@app/http';
-import { type PayRefund, WechatPayGateway } from '@app/wechat';
+import { type PayRefund, type WechatPayConfig, WechatPayGateway } from '@app/wechat';
 import { Order } from './entities/order.entity';
 import { OrderRefund, type OrderRefundStatus } from './entities/order-refund.entity';
-import type { OrderConfig } from './order.config';
 import { OrderError } from './order.errors';
 import { OrderTransitions } from './order-transitions';
 
@@ -31,20 +30,20 @@ export interface RefundView {
 @Injectable()
 export class OrderRefundsService {
   private readonly logger = new Logger(OrderRefundsService.name);
-  private readonly config: OrderConfig;
+  private readonly notifyBaseUrl: string;
 
   constructor(
     private readonly transactions: TransactionRunner,
     private readonly transitions: OrderTransitions,
     @Inject(ConfigService) configService: ConfigService,
-    @Optional() private readonly gateway?: WechatPayGateway,
+    private readonly gateway: WechatPayGateway,
   ) {
-    this.config = configService.getOrThrow<OrderConfig>('order');
+    // WECHAT_PAY_NOTIFY_BASE_URL: empty while payment is disabled (then every gateway call answers 503 4501)
+    this.notifyBaseUrl = configService.getOrThrow<WechatPayConfig>('wechatPay').notifyBaseUrl;
   }
 
   async refund(orderId: number, amountFen: number, reason: string, actor: string, within?: WithinRefund): Promise<RefundView> {
     const gateway = this.gateway;
-    if (!gateway) throw new AppError(OrderError.PaymentUnavailable);
     const { refund, order } = await this.transactions.run(async (manager) => {
       const order = await manager.findOne(Order, { where: { id: orderId } });
       if (!order) throw new AppError(OrderError.NotFound);
@@ -70,7 +69,7 @@ export class OrderRefundsService {
       refundFen: refund.amountFen,
       totalFen: order.paidFen,
       reason: refund.reason || undefined,
-      notifyUrl: `${this.config.notifyBaseUrl}${REFUND_NOTIFY_PATH}`,
+      notifyUrl: `${this.notifyBaseUrl}${REFUND_NOTIFY_PATH}`,
     };
     let result: PayRefund;
     try {
@@ -91,7 +90,7 @@ export class OrderRefundsService {
 
   /** A refund's outcome (WeChat's answer or its REFUND.* notification), applied once. */
   async applyRefundResult(result: PayRefund, mchId: string): Promise<void> {
-    if (this.gateway && mchId !== this.gateway.merchant.mchId) throw new AppError(OrderError.NotifyMismatch);
+    if (mchId !== this.gateway.merchant.mchId) throw new AppError(OrderError.NotifyMismatch);
     if (result.status === 'PROCESSING') return;
     await this.transactions.run(async (manager) => {
       const refund = await manager.findOne(OrderRefund, { where: { outRefundNo: result.outRefundNo } });

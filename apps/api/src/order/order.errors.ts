@@ -3,7 +3,8 @@ import { defineErrors } from '@app/http';
 
 /**
  * Order errors: the order block (4000-4499). Sub-ranges: 4000-4099 orders, 4100-4149 the
- * catalogue (catalogue.errors.ts), 4200-4299 the order side of WeChat Pay (pay, notify, refunds).
+ * catalogue (catalogue.errors.ts), 4200-4299 the order side of WeChat Pay (pay, notify, refunds); WeChat Pay's own
+ * failures are the payment block's (libs/wechat WechatPayError, 4501-4525).
  * docs/orders.md lists them all. Codes never change meaning once shipped.
  */
 export const OrderError = defineErrors('order', {
@@ -14,7 +15,6 @@ export const OrderError = defineErrors('order', {
   InvalidCursor: { code: 4005, status: HttpStatus.BAD_REQUEST, message: 'Invalid cursor' },
   TotalTooLarge: { code: 4006, status: HttpStatus.BAD_REQUEST, message: 'The order total is too large' },
 
-  PaymentUnavailable: { code: 4200, status: HttpStatus.SERVICE_UNAVAILABLE, message: 'WeChat Pay is not configured' },
   PayDeadlinePassed: { code: 4201, status: HttpStatus.CONFLICT, message: 'The time to pay this order has passed' },
   NotifyOrderUnknown: { code: 4202, status: HttpStatus.NOT_FOUND, message: 'The notification names an unknown order' },
   NotifyMismatch: { code: 4203, status: HttpStatus.BAD_REQUEST, message: 'The notification does not match the order' },

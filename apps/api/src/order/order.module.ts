@@ -19,8 +19,8 @@ import { PaymentNotifyController } from './payment-notify.controller';
 
 /**
  * Orders: placing (stock from the catalogue), the state machine, WeChat Pay (prepay, notify,
- * timeouts, refunds; through the WechatPayGateway token when a WechatPayModule provides it, else
- * the payment routes answer 503 4200), the dashboard's orders.
+ * timeouts, refunds; through the WechatPayGateway token, which the global WechatPayModule provides),
+ * the dashboard's orders.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Order, OrderItem, OrderEvent, OrderRefund]), CatalogueModule, UserModule, AdminModule],

@@ -1,11 +1,26 @@
 import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AccessError, ApiErrors, CurrentPrincipal, Idempotent, type Principal, requireUser } from '@app/http';
-import type { RequestPaymentParams } from '@app/wechat';
+import { type RequestPaymentParams, WechatPayError } from '@app/wechat';
 import { CreateOrderDto, OrderListQueryDto } from './dto/order.dto';
 import { OrderError } from './order.errors';
 import { OrderPaymentsService } from './order-payments.service';
 import { type OrderListPage, type OrderView, OrdersService } from './orders.service';
+
+/** What a call to WeChat Pay may answer (its own block, 4501-4512). */
+const PAY_CALL_ERRORS = [
+  WechatPayError.NotConfigured,
+  WechatPayError.Unavailable,
+  WechatPayError.FrequencyLimited,
+  WechatPayError.Rejected,
+  WechatPayError.OrderClosed,
+  WechatPayError.OrderPaid,
+  WechatPayError.OutTradeNoUsed,
+  WechatPayError.UserPaying,
+  WechatPayError.Misconfigured,
+  WechatPayError.BadResponseSignature,
+  WechatPayError.BadResponse,
+];
 
 /** The buyer's orders. Another user's order is 404 on every route: never its data, never its existence. */
 @ApiTags('orders')
@@ -43,7 +58,7 @@ export class OrdersController {
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel my unpaid order (stock released once; WeChat Pay asked first when a prepay exists)' })
-  @ApiErrors(OrderError.NotFound, OrderError.IllegalTransition)
+  @ApiErrors(OrderError.NotFound, OrderError.IllegalTransition, ...PAY_CALL_ERRORS)
   async cancel(@CurrentPrincipal() principal: Principal, @Param('id', ParseIntPipe) id: number): Promise<OrderView> {
     const userId = requireUser(principal);
     await this.payments.cancelByUser(userId, id);
@@ -53,7 +68,7 @@ export class OrdersController {
   @Post(':id/pay')
   @HttpCode(200)
   @ApiOperation({ summary: 'JSAPI prepay for my pending order: the parameters of wx.requestPayment (the same prepay when asked again)' })
-  @ApiErrors(OrderError.NotFound, OrderError.IllegalTransition, OrderError.PayDeadlinePassed, OrderError.PaymentUnavailable)
+  @ApiErrors(OrderError.NotFound, OrderError.IllegalTransition, OrderError.PayDeadlinePassed, ...PAY_CALL_ERRORS)
   pay(@CurrentPrincipal() principal: Principal, @Param('id', ParseIntPipe) id: number): Promise<RequestPaymentParams> {
     return this.payments.pay(requireUser(principal), id);
   }
