@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { type ArgumentsHost, BadRequestException, HttpException, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
-import { AllExceptionsFilter, DEFAULT_RETRY_AFTER_S, registerErrorClassifier, resolveError } from './all-exceptions.filter';
+import { AllExceptionsFilter, registerErrorClassifier, resolveError } from './all-exceptions.filter';
+import { DEFAULT_RETRY_AFTER_S } from './error-status';
 import { QueryFailedError } from 'typeorm';
 import { redactDatabaseErrorText } from '@app/database';
 import { AppError, defineErrors } from './app-error';

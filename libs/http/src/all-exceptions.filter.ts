@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ErrorDefinition } from './app-error';
 import { CommonError } from './common.errors';
 import { Envelope } from './envelope';
-import { definitionForStatus } from './error-status';
+import { DEFAULT_RETRY_AFTER_S, definitionForStatus } from './error-status';
 import { ReplayedResponse, sendReplay } from './idempotency/idempotency.types';
 import { methodsAllowedAt } from './method-not-allowed';
 import { loggableError, safeErrorMessage, sanitizeUrl } from './log-safety';
@@ -101,13 +101,6 @@ function describeDependencyError(error: unknown): string | undefined {
   return [error.name, typeof code === 'string' ? code : undefined, safeErrorMessage(error)].filter(Boolean).join(': ');
 }
 
-/**
- * Seconds a 503 tells the client to wait (Retry-After) unless its definition names its own
- * (`retryAfterS`): the shortest cool-down behind a 503 here (the Redis circuit probes every
- * second, readiness moves traffic to other instances), so a client comes back soon, and its own
- * backoff spaces out further tries.
- */
-export const DEFAULT_RETRY_AFTER_S = 1;
 
 /** At most one warning per error code per interval for expected 5xx (a dependency down), not one per request. */
 const EXPECTED_WARN_INTERVAL_MS = 10_000;

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { installEnvelope } from './envelope';
+import { DEFAULT_RETRY_AFTER_S } from './error-status';
 import { jsonTextOf, rememberJsonText } from './json-text';
 
 const item = () => ({ id: 7, name: '奶茶 🧋', tags: ['a', 'b'], price: { cents: 1999 } });
@@ -27,6 +28,9 @@ describe('installEnvelope with known JSON text', () => {
     app.get('/known', () => frozen);
     app.get('/plain', () => item());
     app.get('/marked', () => marked);
+    // as Nest answers a request that reaches a closing server: an object with a 503, past the filter
+    app.get('/closing', (_request, reply) => reply.code(503).send({ statusCode: 503, message: 'Service Unavailable' }));
+    app.get('/busy', (_request, reply) => reply.code(503).header('retry-after', '30').send({ message: 'busy' }));
     app.get(
       '/schema',
       { schema: { response: { 200: { type: 'object', properties: { data: { type: 'object', properties: { id: { type: 'number' } } } } } } } },
@@ -62,6 +66,14 @@ describe('installEnvelope with known JSON text', () => {
   it('serializes normally when the route has a response schema, so the schema still filters', async () => {
     const response = await get('/schema');
     expect(JSON.parse(response.body)).toEqual({ data: { id: 7 } });
+  });
+
+  it('tells every 503 when to come back: Retry-After unless the sender set its own', async () => {
+    const closing = await fetch(`${baseUrl}/closing`);
+    expect([closing.status, closing.headers.get('retry-after')]).toEqual([503, String(DEFAULT_RETRY_AFTER_S)]);
+    expect(await closing.json()).toEqual({ code: 1008, message: 'Service Unavailable', data: null, requestId: 'req-"1"' });
+    const busy = await fetch(`${baseUrl}/busy`);
+    expect(busy.headers.get('retry-after')).toBe('30');
   });
 
   it('only remembers frozen objects', () => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { definitionForStatus } from './error-status';
+import { DEFAULT_RETRY_AFTER_S, definitionForStatus } from './error-status';
 import { jsonTextOf } from './json-text';
 import { REQUEST_ID_HEADER } from './request-id';
 import { MergeRouteConfig } from './route-config';
@@ -63,6 +63,8 @@ export function installEnvelope(fastify: FastifyInstance, options: EnvelopeOptio
     const definition = definitionForStatus(reply.statusCode);
     // an error sent from an onRequest hook that runs before ours (Nest's 503 while shutting down) has no id header yet
     if (!reply.hasHeader(REQUEST_ID_HEADER)) void reply.header(REQUEST_ID_HEADER, request.id);
+    // every 503 says when to come back, this one too (AllExceptionsFilter sets it on its own 503s)
+    if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) void reply.header('retry-after', DEFAULT_RETRY_AFTER_S);
     const message = (payload as { message?: unknown } | null)?.message;
     const body: Envelope<null> = {
       code: definition.code,

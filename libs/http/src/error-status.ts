@@ -25,3 +25,11 @@ const BY_STATUS: Record<number, ErrorDefinition> = {
 export function definitionForStatus(status: number): ErrorDefinition {
   return BY_STATUS[status] ?? (status >= 500 ? CommonError.Internal : CommonError.BadRequest);
 }
+
+/**
+ * Seconds a 503 tells the client to wait (Retry-After) unless its definition names its own
+ * (`retryAfterS`): the shortest cool-down behind a 503 here (the Redis circuit probes every
+ * second, readiness moves traffic to other instances), so a client comes back soon, and its own
+ * backoff spaces out further tries.
+ */
+export const DEFAULT_RETRY_AFTER_S = 1;

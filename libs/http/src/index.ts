@@ -1,4 +1,4 @@
-export { AllExceptionsFilter, DEFAULT_RETRY_AFTER_S, type ErrorClassifier, registerErrorClassifier, resolveError } from './all-exceptions.filter';
+export { AllExceptionsFilter, type ErrorClassifier, registerErrorClassifier, resolveError } from './all-exceptions.filter';
 export { AppError, defineErrors, type ErrorDefinition } from './app-error';
 export { ERROR_BLOCKS, errorBlockOf, type ErrorBlock, type ErrorBlockName } from './error-blocks';
 export { Consumes, JSON_MEDIA_TYPES } from './body-media-type';
@@ -50,3 +50,4 @@ export {
   type RouteFacts,
 } from './openapi/route-contract';
 export { answerNotServedHere } from './method-not-allowed';
+export { DEFAULT_RETRY_AFTER_S } from './error-status';
