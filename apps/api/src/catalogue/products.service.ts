@@ -51,6 +51,8 @@ export interface PricedSku {
   skuName: string;
   priceFen: number;
   onShelf: boolean;
+  /** Stock at the moment of the read (a snapshot: reading it never waits for a buyer's row lock). */
+  stock: number;
 }
 
 const DETAIL_TTL_MS = 5 * 60_000;
@@ -113,10 +115,10 @@ export class ProductsService {
     const rows = await this.skus
       .createQueryBuilder('sku')
       .innerJoin(Product, 'product', 'product.id = sku.productId')
-      .select(['sku.id AS skuId', 'sku.productId AS productId', 'sku.name AS skuName', 'sku.priceFen AS priceFen'])
+      .select(['sku.id AS skuId', 'sku.productId AS productId', 'sku.name AS skuName', 'sku.priceFen AS priceFen', 'sku.stock AS stock'])
       .addSelect(['product.name AS productName', 'product.onShelf AS onShelf'])
       .where('sku.id IN (:...ids)', { ids: [...skuIds] })
-      .getRawMany<{ skuId: number; productId: number; skuName: string; priceFen: number; productName: string; onShelf: number | boolean }>();
+      .getRawMany<{ skuId: number; productId: number; skuName: string; priceFen: number; stock: number; productName: string; onShelf: number | boolean }>();
     return new Map(
       rows.map((row) => [
         Number(row.skuId),
@@ -127,6 +129,7 @@ export class ProductsService {
           skuName: row.skuName,
           priceFen: Number(row.priceFen),
           onShelf: Boolean(Number(row.onShelf)),
+          stock: Number(row.stock),
         },
       ]),
     );

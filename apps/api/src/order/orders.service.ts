@@ -5,6 +5,7 @@ import { type EntityManager, In, Repository } from 'typeorm';
 import { isUniqueViolation, TransactionRunner } from '@app/database';
 import { DomainEvents } from '@app/events';
 import { AppError } from '@app/http';
+import { ExhaustedKeys, KeyedLimiter } from '@app/resilience';
 import { ProductsService } from '../catalogue';
 import { OrderEvent } from './entities/order-event.entity';
 import { OrderItem } from './entities/order-item.entity';
@@ -54,6 +55,15 @@ export interface OrderListPage {
 
 // order totals are int columns: 2^31 - 1 fen is ~21 million yuan
 const MAX_TOTAL_FEN = 2_147_483_647;
+/**
+ * Orders for one SKU placed at once by this process. Buyers of one SKU queue on its row lock in
+ * the database anyway; queueing them here instead keeps them from holding pool connections (a
+ * flash sale's 2,000 buyers would starve every other query into 503s), and lets each look at the
+ * sold-out mark again when its turn comes. docs/orders.md, "Stock".
+ */
+const ORDERS_IN_FLIGHT_PER_SKU = 4;
+/** How long "sold out" is believed without asking the database (restocks elsewhere show after this). */
+const SOLD_OUT_MEMO_MS = 1_000;
 
 /**
  * Orders as their buyer sees them: placing one (prices from the catalogue, stock reserved by
@@ -65,6 +75,8 @@ const MAX_TOTAL_FEN = 2_147_483_647;
 export class OrdersService {
   private readonly logger = new Logger(OrdersService.name);
   private readonly config: OrderConfig;
+  private readonly skuLanes = new KeyedLimiter<number>(ORDERS_IN_FLIGHT_PER_SKU);
+  private readonly soldOut = new ExhaustedKeys<number>(SOLD_OUT_MEMO_MS);
 
   constructor(
     @InjectRepository(Order) private readonly orders: Repository<Order>,
@@ -83,10 +95,18 @@ export class OrdersService {
     const quantities = new Map<number, number>();
     for (const line of lines) quantities.set(line.skuId, (quantities.get(line.skuId) ?? 0) + line.quantity);
     const skuIds = [...quantities.keys()].sort((a, b) => a - b);
+    return this.skuLanes.run(skuIds, () => this.place(userId, skuIds, quantities, remark));
+  }
+
+  private async place(userId: number, skuIds: number[], quantities: Map<number, number>, remark: string): Promise<OrderView> {
+    if (skuIds.some((skuId) => this.soldOut.has(skuId))) throw new AppError(OrderError.OutOfStock);
     const priced = await this.products.priceSkus(skuIds);
     const items = skuIds.map((skuId) => {
       const sku = priced.get(skuId);
       if (!sku?.onShelf) throw new AppError(OrderError.SkuUnavailable);
+      // sold out a moment ago: answer 409 without a transaction (in a flash sale, most buyers);
+      // the conditional UPDATE below stays the only thing that decides a sale
+      if (sku.stock < (quantities.get(skuId) ?? 0)) throw this.outOfStock(skuId, sku.stock);
       return {
         productId: sku.productId,
         skuId,
@@ -112,10 +132,13 @@ export class OrdersService {
     }
   }
 
+  /**
+   * The rows first, the stock last: the conditional UPDATE takes the SKU's row lock, which every
+   * other buyer of the SKU then waits for until this commit, so it is the last statement before
+   * the commit (held for one round trip, not five). Not enough stock: the whole transaction rolls
+   * back, the order rows with it.
+   */
   private async insertOrder(manager: EntityManager, userId: number, items: OrderItemView[], totalFen: number, remark: string): Promise<Order> {
-    for (const item of items) {
-      if (!(await this.products.reserveStock(manager, item.skuId, item.quantity))) throw new AppError(OrderError.OutOfStock);
-    }
     const createdAt = new Date();
     const order = manager.create(Order, {
       orderNo: newOrderNumber(createdAt),
@@ -145,7 +168,16 @@ export class OrdersService {
       { orderId: order.id, userId, totalFen, payDeadline: order.payDeadline.toISOString() },
       manager,
     );
+    for (const item of items) {
+      if (!(await this.products.reserveStock(manager, item.skuId, item.quantity))) throw this.outOfStock(item.skuId, item.quantity === 1 ? 0 : null);
+    }
     return order;
+  }
+
+  /** The 409, remembering a SKU seen empty (stock 0) so the next buyers are answered without the database. */
+  private outOfStock(skuId: number, stockSeen: number | null): AppError {
+    if (stockSeen !== null && stockSeen <= 0) this.soldOut.mark(skuId);
+    return new AppError(OrderError.OutOfStock);
   }
 
   /** The caller's orders, newest first, `limit` at a time (keyset cursor: stable while new orders arrive). */
@@ -207,6 +239,7 @@ export class OrdersService {
   /** After a committed cancel: the product details show the stock that came back. */
   async afterStockReleased(orderId: number): Promise<void> {
     const lines = await this.items.find({ where: { orderId } });
+    for (const line of lines) this.soldOut.forget(line.skuId);
     await Promise.all([...new Set(lines.map((line) => line.productId))].map((productId) => this.products.invalidate(productId)));
   }
 

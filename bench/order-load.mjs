@@ -1,0 +1,80 @@
+// Load for the order rows, which wrk cannot drive: every POST /orders needs its own
+// Idempotency-Key. Prints one BENCH_JSON line like wrk-report.lua (microseconds).
+//   node bench/order-load.mjs create <baseUrl> <concurrency> <durationS> <token|-> <skuId>
+//     `concurrency` loops for `durationS` seconds over keep-alive connections, one order each time
+//   node bench/order-load.mjs flash <baseUrl> <buyers> <tokensFile> <skuId>
+//     every buyer (one token per line) sends one order at the same moment; also counts answers by status
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
+
+const [mode, baseUrl, concurrencyArg, fourth, fifth, sixth] = process.argv.slice(2);
+const concurrency = Number(concurrencyArg);
+const dispatcher = new Agent({ connections: concurrency, keepAliveTimeout: 30_000, pipelining: 1 });
+const tag = randomBytes(4).toString('hex');
+let sequence = 0;
+
+async function placeOrder(token, skuId) {
+  const response = await request(`${baseUrl}/api/v1/orders`, {
+    method: 'POST',
+    dispatcher,
+    headers: {
+      'content-type': 'application/json',
+      'idempotency-key': `bench-${tag}-${(sequence += 1)}`,
+      ...(token && token !== '-' ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ items: [{ skuId: Number(skuId), quantity: 1 }] }),
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000,
+  });
+  await response.body.text();
+  return response.statusCode;
+}
+
+const latencies = [];
+const errors = { connect: 0, read: 0, write: 0, status: 0, timeout: 0 };
+const byStatus = {};
+let requests = 0;
+
+async function timed(token, skuId) {
+  const started = performance.now();
+  try {
+    const status = await placeOrder(token, skuId);
+    byStatus[status] = (byStatus[status] ?? 0) + 1;
+    if (status !== 201 && !(mode === 'flash' && status === 409)) errors.status += 1;
+  } catch {
+    errors.read += 1;
+  }
+  latencies.push((performance.now() - started) * 1000);
+  requests += 1;
+}
+
+const startedAt = performance.now();
+if (mode === 'create') {
+  const deadline = startedAt + Number(fourth) * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) await timed(fifth, sixth);
+    }),
+  );
+} else if (mode === 'flash') {
+  const tokens = readFileSync(fourth, 'utf8').split('\n').filter(Boolean);
+  await Promise.all(tokens.slice(0, concurrency).map((token) => timed(token, fifth)));
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
+const elapsedUs = (performance.now() - startedAt) * 1000;
+latencies.sort((a, b) => a - b);
+const at = (p) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0);
+const mean = latencies.reduce((sum, value) => sum + value, 0) / Math.max(1, latencies.length);
+process.stdout.write(
+  `BENCH_JSON ${JSON.stringify({
+    requests,
+    durationUs: Math.round(elapsedUs),
+    bytes: 0,
+    errors,
+    byStatus,
+    latencyUs: { mean, stdev: 0, max: Math.round(latencies.at(-1) ?? 0), p50: at(50), p75: at(75), p90: at(90), p99: at(99), p999: at(99.9) },
+  })}\n`,
+);
+await dispatcher.close();
