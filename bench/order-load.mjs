@@ -1,20 +1,32 @@
 // Load for the order rows, which wrk cannot drive: every POST /orders needs its own
 // Idempotency-Key. Prints one BENCH_JSON line like wrk-report.lua (microseconds).
-//   node bench/order-load.mjs create <baseUrl> <concurrency> <durationS> <token|-> <skuId>
+// POST /orders is a signed request (README: request signing): each one is signed with the
+// session's signKey, as a mini-program signs it.
+//   node bench/order-load.mjs create <baseUrl> <concurrency> <durationS> <token|-> <skuId> [signKey]
 //     `concurrency` loops for `durationS` seconds over keep-alive connections, one order each time
-//   node bench/order-load.mjs flash <baseUrl> <buyers> <tokensFile> <skuId>
-//     every buyer (one token per line) sends one order at the same moment; also counts answers by status
-import { randomBytes } from 'node:crypto';
+//   node bench/order-load.mjs flash <baseUrl> <buyers> <sessionsFile> <skuId>
+//     every buyer (one `token signKey` per line) sends one order at the same moment; also counts answers by status
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 
-const [mode, baseUrl, concurrencyArg, fourth, fifth, sixth] = process.argv.slice(2);
+const [mode, baseUrl, concurrencyArg, fourth, fifth, sixth, seventh] = process.argv.slice(2);
 const concurrency = Number(concurrencyArg);
 const dispatcher = new Agent({ connections: concurrency, keepAliveTimeout: 30_000, pipelining: 1 });
 const tag = randomBytes(4).toString('hex');
 let sequence = 0;
 
-async function placeOrder(token, skuId) {
+function signed(signKey, body) {
+  if (!signKey) return {};
+  const timestamp = String(Date.now());
+  const nonce = randomBytes(12).toString('hex');
+  const bodyHash = createHash('sha256').update(body).digest('hex');
+  const signature = createHmac('sha256', signKey).update(`POST\n/api/v1/orders\n${timestamp}\n${nonce}\n${bodyHash}`).digest('hex');
+  return { 'x-timestamp': timestamp, 'x-nonce': nonce, 'x-signature': signature };
+}
+
+async function placeOrder(token, skuId, signKey) {
+  const body = JSON.stringify({ items: [{ skuId: Number(skuId), quantity: 1 }] });
   const response = await request(`${baseUrl}/api/v1/orders`, {
     method: 'POST',
     dispatcher,
@@ -22,8 +34,9 @@ async function placeOrder(token, skuId) {
       'content-type': 'application/json',
       'idempotency-key': `bench-${tag}-${(sequence += 1)}`,
       ...(token && token !== '-' ? { authorization: `Bearer ${token}` } : {}),
+      ...signed(signKey, body),
     },
-    body: JSON.stringify({ items: [{ skuId: Number(skuId), quantity: 1 }] }),
+    body,
     headersTimeout: 10_000,
     bodyTimeout: 10_000,
   });
@@ -36,10 +49,10 @@ const errors = { connect: 0, read: 0, write: 0, status: 0, timeout: 0 };
 const byStatus = {};
 let requests = 0;
 
-async function timed(token, skuId) {
+async function timed(token, skuId, signKey) {
   const started = performance.now();
   try {
-    const status = await placeOrder(token, skuId);
+    const status = await placeOrder(token, skuId, signKey);
     byStatus[status] = (byStatus[status] ?? 0) + 1;
     if (status !== 201 && !(mode === 'flash' && status === 409)) errors.status += 1;
   } catch {
@@ -54,12 +67,12 @@ if (mode === 'create') {
   const deadline = startedAt + Number(fourth) * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) await timed(fifth, sixth);
+      while (performance.now() < deadline) await timed(fifth, sixth, seventh);
     }),
   );
 } else if (mode === 'flash') {
-  const tokens = readFileSync(fourth, 'utf8').split('\n').filter(Boolean);
-  await Promise.all(tokens.slice(0, concurrency).map((token) => timed(token, fifth)));
+  const sessions = readFileSync(fourth, 'utf8').split('\n').filter(Boolean).map((line) => line.split(' '));
+  await Promise.all(sessions.slice(0, concurrency).map(([token, signKey]) => timed(token, fifth, signKey)));
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

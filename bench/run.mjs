@@ -1,5 +1,6 @@
 // Benchmark harness: `npm run bench`. See bench/README.md.
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -295,18 +296,47 @@ async function insertSku(ctx, stock, priceFen = 1999) {
   });
 }
 
-/** POST /orders on the API: a signed-in buyer and a SKU that never runs out. */
-async function prepareApiOrder(server, ctx) {
-  const { headers } = await prepareApiToken(server);
-  const skuId = await insertSku(ctx, 1_000_000_000);
-  const response = await fetch(`http://${LOOPBACK}:${server.port}${ORDERS}`, {
+/** A buyer of the API under test: its access token and the signKey its signed requests use. */
+async function signInBuyer(server, code) {
+  const response = await fetch(`http://${LOOPBACK}:${server.port}/api/v1/auth/wechat/login`, {
     method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': `bench-verify-${process.pid}` },
-    body: JSON.stringify({ items: [{ skuId, quantity: 1 }] }),
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code }),
   });
   const body = await response.json();
+  if (response.status !== 200) throw new Error(`login for the order rows failed: ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
+  return { accessToken: body.data.accessToken, signKey: body.data.signKey };
+}
+
+/** POST /orders (a signed request) as a mini-program sends it. */
+function placeOrderOnce(server, buyer, skuId, key) {
+  const body = JSON.stringify({ items: [{ skuId, quantity: 1 }] });
+  const timestamp = String(Date.now());
+  const nonce = crypto.randomBytes(12).toString('hex');
+  const bodyHash = crypto.createHash('sha256').update(body).digest('hex');
+  const signature = crypto.createHmac('sha256', buyer.signKey).update(`POST\n${ORDERS}\n${timestamp}\n${nonce}\n${bodyHash}`).digest('hex');
+  return fetch(`http://${LOOPBACK}:${server.port}${ORDERS}`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${buyer.accessToken}`,
+      'content-type': 'application/json',
+      'idempotency-key': key,
+      'x-timestamp': timestamp,
+      'x-nonce': nonce,
+      'x-signature': signature,
+    },
+    body,
+  });
+}
+
+/** POST /orders on the API: a signed-in buyer and a SKU that never runs out. */
+async function prepareApiOrder(server, ctx) {
+  const buyer = await signInBuyer(server, `bench-order-${process.pid}-${Date.now()}`);
+  const skuId = await insertSku(ctx, 1_000_000_000);
+  const response = await placeOrderOnce(server, buyer, skuId, `bench-verify-${process.pid}`);
+  const body = await response.json();
   if (response.status !== 201 || body.data?.status !== 'PENDING_PAYMENT') throw new Error(`POST ${ORDERS}: expected 201, got ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
-  return { loadArgs: [headers.authorization.slice('Bearer '.length), String(skuId)] };
+  return { loadArgs: [buyer.accessToken, String(skuId), buyer.signKey] };
 }
 
 async function prepareBaselineOrder(server) {
@@ -321,14 +351,12 @@ async function prepareBaselineOrder(server) {
 
 /** GET /orders/:id on the API: one order of the signed-in buyer. */
 async function prepareOrderRead(server, ctx) {
-  const { headers } = await prepareApiToken(server);
+  const buyer = await signInBuyer(server, `bench-read-${process.pid}-${Date.now()}`);
+  const headers = { authorization: `Bearer ${buyer.accessToken}` };
   const skuId = await insertSku(ctx, 10);
-  const placed = await fetch(`http://${LOOPBACK}:${server.port}${ORDERS}`, {
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': `bench-read-${process.pid}` },
-    body: JSON.stringify({ items: [{ skuId, quantity: 1 }] }),
-  });
+  const placed = await placeOrderOnce(server, buyer, skuId, `bench-read-${process.pid}`);
   const order = (await placed.json()).data;
+  if (placed.status !== 201) throw new Error(`POST ${ORDERS}: expected 201, got ${placed.status}`);
   const readPath = `${ORDERS}/${order.id}`;
   const read = await fetch(`http://${LOOPBACK}:${server.port}${readPath}`, { headers });
   const body = await read.json();
@@ -1064,7 +1092,7 @@ async function measureFlashSale(scenario, ctx) {
           });
           const body = await response.json();
           if (response.status !== 200) throw new Error(`flash-sale login failed: ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
-          return body.data.accessToken;
+          return `${body.data.accessToken} ${body.data.signKey}`;
         }),
       );
       tokens.push(...batch);

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { request, RunningApp, startApp } from './support/app-harness';
+import { signedHeaders } from './support/signing';
 
 /** What a newcomer gets from `npm start` with no environment at all. */
 describe('embedded default profile (no DB_HOST, no REDIS_URL)', () => {
@@ -69,15 +70,21 @@ describe('embedded default profile (no DB_HOST, no REDIS_URL)', () => {
     );
     expect(products.body.data.total).toBe(4);
     const sku = products.body.data.items[0].skus[0];
-    const login = await request<{ data: { accessToken: string } }>(`${running.baseUrl}/api/v1/auth/wechat/login`, {
+    const login = await request<{ data: { accessToken: string; signKey: string } }>(`${running.baseUrl}/api/v1/auth/wechat/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ code: 'seed-buyer-code' }),
     });
+    const body = JSON.stringify({ items: [{ skuId: sku.id, quantity: 2 }] });
     const order = await request<{ data: { status: string; totalFen: number } }>(`${running.baseUrl}/api/v1/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${login.body.data.accessToken}`, 'idempotency-key': 'embedded-order-1' },
-      body: JSON.stringify({ items: [{ skuId: sku.id, quantity: 2 }] }),
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${login.body.data.accessToken}`,
+        'idempotency-key': 'embedded-order-1',
+        ...signedHeaders(login.body.data.signKey, 'POST', '/api/v1/orders', body),
+      },
+      body,
     });
     expect([order.status, order.body.data]).toEqual([201, expect.objectContaining({ status: 'PENDING_PAYMENT', totalFen: sku.priceFen * 2 })]);
   });

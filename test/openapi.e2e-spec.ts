@@ -203,7 +203,13 @@ describe('OpenAPI document: the whole contract of every route (/docs-json)', () 
 
   it('lists the signing headers and their 401s on every signed route, and only there', () => {
     // AUTH_SIGNING=sensitive (the default): the @Signed() routes, and only they
-    const sensitive = ['POST /api/v1/users/me/phone', 'POST /api/v1/auth/wechat/decrypt'];
+    const sensitive = [
+      'POST /api/v1/users/me/phone',
+      'POST /api/v1/auth/wechat/decrypt',
+      'POST /api/v1/orders',
+      'POST /api/v1/orders/{id}/pay',
+      'POST /api/v1/orders/{id}/cancel',
+    ];
     for (const { name, operation } of operationsOf(document)) {
       const signed = sensitive.includes(name);
       expect([name, headerParameters(operation).filter((header) => SIGNING_HEADERS.includes(header))]).toEqual([name, signed ? SIGNING_HEADERS : []]);

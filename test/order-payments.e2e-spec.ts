@@ -5,6 +5,7 @@ import { emulatorPayEnvironment } from '../libs/wechat/src/pay/wechat-pay.config
 import { type EnvelopeBody, request, type RunningApp } from './support/app-harness';
 import { freePort } from './support/child-app';
 import { productionEnv } from './support/environment';
+import { signedHeaders } from './support/signing';
 import { useTestDatabase } from './support/test-database';
 import { type SignedIn, useWechatEmulator } from './support/wechat-emulator';
 
@@ -43,16 +44,26 @@ describe('order payments through WeChat Pay (MariaDB + Redis + emulator)', () =>
   let quick: RunningApp;
   let adminToken: string;
 
-  const call = <T = unknown>(target: RunningApp, method: string, path: string, options: { body?: unknown; token?: string; headers?: Record<string, string> } = {}) =>
-    request<EnvelopeBody<T>>(`${target.baseUrl}/api/v1${path}`, {
+  /** `session`: signed in as that user, the request signed (order create, pay and cancel are @Signed()). */
+  const call = <T = unknown>(
+    target: RunningApp,
+    method: string,
+    path: string,
+    options: { body?: unknown; token?: string; session?: SignedIn; headers?: Record<string, string> } = {},
+  ) => {
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const token = options.session?.accessToken ?? options.token;
+    return request<EnvelopeBody<T>>(`${target.baseUrl}/api/v1${path}`, {
       method,
       headers: {
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(options.session ? signedHeaders(options.session.signKey, method, `/api/v1${path}`, body ?? '') : {}),
         ...options.headers,
       },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body,
     });
+  };
   const emulator = () => wechat.env.WECHAT_API_BASE as string;
   const control = async <T = { delivery: Delivery | null }>(path: string, body: unknown = {}): Promise<T> => {
     const response = await fetch(`${emulator()}/__control/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -72,12 +83,12 @@ describe('order payments through WeChat Pay (MariaDB + Redis + emulator)', () =>
   const orderRow = async (id: number) =>
     (await db.query<{ status: string; paid_fen: number; refunded_fen: number; transaction_id: string | null }>('SELECT status, paid_fen, refunded_fen, transaction_id FROM orders WHERE id = ?', [id]))[0];
   const placeOrder = async (target: RunningApp, buyer: SignedIn, skuId: number, quantity = 1): Promise<OrderBody> => {
-    const placed = await call<OrderBody>(target, 'POST', '/orders', { token: buyer.accessToken, body: { items: [{ skuId, quantity }] }, headers: { 'idempotency-key': randomBytes(8).toString('hex') } });
+    const placed = await call<OrderBody>(target, 'POST', '/orders', { session: buyer, body: { items: [{ skuId, quantity }] }, headers: { 'idempotency-key': randomBytes(8).toString('hex') } });
     expect(placed.status).toBe(201);
     return placed.body.data as OrderBody;
   };
   const prepay = async (target: RunningApp, buyer: SignedIn, order: OrderBody): Promise<PayParams> => {
-    const paid = await call<PayParams>(target, 'POST', `/orders/${order.id}/pay`, { token: buyer.accessToken });
+    const paid = await call<PayParams>(target, 'POST', `/orders/${order.id}/pay`, { session: buyer });
     expect(paid.status).toBe(200);
     return paid.body.data as PayParams;
   };
@@ -200,7 +211,7 @@ describe('order payments through WeChat Pay (MariaDB + Redis + emulator)', () =>
     expect(await stockOf(skuId)).toBe(5);
     expect(await eventsOf(unpaid.id)).toEqual(['PENDING_PAYMENT', 'CANCELLED']);
     // a late pay attempt is refused
-    const late = await call(quick, 'POST', `/orders/${unpaid.id}/pay`, { token: buyer.accessToken });
+    const late = await call(quick, 'POST', `/orders/${unpaid.id}/pay`, { session: buyer });
     expect([late.status, late.body.code]).toEqual([409, 4003]);
   });
 
@@ -212,7 +223,7 @@ describe('order payments through WeChat Pay (MariaDB + Redis + emulator)', () =>
       await prepay(app, buyer, order);
       const before = await stockOf(skuId);
       const [cancel] = await Promise.all([
-        call(app, 'POST', `/orders/${order.id}/cancel`, { token: buyer.accessToken }),
+        call(app, 'POST', `/orders/${order.id}/cancel`, { session: buyer }),
         control(`pay/${order.orderNo}`, { result: 'SUCCESS' }),
       ]);
       const row = await orderRow(order.id);

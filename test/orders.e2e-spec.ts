@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { type EnvelopeBody, request, type RunningApp } from './support/app-harness';
 import { productionEnv } from './support/environment';
+import { signedHeaders } from './support/signing';
 import { useTestDatabase } from './support/test-database';
 import { type SignedIn, useWechatEmulator } from './support/wechat-emulator';
 
@@ -32,18 +33,23 @@ describe('catalogue and orders (MariaDB + Redis)', () => {
   let adminToken: string;
 
   const api = (path: string) => `${app.baseUrl}/api/v1${path}`;
-  const call = <T = unknown>(method: string, path: string, options: { body?: unknown; token?: string; headers?: Record<string, string> } = {}) =>
-    request<EnvelopeBody<T>>(api(path), {
+  /** `session`: signed in as that user, the request signed as a mini-program signs it (create, pay and cancel are @Signed()). */
+  const call = <T = unknown>(method: string, path: string, options: { body?: unknown; token?: string; session?: SignedIn; headers?: Record<string, string> } = {}) => {
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const token = options.session?.accessToken ?? options.token;
+    return request<EnvelopeBody<T>>(api(path), {
       method,
       headers: {
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(options.session ? signedHeaders(options.session.signKey, method, `/api/v1${path}`, body ?? '') : {}),
         ...options.headers,
       },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body,
     });
+  };
   const placeOrder = (session: SignedIn, items: unknown, key = randomBytes(8).toString('hex'), extra: Record<string, unknown> = {}) =>
-    call<OrderBody>('POST', '/orders', { body: { items, ...extra }, token: session.accessToken, headers: { 'idempotency-key': key } });
+    call<OrderBody>('POST', '/orders', { body: { items, ...extra }, session, headers: { 'idempotency-key': key } });
   /** A product straight in the database (the orders tests do not need the dashboard). */
   const insertProduct = async (stock: number, priceFen = 1999, onShelf = true): Promise<{ productId: number; skuId: number }> => {
     const name = `p-${randomBytes(4).toString('hex')}`;
@@ -172,7 +178,9 @@ describe('catalogue and orders (MariaDB + Redis)', () => {
       const withPrice = await placeOrder(buyer, [{ skuId, quantity: 1, priceFen: 1 }]);
       expect([withPrice.status, withPrice.body.code]).toEqual([400, 1001]);
       expect((await placeOrder(buyer, [{ skuId, quantity: 1 }], undefined, { totalFen: 1 })).status).toBe(400);
-      const noKey = await call('POST', '/orders', { token: buyer.accessToken, body: { items: [{ skuId, quantity: 1 }] } });
+      const noKey = await call('POST', '/orders', { session: buyer, body: { items: [{ skuId, quantity: 1 }] } });
+      const unsigned = await call('POST', '/orders', { token: buyer.accessToken, body: { items: [{ skuId, quantity: 1 }] }, headers: { 'idempotency-key': 'unsigned-1' } });
+      expect([unsigned.status, unsigned.body.code]).toEqual([401, 2020]);
       expect([noKey.status, noKey.body.code]).toEqual([400, 7022]);
       const placed = await placeOrder(buyer, [{ skuId, quantity: 2 }, { skuId, quantity: 1 }], undefined, { remark: '不要辣' });
       expect(placed.status).toBe(201);
@@ -192,12 +200,12 @@ describe('catalogue and orders (MariaDB + Redis)', () => {
 
       const peek = await call('GET', `/orders/${order.id}`, { token: bob.accessToken });
       expect([peek.status, peek.body.code, peek.body.data]).toEqual([404, 4002, null]);
-      const bobCancel = await call('POST', `/orders/${order.id}/cancel`, { token: bob.accessToken });
+      const bobCancel = await call('POST', `/orders/${order.id}/cancel`, { session: bob });
       expect([bobCancel.status, bobCancel.body.code]).toEqual([404, 4002]);
-      expect((await call('POST', `/orders/${order.id}/pay`, { token: bob.accessToken })).status).toBe(404);
+      expect((await call('POST', `/orders/${order.id}/pay`, { session: bob })).status).toBe(404);
 
       // two cancels at once: one wins, the stock comes back once
-      const cancels = await Promise.all([1, 2, 3].map(() => call<OrderBody>('POST', `/orders/${order.id}/cancel`, { token: alice.accessToken })));
+      const cancels = await Promise.all([1, 2, 3].map(() => call<OrderBody>('POST', `/orders/${order.id}/cancel`, { session: alice })));
       expect(cancels.map((answer) => answer.status).sort()).toEqual([200, 409, 409]);
       expect(await stockOf(skuId)).toBe(5);
       const events = await db.query<{ from_status: string | null; to_status: string; actor: string }>(
@@ -218,7 +226,7 @@ describe('catalogue and orders (MariaDB + Redis)', () => {
       const buyer = await wechat.signIn(app);
       const placed: number[] = [];
       for (let i = 0; i < 5; i += 1) placed.push(((await placeOrder(buyer, [{ skuId, quantity: 1 }])).body.data as OrderBody).id);
-      await call('POST', `/orders/${placed[1]}/cancel`, { token: buyer.accessToken });
+      await call('POST', `/orders/${placed[1]}/cancel`, { session: buyer });
 
       const first = await call<{ items: OrderBody[]; nextCursor: string | null }>('GET', '/orders?limit=2', { token: buyer.accessToken });
       expect(first.body.data?.items.map((item) => item.id)).toEqual([placed[4], placed[3]]);

@@ -28,7 +28,10 @@ export class Catalogue1765100000000 implements MigrationInterface {
         ],
       }),
     );
-    await queryRunner.createIndex('products', new TableIndex({ name: 'idx_products_shelf_category', columnNames: ['on_shelf', 'category', 'id'] }));
+    await queryRunner.createIndices('products', [
+      new TableIndex({ name: 'idx_products_shelf_category', columnNames: ['on_shelf', 'category', 'id'] }),
+      new TableIndex({ name: 'idx_products_shelf', columnNames: ['on_shelf', 'id'] }),
+    ]);
 
     await queryRunner.createTable(
       new Table({

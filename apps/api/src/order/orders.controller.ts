@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AccessError, ApiErrors, CurrentPrincipal, Idempotent, type Principal, requireUser } from '@app/http';
+import { AccessError, ApiErrors, CurrentPrincipal, Idempotent, type Principal, requireUser, Signed } from '@app/http';
 import { type RequestPaymentParams, WechatPayError } from '@app/wechat';
 import { CreateOrderDto, OrderListQueryDto } from './dto/order.dto';
 import { OrderError } from './order.errors';
@@ -34,6 +34,7 @@ export class OrdersController {
   ) {}
 
   @Post()
+  @Signed()
   @Idempotent({ required: true })
   @ApiOperation({ summary: 'Place an order: prices from the catalogue, stock reserved atomically; Idempotency-Key required' })
   @ApiErrors(OrderError.OutOfStock, OrderError.SkuUnavailable, OrderError.TotalTooLarge)
@@ -57,6 +58,7 @@ export class OrdersController {
 
   @Post(':id/cancel')
   @HttpCode(200)
+  @Signed()
   @ApiOperation({ summary: 'Cancel my unpaid order (stock released once; WeChat Pay asked first when a prepay exists)' })
   @ApiErrors(OrderError.NotFound, OrderError.IllegalTransition, ...PAY_CALL_ERRORS)
   async cancel(@CurrentPrincipal() principal: Principal, @Param('id', ParseIntPipe) id: number): Promise<OrderView> {
@@ -67,6 +69,7 @@ export class OrdersController {
 
   @Post(':id/pay')
   @HttpCode(200)
+  @Signed()
   @ApiOperation({ summary: 'JSAPI prepay for my pending order: the parameters of wx.requestPayment (the same prepay when asked again)' })
   @ApiErrors(OrderError.NotFound, OrderError.IllegalTransition, OrderError.PayDeadlinePassed, ...PAY_CALL_ERRORS)
   pay(@CurrentPrincipal() principal: Principal, @Param('id', ParseIntPipe) id: number): Promise<RequestPaymentParams> {

@@ -4,6 +4,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Update
 @Entity({ name: 'products' })
 // the public list: on-shelf products, optionally of one category, newest first
 @Index('idx_products_shelf_category', ['onShelf', 'category', 'id'])
+// the same without a category: newest on-shelf products without a filesort
+@Index('idx_products_shelf', ['onShelf', 'id'])
 export class Product {
   @PrimaryGeneratedColumn()
   id: number;
