@@ -1,6 +1,7 @@
 import { API_NODE_FLAGS, freePort, runUntilExit } from './support/child-app';
 import { productionEnv } from './support/environment';
 import { createTestDatabase } from './support/test-database';
+import { emulatorPayEnvironment } from '../libs/wechat/src/pay/wechat-pay.config';
 
 /** The service refuses to start on bad configuration, naming the variable, with no stack. */
 describe('configuration is validated at boot', () => {
@@ -83,6 +84,21 @@ describe('configuration is validated at boot', () => {
       await runUntilExit({ ...productionEnv('unused'), WECHAT_API_BASE: 'http://api.weixin.qq.com' }),
       'WECHAT_API_BASE must be an https:// URL when WECHAT_APP_SECRET is set',
     );
+  });
+
+  it('refuses WeChat Pay enabled with a missing or malformed merchant, and its emulator dev keys in production, by name', async () => {
+    expectRefusal(
+      await runUntilExit({ ...productionEnv('unused'), WECHAT_PAY_MCH_ID: '1230000109', WECHAT_PAY_APIV3_KEY: 'thirty-one-bytes-is-not-enough!' }),
+      'WECHAT_PAY_MERCHANT_SERIAL must be set',
+      'WECHAT_PAY_PRIVATE_KEY_FILE (apiclient_key.pem) or WECHAT_PAY_PRIVATE_KEY',
+      'WECHAT_PAY_APIV3_KEY must be exactly 32 bytes',
+      'WECHAT_PAY_PLATFORM_KEYS must be set',
+      'WECHAT_PAY_NOTIFY_BASE_URL must be set',
+    );
+    const devKeys = emulatorPayEnvironment({ apiBase: 'https://api.mch.weixin.qq.com', notifyBaseUrl: 'https://shop.example.com' });
+    const refused = await runUntilExit({ ...productionEnv('unused'), ...devKeys, NODE_ENV: 'production', ENABLE_TEST_ROUTES: undefined });
+    expectRefusal(refused, "WECHAT_PAY_MCH_ID is the emulator's dev merchant id", "WECHAT_PAY_APIV3_KEY is the emulator's public dev key");
+    expect(refused.output).not.toContain(devKeys.WECHAT_PAY_APIV3_KEY);
   });
 
   it('refuses to start when the production database is unreachable', async () => {

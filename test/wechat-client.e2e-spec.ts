@@ -3,7 +3,6 @@ import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Redis } from 'ioredis';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { AppError } from '@app/http';
 // deep imports: the libraries' index files pull in Nest modules whose CommonJS builds cannot
 // require the ESM-only @nestjs/common under jest
 import { CircuitBreakerRegistry } from '../libs/resilience/src/circuit-breaker/circuit-breaker.registry';
@@ -13,6 +12,7 @@ import { WechatApiClient } from '../libs/wechat/src/wechat-api.client';
 import type { WechatConfig } from '../libs/wechat/src/wechat.config';
 import { WechatError } from '../libs/wechat/src/wechat.errors';
 import { createWechatEmulator } from '../apps/wechat-emulator/src/emulator';
+import { appErrorOf as failure } from './support/app-errors';
 import { testServices } from './support/environment';
 
 /**
@@ -59,16 +59,6 @@ describe('WeChat client against the emulator (real HTTP, real Redis)', () => {
     expect(response.status).toBe(200);
   };
   const stats = async () => (await (await fetch(`${baseUrl}/__control/stats`)).json()) as { calls: Record<string, number>; tokensIssued: number };
-  const failure = async (promise: Promise<unknown>): Promise<AppError> => {
-    try {
-      await promise;
-    } catch (error) {
-      if (error instanceof AppError) return error;
-      throw error;
-    }
-    throw new Error('expected the call to fail');
-  };
-
   beforeAll(async () => {
     Logger.overrideLogger(false);
     await emulator.app.listen({ port: 0, host: '127.0.0.1' });

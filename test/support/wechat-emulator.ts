@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWechatEmulator } from '../../apps/wechat-emulator/src/emulator';
+import { emulatorPayEnvironment } from '../../libs/wechat/src/pay/wechat-pay.config';
 import { type EnvelopeBody, request, type RunningApp } from './app-harness';
 import { type EnvOverrides, TEST_WECHAT_APP } from './environment';
 
@@ -17,7 +18,13 @@ export interface SignedIn {
 export interface SuiteWechat {
   /** The WECHAT_* variables that point an app at this emulator. Readable from beforeAll on. */
   readonly env: EnvOverrides;
-  /** Arranges an answer through the emulator's /__control API (codes, phones, faults). */
+  /**
+   * The WECHAT_PAY_* variables that point an app at this emulator's WeChat Pay (same server) with
+   * the emulator's dev keys, which the production profile admits under NODE_ENV=test only;
+   * `notifyBaseUrl` is the app's own base URL (start it on a known PORT). docs/wechat-pay.md.
+   */
+  payEnv(notifyBaseUrl: string): EnvOverrides;
+  /** Arranges an answer through the emulator's /__control API (codes, phones, faults; pay/…, refund/…, pay-faults). */
   control(path: string, body: unknown): Promise<void>;
   /** Signs a mini-program user in to `app` with a fresh wx.login() code: a new user unless `openid` is given. */
   signIn(app: RunningApp, openid?: string, sessionKey?: string): Promise<SignedIn>;
@@ -61,6 +68,7 @@ export function useWechatEmulator(): SuiteWechat {
     get env() {
       return { WECHAT_APP_ID: appId, WECHAT_APP_SECRET: appSecret, WECHAT_API_BASE: baseUrl() };
     },
+    payEnv: (notifyBaseUrl) => emulatorPayEnvironment({ apiBase: baseUrl(), notifyBaseUrl }),
     control,
     signIn: async (app, openid = `o-${randomBytes(6).toString('hex')}`, sessionKey = randomBytes(16).toString('base64')) => {
       const code = `code-${randomBytes(6).toString('hex')}`;

@@ -15,8 +15,8 @@ const EMULATOR_ENTRY_CANDIDATES = ['../apps/wechat-emulator/src/embedded.js', '.
 
 /**
  * The embedded profile with no WeChat credentials runs the project's WeChat emulator in
- * process and points the client at it, so `npm start` gives a working login with nothing
- * configured. Never in the production profile, which requires real credentials.
+ * process and points the client at it (and the WeChat Pay client, when no merchant is set), so
+ * `npm start` gives a working login and payment with nothing configured. Never in the production profile, which requires real credentials.
  * Returns the emulator's URL when it was started, else null.
  */
 export async function startEmbeddedWechatEmulator(env: NodeJS.ProcessEnv): Promise<string | null> {
@@ -30,5 +30,8 @@ export async function startEmbeddedWechatEmulator(env: NodeJS.ProcessEnv): Promi
   }
   const emulator = createRequire(__filename)(entry) as EmbeddedEmulator;
   env.WECHAT_API_BASE = await emulator.startEmbeddedEmulator({ host: '127.0.0.1', port: Number(env.WECHAT_EMULATOR_PORT ?? 4010) });
+  // WeChat Pay is served by the same emulator server; with no merchant configured the API pays
+  // there with the emulator's dev keys (wechat-pay.config.ts), so a newcomer can pay locally
+  if (!env.WECHAT_PAY_MCH_ID && !env.WECHAT_PAY_API_BASE) env.WECHAT_PAY_API_BASE = env.WECHAT_API_BASE;
   return env.WECHAT_API_BASE;
 }

@@ -1,9 +1,11 @@
 import { createWechatEmulator } from './emulator';
 
 /**
- * `npm run start:wechat-emulator`: WeChat's login, token and phone endpoints on
+ * `npm run start:wechat-emulator`: WeChat's login, token and phone endpoints, and WeChat Pay v3
+ * (with the dev merchant keys of libs/wechat/src/pay/emulator-pay-keys.ts), on
  * WECHAT_EMULATOR_HOST:WECHAT_EMULATOR_PORT (default 127.0.0.1:4010), for development and
- * tests. Point the API at it with WECHAT_API_BASE=http://127.0.0.1:4010.
+ * tests. Point the API at it with WECHAT_API_BASE=http://127.0.0.1:4010 (and, in the embedded
+ * profile with no merchant configured, WeChat Pay follows it).
  */
 async function main(): Promise<void> {
   if (process.env.NODE_ENV === 'production') {
@@ -20,7 +22,7 @@ async function main(): Promise<void> {
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const checks = process.env.WECHAT_APP_ID ? `checks appid ${process.env.WECHAT_APP_ID}` : 'accepts any appid/secret';
-  process.stdout.write(`WeChat emulator on http://${host}:${boundPort} (${checks}; control API at /__control)\n`);
+  process.stdout.write(`WeChat emulator on http://${host}:${boundPort} (${checks}; WeChat Pay v3 with the dev merchant keys; control API at /__control)\n`);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       app.close().then(

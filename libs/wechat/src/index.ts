@@ -25,7 +25,14 @@ export {
   wechatPayConfig,
   type WechatPayConfig,
 } from './pay/wechat-pay.config';
-export { isRetryableWechatPayError, normaliseWechatPayCode, WechatPayError, WechatPayRejectedError } from './pay/wechat-pay.errors';
+export {
+  isRetryableWechatPayError,
+  normaliseWechatPayCode,
+  WechatPayCallErrors,
+  WechatPayError,
+  WechatPayNotifyErrors,
+  WechatPayRejectedError,
+} from './pay/wechat-pay.errors';
 export {
   buildAuthorization,
   decryptAeadAesGcm,
@@ -33,6 +40,7 @@ export {
   parseAuthorization,
   paySign,
   WechatPayCryptoError,
+  signatureHeadersOf,
   WechatPayVerifier,
   type WechatPaySignatureHeaders,
 } from './pay/wechat-pay.crypto';

@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { AppError } from '@app/http';
 import type { DependencyBreaker } from '@app/resilience';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { AccessTokenStore, StoredAccessToken } from './access-token.store';
+import { breakerOwnedPool } from './breaker-owned-pool';
 import type { WechatConfig } from './wechat.config';
 import { WechatErrcode, WechatError } from './wechat.errors';
 
@@ -54,20 +55,8 @@ export class WechatApiClient {
     private readonly breaker: DependencyBreaker,
     private readonly tokens: AccessTokenStore,
   ) {
-    const base = new URL(config.apiBase);
-    this.pathPrefix = base.pathname.replace(/\/+$/, '');
-    this.pool = new Pool(base.origin, {
-      connections: config.poolConnections,
-      keepAliveTimeout: 30_000,
-      // The breaker owns the call timeout (WECHAT_TIMEOUT_MS, see WechatModule) and aborts the
-      // request's signal. undici's own headers/body timers raced it and turned the same silence
-      // into 502 or 504 by chance, so they are off (0).
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      // Only so a socket that never connects is given up rather than held for the OS's minutes;
-      // it starts after the breaker's timer, and should it still win it is a 504 as well.
-      connectTimeout: config.timeoutMs,
-    });
+    // WECHAT_TIMEOUT_MS is the breaker's timeout (see WechatModule), the only one a call has
+    ({ pool: this.pool, pathPrefix: this.pathPrefix } = breakerOwnedPool(config.apiBase, { connections: config.poolConnections, timeoutMs: config.timeoutMs }));
   }
 
   /** `wx.login` code → openid/session_key (GET /sns/jscode2session). */

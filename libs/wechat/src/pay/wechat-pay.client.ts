@@ -2,7 +2,9 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { AppError } from '@app/http';
 import type { DependencyBreaker } from '@app/resilience';
-import { Pool } from 'undici';
+import { ResilienceError } from '@app/resilience/resilience.errors';
+import type { Pool } from 'undici';
+import { breakerOwnedPool } from '../breaker-owned-pool';
 import {
   buildAuthorization,
   decryptAeadAesGcm,
@@ -16,7 +18,7 @@ import {
   WechatPayVerifier,
 } from './wechat-pay.crypto';
 import type { WechatPayConfig } from './wechat-pay.config';
-import { isRetryableWechatPayError, normaliseWechatPayCode, WechatPayError, WechatPayRejectedError } from './wechat-pay.errors';
+import { normaliseWechatPayCode, WechatPayError, WechatPayRejectedError } from './wechat-pay.errors';
 import {
   type JsapiPrepayInput,
   type NotifyHeaders,
@@ -56,6 +58,16 @@ const NOTIFY_ERRORS = {
 } as const;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * What the client itself tries again at once (after a query or a short backoff): a timeout or a
+ * network failure (7002/7003; never an open circuit, 7001), a 5xx SYSTEM_ERROR/BANK_ERROR, 429.
+ * NOT_ENOUGH and USER_PAYING are retryable later, by the caller (isRetryableWechatPayError).
+ */
+function retryNow(error: unknown): boolean {
+  if (error instanceof WechatPayRejectedError) return ['SYSTEM_ERROR', 'BANK_ERROR', 'FREQUENCY_LIMITED'].includes(error.wechatCode);
+  return error instanceof AppError && (error.definition === ResilienceError.DependencyTimeout || error.definition === ResilienceError.DependencyFailed);
+}
 
 /** WeChat Pay's time format: RFC 3339 in China Standard Time, `2026-12-06T15:00:00+08:00`. */
 export function toWechatPayTime(date: Date): string {
@@ -103,22 +115,14 @@ export class WechatPayClient extends WechatPayGateway {
     this.apiV3Key = Buffer.from(config.apiV3Key, 'utf8');
     // a WeChat Pay business answer (4xx: ORDER_NOT_EXIST, PARAM_ERROR, 429…) means it is up: not a circuit failure
     breaker.treatAsAnswer((error) => error instanceof WechatPayRejectedError && error.httpStatus < 500);
-    const base = new URL(config.apiBase);
-    this.pathPrefix = base.pathname.replace(/\/+$/, '');
     if (!config.enabled) {
       this.pool = null;
       this.signer = null;
+      this.pathPrefix = '';
       return;
     }
     this.signer = { mchId: config.mchId, serialNo: config.merchantSerial, privateKey: createPrivateKey(config.merchantPrivateKeyPem) };
-    this.pool = new Pool(base.origin, {
-      connections: config.poolConnections,
-      keepAliveTimeout: 30_000,
-      // the breaker owns the call timeout (see WechatApiClient for why undici's timers are off)
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      connectTimeout: config.timeoutMs,
-    });
+    ({ pool: this.pool, pathPrefix: this.pathPrefix } = breakerOwnedPool(config.apiBase, { connections: config.poolConnections, timeoutMs: config.timeoutMs }));
   }
 
   async prepayJsapi(input: JsapiPrepayInput): Promise<{ prepayId: string }> {
@@ -174,6 +178,7 @@ export class WechatPayClient extends WechatPayGateway {
 
   async closeTransaction(outTradeNo: string): Promise<void> {
     const path = `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}/close`;
+    // USER_PAYING is the caller's to handle (wait, then query), never a blind retry of the close
     const answer = await this.withRecovery(() => this.send('POST', path, { mchid: this.config.mchId }));
     // 202 is "accepted, but the user is paying": not closed; the caller waits ~5 s and queries
     if (answer.status === 202) throw new WechatPayRejectedError('USER_PAYING', 202, 'the user is paying');
@@ -191,6 +196,8 @@ export class WechatPayClient extends WechatPayGateway {
       async () => this.toRefund((await this.send('POST', '/v3/refund/domestic/refunds', body)).data, 'refund'),
       // did the lost attempt create the refund? Then that is the answer; else the same out_refund_no again
       async () => (await this.queryRefund(input.outRefundNo).catch(() => null)) ?? undefined,
+      // right after a payment WeChat may not know the order yet (RESOURCE_NOT_EXISTS): retry it too
+      (error) => retryNow(error) || (error instanceof WechatPayRejectedError && error.wechatCode === 'RESOURCE_NOT_EXISTS'),
     );
   }
 
@@ -246,16 +253,20 @@ export class WechatPayClient extends WechatPayGateway {
    * Runs `attempt`; after a retryable failure waits (FREQUENCY_LIMITED: backoff) or runs `recover`
    * (a query: its non-undefined result is the answer), then runs the SAME attempt again.
    */
-  private async withRecovery<T>(attempt: () => Promise<T>, recover?: () => Promise<T | undefined>): Promise<T> {
+  private async withRecovery<T>(
+    attempt: () => Promise<T>,
+    recover?: () => Promise<T | undefined>,
+    isRetryable: (error: unknown) => boolean = retryNow,
+  ): Promise<T> {
     for (let retry = 0; ; retry += 1) {
       try {
         return await attempt();
       } catch (error) {
-        if (retry >= this.retries || !isRetryableWechatPayError(error) || (error instanceof AppError && error.code === 7001)) throw error;
+        if (retry >= this.retries || !isRetryable(error)) throw error;
         const code = error instanceof WechatPayRejectedError ? error.wechatCode : (error as AppError).code;
         this.logger.warn({ code, retry: retry + 1 }, 'WeChat Pay call failed retryably: retrying with the same parameters');
         if (error instanceof WechatPayRejectedError && error.wechatCode !== 'SYSTEM_ERROR' && error.wechatCode !== 'BANK_ERROR') {
-          // 429, NOT_ENOUGH, RESOURCE_NOT_EXISTS right after payment: give WeChat a moment
+          // 429, or RESOURCE_NOT_EXISTS right after a payment: give WeChat a moment
           await this.sleep(Math.floor(this.rateLimitBackoffMs * 2 ** retry * (0.5 + Math.random() / 2)));
         }
         if (recover) {
@@ -324,9 +335,11 @@ export class WechatPayClient extends WechatPayGateway {
   private toTransaction(data: Json | null, api: string): PayTransaction {
     const amount = data?.amount as Json | undefined;
     const payer = data?.payer as Json | undefined;
-    if (!data || typeof data.out_trade_no !== 'string' || !TRADE_STATES.has(String(data.trade_state)) || typeof amount?.total !== 'number') {
-      throw this.badResponse(api, 'not a transaction');
-    }
+    if (!data || typeof data.out_trade_no !== 'string' || !TRADE_STATES.has(String(data.trade_state))) throw this.badResponse(api, 'not a transaction');
+    // a paid transaction always states its amount (the caller compares it with the order); an
+    // unpaid one may come without it, read as 0
+    const paid = data.trade_state === 'SUCCESS' || data.trade_state === 'REFUND';
+    if (typeof amount?.total !== 'number' && (paid || amount?.total !== undefined)) throw this.badResponse(api, 'no amount.total');
     return {
       appId: String(data.appid ?? ''),
       mchId: String(data.mchid ?? ''),
@@ -335,7 +348,7 @@ export class WechatPayClient extends WechatPayGateway {
       tradeState: data.trade_state as TradeState,
       ...(typeof data.success_time === 'string' && data.success_time ? { successTime: data.success_time } : {}),
       ...(typeof payer?.openid === 'string' ? { payerOpenId: payer.openid } : {}),
-      amountTotal: amount.total,
+      amountTotal: typeof amount?.total === 'number' ? amount.total : 0,
     };
   }
 

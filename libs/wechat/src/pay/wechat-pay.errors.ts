@@ -95,8 +95,31 @@ export class WechatPayRejectedError extends AppError {
 export function isRetryableWechatPayError(error: unknown): boolean {
   if (!(error instanceof AppError)) return false;
   if (error instanceof WechatPayRejectedError) {
-    return ['SYSTEM_ERROR', 'BANK_ERROR', 'FREQUENCY_LIMITED', 'NOT_ENOUGH', 'RESOURCE_NOT_EXISTS', 'USER_PAYING'].includes(error.wechatCode);
+    return ['SYSTEM_ERROR', 'BANK_ERROR', 'FREQUENCY_LIMITED', 'NOT_ENOUGH', 'USER_PAYING'].includes(error.wechatCode);
   }
   // the breaker's own: circuit open 7001, timeout 7002, failure 7003
   return error.definition === WechatPayError.Unavailable || DependencyErrors.includes(error.definition);
 }
+
+/** What any call to WeChat Pay can end in, for the @ApiErrors of routes that call it (beside their own). */
+export const WechatPayCallErrors: readonly ErrorDefinition[] = [
+  WechatPayError.NotConfigured,
+  WechatPayError.Unavailable,
+  WechatPayError.FrequencyLimited,
+  WechatPayError.Rejected,
+  WechatPayError.Misconfigured,
+  WechatPayError.BadResponseSignature,
+  WechatPayError.BadResponse,
+  ...DependencyErrors,
+];
+
+/** What parseNotification refuses a callback with (the notify route answers that status, never 200). */
+export const WechatPayNotifyErrors: readonly ErrorDefinition[] = [
+  WechatPayError.NotConfigured,
+  WechatPayError.NotifySignatureInvalid,
+  WechatPayError.NotifyUnknownSerial,
+  WechatPayError.NotifyStale,
+  WechatPayError.NotifySignTest,
+  WechatPayError.NotifyUndecryptable,
+  WechatPayError.NotifyMalformed,
+];
