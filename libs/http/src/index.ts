@@ -33,6 +33,7 @@ export {
 export { IdempotencyError, type IdempotentOptions } from './idempotency/idempotency.types';
 export { Idempotent } from './idempotency/idempotent.decorator';
 export { MergeRouteConfig } from './route-config';
+export { PageQueryDto } from './page-query.dto';
 export { routeOf } from './route-of';
 export { AccessError } from './access/access.errors';
 export { type AuthenticatedRequest, CurrentPrincipal, type Principal, requireUser } from './access/principal';

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query, Req 
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiErrors, CurrentPrincipal, Idempotent, type Principal, Roles } from '@app/http';
-import { WechatPayError } from '@app/wechat';
+import { WechatPayCallErrors, WechatPayError } from '@app/wechat';
 import { AuditActors } from '../admin';
 import { type AdminOrderPage, AdminOrdersService } from './admin-orders.service';
 import { AdminOrderQueryDto, RefundOrderDto, ShipOrderDto } from './dto/order.dto';
@@ -50,14 +50,8 @@ export class AdminOrdersController {
     OrderError.IllegalTransition,
     OrderError.RefundExceedsPaid,
     OrderError.RefundInProgress,
-    WechatPayError.NotConfigured,
-    WechatPayError.Unavailable,
-    WechatPayError.FrequencyLimited,
-    WechatPayError.Rejected,
+    ...WechatPayCallErrors,
     WechatPayError.RefundNotEnough,
-    WechatPayError.Misconfigured,
-    WechatPayError.BadResponseSignature,
-    WechatPayError.BadResponse,
   )
   async refund(
     @CurrentPrincipal() principal: Principal,

@@ -1,28 +1,16 @@
 import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AccessError, ApiErrors, CurrentPrincipal, Idempotent, type Principal, requireUser, Signed } from '@app/http';
-import { type RequestPaymentParams, WechatPayError } from '@app/wechat';
+import { type RequestPaymentParams, WechatPayCallErrors, WechatPayError } from '@app/wechat';
 import { CreateOrderDto, OrderListQueryDto } from './dto/order.dto';
 import { OrderError } from './order.errors';
 import { OrderPaymentsService } from './order-payments.service';
 import { type OrderListPage, type OrderView, OrdersService } from './orders.service';
 
-/** What a call to WeChat Pay may answer (its own block, 4501-4512). */
-const PAY_CALL_ERRORS = [
-  WechatPayError.NotConfigured,
-  WechatPayError.Unavailable,
-  WechatPayError.FrequencyLimited,
-  WechatPayError.Rejected,
-  WechatPayError.OrderClosed,
-  WechatPayError.OrderPaid,
-  WechatPayError.OutTradeNoUsed,
-  WechatPayError.UserPaying,
-  WechatPayError.Misconfigured,
-  WechatPayError.BadResponseSignature,
-  WechatPayError.BadResponse,
-];
+/** What prepay, query and close may answer: WeChat Pay's own codes (payment block). */
+const PAY_CALL_ERRORS = [...WechatPayCallErrors, WechatPayError.OrderClosed, WechatPayError.OrderPaid, WechatPayError.OutTradeNoUsed, WechatPayError.UserPaying];
 
-/** The buyer's orders. Another user's order is 404 on every route: never its data, never its existence. */
+/** The buyer's orders (pay and cancel may call WeChat Pay: its errors are the payment block's). Another user's order is 404 on every route: never its data, never its existence. */
 @ApiTags('orders')
 @ApiBearerAuth()
 @ApiErrors(AccessError.Forbidden)

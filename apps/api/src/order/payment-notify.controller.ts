@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors, KeepRawBody, Public, RawResponse, type RawBodyRequest, resolveError } from '@app/http';
 import { NoRateLimit } from '@app/resilience';
-import { WechatPayError } from '@app/wechat';
+import { WechatPayNotifyErrors } from '@app/wechat';
 import { OrderError } from './order.errors';
 import { OrderPaymentsService } from './order-payments.service';
 
@@ -32,18 +32,7 @@ export class PaymentNotifyController {
   @RawResponse()
   @HttpCode(204)
   @ApiOperation({ summary: 'WeChat Pay notification (TRANSACTION.SUCCESS, REFUND.*): 204 when applied or already applied' })
-  @ApiErrors(
-    OrderError.NotifyMismatch,
-    OrderError.NotifyOrderUnknown,
-    OrderError.RefundUnknown,
-    WechatPayError.NotConfigured,
-    WechatPayError.NotifySignatureInvalid,
-    WechatPayError.NotifyUnknownSerial,
-    WechatPayError.NotifyStale,
-    WechatPayError.NotifySignTest,
-    WechatPayError.NotifyUndecryptable,
-    WechatPayError.NotifyMalformed,
-  )
+  @ApiErrors(OrderError.NotifyMismatch, OrderError.NotifyOrderUnknown, OrderError.RefundUnknown, ...WechatPayNotifyErrors)
   async notify(@Req() request: RawBodyRequest, @Res() reply: FastifyReply): Promise<void> {
     try {
       await this.payments.handleNotify(

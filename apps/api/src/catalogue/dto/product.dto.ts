@@ -17,29 +17,11 @@ import {
   NotEquals,
   ValidateNested,
 } from 'class-validator';
-import { IsCleanText } from '@app/http';
+import { IsCleanText, PageQueryDto } from '@app/http';
 
 const MAX_PRICE_FEN = 100_000_000; // 1,000,000 yuan: far above any mini-program product
 const MAX_STOCK = 10_000_000;
 const CATEGORY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-
-export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
-  page?: number;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  pageSize?: number;
-}
 
 export class ProductQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only this category (a-z 0-9 _ -)' })

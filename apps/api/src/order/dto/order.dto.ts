@@ -16,7 +16,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsCleanText } from '@app/http';
+import { IsCleanText, PageQueryDto } from '@app/http';
 import { ORDER_STATUSES, type OrderStatus } from '../order-state-machine';
 
 /** One line: which SKU and how many. There is no price field: prices are the catalogue's (a price sent is refused, 400). */
@@ -72,23 +72,7 @@ export class OrderListQueryDto {
   status?: OrderStatus;
 }
 
-export class AdminOrderQueryDto {
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
-  page?: number;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  pageSize?: number;
-
+export class AdminOrderQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: ORDER_STATUSES })
   @IsOptional()
   @IsIn(ORDER_STATUSES)
