@@ -262,4 +262,23 @@ describe('order payments through WeChat Pay (MariaDB + Redis + emulator)', () =>
     expect(await eventsOf(order.id)).toEqual(['PENDING_PAYMENT', 'PAID', 'REFUNDING', 'PARTIALLY_REFUNDED', 'REFUNDING', 'REFUNDED']);
     expect(await db.query("SELECT id FROM audit_logs WHERE action = 'order.refund' AND target_id = ?", [String(order.id)])).toHaveLength(2);
   });
+
+  it('puts an order whose only refund WeChat Pay closed back to PAID, and refunds it later', async () => {
+    const skuId = await insertSku(5, 700);
+    const buyer = await wechat.signIn(app);
+    const order = await placeOrder(app, buyer, skuId);
+    await prepay(app, buyer, order);
+    await control(`pay/${order.orderNo}`, { result: 'SUCCESS' });
+    const refund = (amount: number) => call<{ outRefundNo: string }>(app, 'POST', `/admin/orders/${order.id}/refund`, { token: adminToken, body: { amount } });
+    const first = (await refund(700)).body.data as { outRefundNo: string };
+    // the same amount again while it is in flight: the same out_refund_no; another amount: 409
+    expect(((await refund(700)).body.data as { outRefundNo: string }).outRefundNo).toBe(first.outRefundNo);
+    expect((await refund(100)).body.code).toBe(4206);
+    expect((await control(`refund/${first.outRefundNo}`, { result: 'CLOSED' })).delivery?.status).toBe(204);
+    expect(await orderRow(order.id)).toMatchObject({ status: 'PAID', refunded_fen: 0 });
+    const second = (await refund(700)).body.data as { outRefundNo: string };
+    expect(second.outRefundNo).not.toBe(first.outRefundNo);
+    await control(`refund/${second.outRefundNo}`, { result: 'SUCCESS' });
+    expect(await orderRow(order.id)).toMatchObject({ status: 'REFUNDED', refunded_fen: 700 });
+  });
 });

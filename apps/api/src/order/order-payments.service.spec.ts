@@ -151,6 +151,15 @@ describe('OrderPaymentsService: the end of an unpaid order', () => {
     expect(await stockOf(skuId)).toBe(3);
   });
 
+  it('lists for the sweeper only pending orders past their deadline by more than the grace', async () => {
+    const overdue = await pendingOrder();
+    const fresh = await pendingOrder(false);
+    const now = new Date();
+    expect(await payments.overdueOrderIds(now, 0, 1000)).toEqual(expect.arrayContaining([overdue.order.id]));
+    expect(await payments.overdueOrderIds(now, 0, 1000)).not.toContain(fresh.order.id);
+    expect(await payments.overdueOrderIds(now, 60_000, 1000)).not.toContain(overdue.order.id);
+  });
+
   it('does nothing before the deadline', async () => {
     const { order } = await pendingOrder(false);
     await expect(payments.expireIfUnpaid(order.id)).resolves.toBe('unchanged');
