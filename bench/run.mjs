@@ -270,6 +270,16 @@ const scenarios = [
     prepare: prepareOrderRead,
     targets: { maxP99Ms: 20, maxErrors: 0, maxTimeouts: 0 },
   },
+  {
+    // issue 17: WeChat Pay's callback, each for another pending order: signature over the raw body, AES-GCM decrypt, checks, PAID + outbox in one tx
+    name: 'api POST /payments/wechat/notify (verify, decrypt, mark paid) @20',
+    target: 'api',
+    env: (ctx) => payEnvironment(ctx),
+    path: '/api/v1/payments/wechat/notify',
+    connections: 20,
+    driver: 'notify',
+    prepare: prepareNotify,
+  },
   { name: 'api POST /auth/wechat/login via emulator @50', target: 'api', env: {}, path: '/api/v1/auth/wechat/login', connections: 50, driver: 'login' },
   { name: 'api POST /auth/refresh (rotating) @50', target: 'api', env: {}, path: '/api/v1/auth/refresh', connections: 50, driver: 'refresh' },
 ];
@@ -347,6 +357,28 @@ async function prepareBaselineOrder(server) {
   });
   const { skuId } = await response.json();
   return { loadArgs: ['-', String(skuId)] };
+}
+
+/** WeChat Pay through the bench's emulator with its dev keys (libs/wechat's emulatorPayEnvironment, from the build). */
+function payEnvironment(ctx) {
+  const { emulatorPayEnvironment } = createRequire(import.meta.url)(path.join(ctx.distDir, 'libs/wechat/src/pay/wechat-pay.config.js'));
+  return { ...emulatorPayEnvironment({ apiBase: ctx.wechatApiBase, notifyBaseUrl: `http://${LOOPBACK}:9` }), RATE_LIMIT_ENABLED: 'false' };
+}
+
+const NOTIFY_ORDERS = 60_000;
+
+/** Pending orders for the notify row, straight into the database: one per callback the run can send. */
+async function prepareNotify(server, ctx) {
+  const prefix = `N${process.pid}x`;
+  await withDb(async (db) => {
+    await db.query(`USE \`${ctx.dbName}\``);
+    const deadline = new Date(Date.now() + 3_600_000);
+    for (let start = 0; start < NOTIFY_ORDERS; start += 2000) {
+      const rows = Array.from({ length: 2000 }, (_, i) => [`${prefix}${start + i}`, 1, 'PENDING_PAYMENT', 0, 100, new Date(), deadline]);
+      await db.query('INSERT INTO orders (order_no, user_id, status, version, total_fen, created_at, pay_deadline) VALUES ?', [rows]);
+    }
+  });
+  return { notify: { prefix, next: 0 } };
 }
 
 /** GET /orders/:id on the API: one order of the signed-in buyer. */
@@ -626,6 +658,16 @@ async function measureGroup(scenarios, ctx) {
   const drive = (member, durationS) => {
     const { driver } = member.scenario;
     if (driver === 'order-create') return runOrderLoad(['create', `http://${LOOPBACK}:${member.server.port}`, String(member.scenario.connections), String(durationS), ...member.prepared.loadArgs]);
+    if (driver === 'notify') {
+      const { notify } = member.prepared;
+      const args = ['notify', `http://${LOOPBACK}:${member.server.port}`, String(member.scenario.connections), String(durationS), notify.prefix, String(notify.next), ctx.distDir, 'wx-bench'];
+      // each callback pays another order: the next run starts after the last one this run sent
+      return runOrderLoad(args).then((result) => {
+        notify.next += result.requests;
+        if (notify.next >= NOTIFY_ORDERS) throw new Error(`the notify row used all ${NOTIFY_ORDERS} prepared orders: raise NOTIFY_ORDERS`);
+        return result;
+      });
+    }
     return driver ? runAuthLoad(driver, loadOf(member, durationS)) : runWrk(loadOf(member, durationS));
   };
 
