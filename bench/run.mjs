@@ -1,5 +1,6 @@
 // Benchmark harness: `npm run bench`. See bench/README.md.
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -95,6 +96,11 @@ const TARGETS = {
     readyStatus: 401,
     env: () => ({ REDIS_URL: `redis://${LOOPBACK}:6379`, BENCH_JWT_SECRET, BENCH_SESSION_PREFIX: baselineSessionPrefix }),
   },
+  baselineOrder: {
+    script: () => path.join(BENCH_DIR, 'baseline-order.mjs'),
+    readyPath: PING,
+    env: (ctx) => ({ DB_HOST: DB.host, DB_PORT: String(DB.port), DB_USER: DB.user, DB_PASSWORD: DB.password, DB_NAME: ctx.dbName }),
+  },
   baselineRedisGet: {
     script: () => path.join(BENCH_DIR, 'baseline-redis-get.mjs'),
     readyPath: CACHE_ITEM,
@@ -103,6 +109,10 @@ const TARGETS = {
 };
 
 const BASELINE_100 = 'baseline: bare fastify ping @100';
+const ORDERS = '/api/v1/orders';
+const BASELINE_ORDER = 'baseline: fastify + mysql2 order tx @50';
+const FLASH_BUYERS = 2000;
+const FLASH_STOCK = 100;
 const BASELINE_1000 = 'baseline ping @1000';
 const BASELINE_REDIS_GET = 'baseline: bare fastify redis.get item @100';
 const CACHED_ITEM_ENV = { ENABLE_TEST_ROUTES: 'true', CACHE_KEY_PREFIX: `bench:${process.pid}:` };
@@ -252,6 +262,38 @@ const scenarios = [
     expectedStatus: 503,
     targets: { maxP50Ms: 5 },
   },
+  // issue 17: order placement (auth, Idempotency-Key, prices, conditional stock UPDATE, order + item + order_events + outbox in one tx)
+  { name: BASELINE_ORDER, target: 'baselineOrder', env: {}, path: ORDERS, connections: 50, driver: 'order-create', prepare: prepareBaselineOrder },
+  {
+    name: 'api POST /orders (create, reserve stock) @50',
+    target: 'api',
+    env: { RATE_LIMIT_ENABLED: 'false' },
+    path: ORDERS,
+    connections: 50,
+    driver: 'order-create',
+    baselineName: BASELINE_ORDER,
+    prepare: prepareApiOrder,
+    targets: { maxP99Ms: 50, maxErrors: 0, maxTimeouts: 0 },
+  },
+  {
+    name: 'api GET /orders/:id (own order) @50',
+    target: 'api',
+    env: {},
+    path: ORDERS,
+    connections: 50,
+    prepare: prepareOrderRead,
+    targets: { maxP99Ms: 20, maxErrors: 0, maxTimeouts: 0 },
+  },
+  {
+    // issue 17: WeChat Pay's callback, each for another pending order: signature over the raw body, AES-GCM decrypt, checks, PAID + outbox in one tx
+    name: 'api POST /payments/wechat/notify (verify, decrypt, mark paid) @20',
+    target: 'api',
+    env: (ctx) => payEnvironment(ctx),
+    path: '/api/v1/payments/wechat/notify',
+    connections: 20,
+    driver: 'notify',
+    prepare: prepareNotify,
+  },
   { name: 'api POST /auth/wechat/login via emulator @50', target: 'api', env: {}, path: '/api/v1/auth/wechat/login', connections: 50, driver: 'login' },
   { name: 'api POST /auth/refresh (rotating) @50', target: 'api', env: {}, path: '/api/v1/auth/refresh', connections: 50, driver: 'refresh' },
 ];
@@ -266,6 +308,106 @@ async function prepareApiToken(server) {
   const body = await response.json();
   if (response.status !== 200) throw new Error(`login for the users/me rows failed: ${response.status} ${JSON.stringify(body)}`);
   return { headers: { authorization: `Bearer ${body.data.accessToken}` } };
+}
+
+/** A SKU in the API's own tables, with stock for any run (the orders rows). */
+async function insertSku(ctx, stock, priceFen = 1999) {
+  return withDb(async (db) => {
+    await db.query(`USE \`${ctx.dbName}\``);
+    const [product] = await db.query('INSERT INTO products (name, category, on_shelf) VALUES (?, ?, 1)', [`bench-${process.pid}-${Date.now()}`, 'bench']);
+    const [sku] = await db.query('INSERT INTO skus (product_id, name, price_fen, stock) VALUES (?, ?, ?, ?)', [product.insertId, 'std', priceFen, stock]);
+    return sku.insertId;
+  });
+}
+
+/** A buyer of the API under test: its access token and the signKey its signed requests use. */
+async function signInBuyer(server, code) {
+  const response = await fetch(`http://${LOOPBACK}:${server.port}/api/v1/auth/wechat/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code }),
+  });
+  const body = await response.json();
+  if (response.status !== 200) throw new Error(`login for the order rows failed: ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
+  return { accessToken: body.data.accessToken, signKey: body.data.signKey };
+}
+
+/** POST /orders (a signed request) as a mini-program sends it. */
+function placeOrderOnce(server, buyer, skuId, key) {
+  const body = JSON.stringify({ items: [{ skuId, quantity: 1 }] });
+  const timestamp = String(Date.now());
+  const nonce = crypto.randomBytes(12).toString('hex');
+  const bodyHash = crypto.createHash('sha256').update(body).digest('hex');
+  const signature = crypto.createHmac('sha256', buyer.signKey).update(`POST\n${ORDERS}\n${timestamp}\n${nonce}\n${bodyHash}`).digest('hex');
+  return fetch(`http://${LOOPBACK}:${server.port}${ORDERS}`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${buyer.accessToken}`,
+      'content-type': 'application/json',
+      'idempotency-key': key,
+      'x-timestamp': timestamp,
+      'x-nonce': nonce,
+      'x-signature': signature,
+    },
+    body,
+  });
+}
+
+/** POST /orders on the API: a signed-in buyer and a SKU that never runs out. */
+async function prepareApiOrder(server, ctx) {
+  const buyer = await signInBuyer(server, `bench-order-${process.pid}-${Date.now()}`);
+  const skuId = await insertSku(ctx, 1_000_000_000);
+  const response = await placeOrderOnce(server, buyer, skuId, `bench-verify-${process.pid}`);
+  const body = await response.json();
+  if (response.status !== 201 || body.data?.status !== 'PENDING_PAYMENT') throw new Error(`POST ${ORDERS}: expected 201, got ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
+  return { loadArgs: [buyer.accessToken, String(skuId), buyer.signKey] };
+}
+
+async function prepareBaselineOrder(server) {
+  const response = await fetch(`http://${LOOPBACK}:${server.port}/bench/skus`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ stock: 1_000_000_000 }),
+  });
+  const { skuId } = await response.json();
+  return { loadArgs: ['-', String(skuId)] };
+}
+
+/** WeChat Pay through the bench's emulator with its dev keys (libs/wechat's emulatorPayEnvironment, from the build). */
+function payEnvironment(ctx) {
+  const { emulatorPayEnvironment } = createRequire(import.meta.url)(path.join(ctx.distDir, 'libs/wechat/src/pay/wechat-pay.config.js'));
+  return { ...emulatorPayEnvironment({ apiBase: ctx.wechatApiBase, notifyBaseUrl: `http://${LOOPBACK}:9` }), RATE_LIMIT_ENABLED: 'false' };
+}
+
+const NOTIFY_ORDERS = 60_000;
+
+/** Pending orders for the notify row, straight into the database: one per callback the run can send. */
+async function prepareNotify(server, ctx) {
+  const prefix = `N${process.pid}x`;
+  await withDb(async (db) => {
+    await db.query(`USE \`${ctx.dbName}\``);
+    const deadline = new Date(Date.now() + 3_600_000);
+    for (let start = 0; start < NOTIFY_ORDERS; start += 2000) {
+      const rows = Array.from({ length: 2000 }, (_, i) => [`${prefix}${start + i}`, 1, 'PENDING_PAYMENT', 0, 100, new Date(), deadline]);
+      await db.query('INSERT INTO orders (order_no, user_id, status, version, total_fen, created_at, pay_deadline) VALUES ?', [rows]);
+    }
+  });
+  return { notify: { prefix, next: 0 } };
+}
+
+/** GET /orders/:id on the API: one order of the signed-in buyer. */
+async function prepareOrderRead(server, ctx) {
+  const buyer = await signInBuyer(server, `bench-read-${process.pid}-${Date.now()}`);
+  const headers = { authorization: `Bearer ${buyer.accessToken}` };
+  const skuId = await insertSku(ctx, 10);
+  const placed = await placeOrderOnce(server, buyer, skuId, `bench-read-${process.pid}`);
+  const order = (await placed.json()).data;
+  if (placed.status !== 201) throw new Error(`POST ${ORDERS}: expected 201, got ${placed.status}`);
+  const readPath = `${ORDERS}/${order.id}`;
+  const read = await fetch(`http://${LOOPBACK}:${server.port}${readPath}`, { headers });
+  const body = await read.json();
+  if (read.status !== 200 || body.data?.id !== order.id) throw new Error(`GET ${readPath}: expected the order, got ${read.status} ${JSON.stringify(body).slice(0, 200)}`);
+  return { headers, path: readPath };
 }
 
 /** The baseline's token (same secret, HS256) and its session key in Redis. */
@@ -322,6 +464,17 @@ async function startTraceSink() {
   return `http://${LOOPBACK}:${server.address().port}`;
 }
 
+/** One-shot scenarios with their own table: every buyer at once, then the database is counted. */
+const flashScenarios = [
+  {
+    name: `flash sale: ${FLASH_BUYERS} buyers, ${FLASH_STOCK} stock`,
+    target: 'api',
+    // every buyer is another user, all from one address: the per-IP login limit would refuse most sign-ins
+    env: { RATE_LIMIT_ENABLED: 'false', DB_POOL_SIZE: '20' },
+    targets: { exactOrders: FLASH_STOCK, maxFivexx: 0, maxP99Ms: 200 },
+  },
+];
+
 /** Boot-time scenarios: spawn to first 200 on the target's readiness path. */
 const startupScenarios = [
   { name: 'startup: api (production profile)', target: 'api', env: {}, targets: { maxStartupMs: 1500 } },
@@ -342,7 +495,8 @@ async function main() {
   const selected = selectScenarios();
   const selectedStartup = startupScenarios.filter(matchesFilter);
   const selectedQueue = queueScenarios.filter(matchesFilter);
-  if (selected.length === 0 && selectedStartup.length === 0 && selectedQueue.length === 0) {
+  const selectedFlash = flashScenarios.filter(matchesFilter);
+  if (selected.length === 0 && selectedStartup.length === 0 && selectedQueue.length === 0 && selectedFlash.length === 0) {
     throw new Error(`BENCH_SCENARIOS=${process.env.BENCH_SCENARIOS} matches no scenario`);
   }
 
@@ -372,6 +526,7 @@ async function main() {
     startup: [],
     rows: [],
     queue: [],
+    flash: [],
     checks: [],
   };
 
@@ -382,6 +537,8 @@ async function main() {
     ctx.failingUpstream = await startFailingUpstream();
     ctx.traceSink = await startTraceSink();
     for (const target of new Set([...selected, ...selectedStartup].map((s) => s.target))) {
+
+    for (const target of new Set([...selected, ...selectedStartup, ...selectedFlash].map((s) => s.target))) {
       const script = TARGETS[target].script(ctx);
       if (!fs.existsSync(script)) throw new Error(`missing ${script}`);
     }
@@ -394,6 +551,10 @@ async function main() {
     for (const group of groupScenarios(selected)) {
       if (aborting) break;
       report.rows.push(...(await measureGroup(group, ctx)));
+    }
+    for (const scenario of selectedFlash) {
+      if (aborting) break;
+      report.flash.push(await measureFlashSale(scenario, ctx));
     }
     const harness = { log, pinned, startServer, waitReady, stopServer, withDb, slug, config };
     for (const scenario of selectedQueue) {
@@ -413,7 +574,7 @@ async function main() {
   const file = writeReport(report, startedAt);
   log(`results: ${path.relative(ROOT, file)} (and bench/results/latest.json); server logs: bench/results/logs/`);
 
-  const failedToRun = [...report.startup, ...report.rows, ...report.queue].filter((row) => row.status !== 'ok');
+  const failedToRun = [...report.startup, ...report.rows, ...report.queue, ...report.flash].filter((row) => row.status !== 'ok');
   if (failedToRun.length > 0) {
     log(`${failedToRun.length} scenario(s) failed to run: ${failedToRun.map((row) => row.name).join(', ')}`);
     process.exitCode = 1;
@@ -517,13 +678,26 @@ async function measureGroup(scenarios, ctx) {
   const live = () => members.filter((member) => member.row.status === 'ok');
   const loadOf = (member, durationS) => ({
     port: member.server.port,
-    path: member.scenario.path,
+    path: member.prepared.path ?? member.scenario.path,
     connections: member.scenario.connections,
     headers: member.prepared.headers,
     durationS,
   });
-  const drive = (member, durationS) =>
-    member.scenario.driver ? runAuthLoad(member.scenario.driver, loadOf(member, durationS)) : runWrk(loadOf(member, durationS));
+  const drive = (member, durationS) => {
+    const { driver } = member.scenario;
+    if (driver === 'order-create') return runOrderLoad(['create', `http://${LOOPBACK}:${member.server.port}`, String(member.scenario.connections), String(durationS), ...member.prepared.loadArgs]);
+    if (driver === 'notify') {
+      const { notify } = member.prepared;
+      const args = ['notify', `http://${LOOPBACK}:${member.server.port}`, String(member.scenario.connections), String(durationS), notify.prefix, String(notify.next), ctx.distDir, 'wx-bench'];
+      // each callback pays another order: the next run starts after the last one this run sent
+      return runOrderLoad(args).then((result) => {
+        notify.next += result.requests;
+        if (notify.next >= NOTIFY_ORDERS) throw new Error(`the notify row used all ${NOTIFY_ORDERS} prepared orders: raise NOTIFY_ORDERS`);
+        return result;
+      });
+    }
+    return driver ? runAuthLoad(driver, loadOf(member, durationS)) : runWrk(loadOf(member, durationS));
+  };
 
   log(
     `${scenarios.map((s) => s.name).join(' | ')}: ${config.warmupS}s warm-up each, then ${config.rounds} rounds of ${sliceS}s slices, ` +
@@ -706,6 +880,15 @@ function evaluateTargets(report) {
     if (t.maxTimeouts != null) add(row, 'timeouts', ran ? row.timeouts : null, `<= ${t.maxTimeouts}`, (v) => v <= t.maxTimeouts);
     if (t.maxRssMb != null) add(row, 'RSS MB', ran ? row.rssMb : null, `<= ${t.maxRssMb}`, (v) => v <= t.maxRssMb);
     if (t.maxP50Ms != null) add(row, 'p50 ms', ran ? row.latencyMs.p50 : null, `<= ${t.maxP50Ms}`, (v) => v <= t.maxP50Ms);
+    if (t.maxP99Ms != null) add(row, 'p99 ms', ran ? row.latencyMs.p99 : null, `< ${t.maxP99Ms}`, (v) => v < t.maxP99Ms);
+  }
+  for (const row of report.flash) {
+    const t = row.targets;
+    const ran = row.status === 'ok';
+    add(row, 'orders', ran ? row.orders : null, `= ${t.exactOrders}`, (v) => v === t.exactOrders);
+    add(row, 'stock left', ran ? row.stockLeft : null, '= 0', (v) => v === 0);
+    add(row, '5xx', ran ? row.fivexx : null, `<= ${t.maxFivexx}`, (v) => v <= t.maxFivexx);
+    add(row, 'p99 ms', ran ? row.lagMs.p99 : null, `< ${t.maxP99Ms}`, (v) => v < t.maxP99Ms);
   }
   for (const row of report.startup) {
     const t = row.targets;
@@ -717,7 +900,7 @@ function evaluateTargets(report) {
     const t = row.targets;
     if (t.maxP99Ms != null) add(row, 'lag p99 ms', row.status === 'ok' ? row.lagMs?.p99 : null, `<= ${t.maxP99Ms}`, (v) => v <= t.maxP99Ms);
   }
-  for (const row of [...report.rows, ...report.startup, ...report.queue]) {
+  for (const row of [...report.rows, ...report.startup, ...report.queue, ...report.flash]) {
     const own = checks.filter((check) => check.scenario === row.name);
     row.result =
       row.status !== 'ok' ? 'ERROR' : own.length === 0 ? '-' : own.some((check) => check.pass === false) ? 'FAIL' : own.some((check) => check.pass == null) ? 'N/A' : 'PASS';
@@ -945,6 +1128,81 @@ async function runAuthLoad(mode, { port, connections, durationS }) {
   return JSON.parse(line.slice('BENCH_JSON '.length));
 }
 
+/** bench/order-load.mjs (a fresh Idempotency-Key per request), pinned like wrk; same result shape. */
+async function runOrderLoad(args) {
+  const loader = launch(...pinned(1, process.execPath, [path.join(BENCH_DIR, 'order-load.mjs'), ...args]), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  loader.child.stdout.on('data', (chunk) => (stdout += chunk));
+  loader.child.stderr.on('data', (chunk) => (stderr += chunk));
+  await loader.exited;
+  const line = stdout.split('\n').find((text) => text.startsWith('BENCH_JSON '));
+  if (loader.exit.code !== 0 || !line) throw new Error(`order load failed: ${(stderr || stdout).trim().slice(-800)}`);
+  return JSON.parse(line.slice('BENCH_JSON '.length));
+}
+
+/**
+ * Flash sale (issue 17): FLASH_BUYERS signed-in buyers each send one order for a SKU with
+ * FLASH_STOCK units, all at once, to a fresh API process. Counts the answers by status and the
+ * orders and stock in the database afterwards: exactly FLASH_STOCK orders, stock 0, no 5xx.
+ */
+async function measureFlashSale(scenario, ctx) {
+  const row = { name: scenario.name, kind: 'flashSale', status: 'ok', targets: scenario.targets ?? {} };
+  log(`${scenario.name}: signing in ${FLASH_BUYERS} buyers`);
+  const server = await startServer(scenario, ctx, slug(scenario.name));
+  const tokensFile = path.join(LOG_DIR, 'flash-tokens.txt');
+  try {
+    await waitReady(server);
+    const tokens = [];
+    for (let start = 0; start < FLASH_BUYERS; start += 50) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(50, FLASH_BUYERS - start) }, async (_, i) => {
+          const response = await fetch(`http://${LOOPBACK}:${server.port}/api/v1/auth/wechat/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ code: `bench-flash-${process.pid}-${start + i}` }),
+          });
+          const body = await response.json();
+          if (response.status !== 200) throw new Error(`flash-sale login failed: ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
+          return `${body.data.accessToken} ${body.data.signKey}`;
+        }),
+      );
+      tokens.push(...batch);
+    }
+    fs.writeFileSync(tokensFile, `${tokens.join('\n')}\n`);
+    const skuId = await insertSku(ctx, FLASH_STOCK);
+    const result = await runOrderLoad(['flash', `http://${LOOPBACK}:${server.port}`, String(FLASH_BUYERS), tokensFile, String(skuId)]);
+    const [[{ orders }], [[{ stock }]]] = await withDb(async (db) => {
+      await db.query(`USE \`${ctx.dbName}\``);
+      return Promise.all([
+        db.query('SELECT COUNT(DISTINCT order_id) AS orders FROM order_items WHERE sku_id = ?', [skuId]).then(([rows]) => rows),
+        db.query('SELECT stock FROM skus WHERE id = ?', [skuId]),
+      ]);
+    });
+    const fivexx = Object.entries(result.byStatus).filter(([status]) => Number(status) >= 500).reduce((sum, [, count]) => sum + count, 0);
+    Object.assign(row, {
+      count: result.requests,
+      seconds: round(result.durationUs / 1e6, 2),
+      perSecond: round(result.requests / (result.durationUs / 1e6), 0),
+      lagMs: { p50: round(result.latencyUs.p50 / 1000, 1), p99: round(result.latencyUs.p99 / 1000, 1) },
+      orders: Number(orders),
+      stockLeft: Number(stock),
+      fivexx,
+      byStatus: result.byStatus,
+      summary: `${Number(orders)} orders for ${FLASH_STOCK} stock, stock left ${stock}, answers ${JSON.stringify(result.byStatus)}, ${fivexx} 5xx, transport errors ${result.errors.read}`,
+    });
+    log(`  ${row.summary}; p50 ${row.lagMs.p50} ms, p99 ${row.lagMs.p99} ms`);
+  } catch (error) {
+    row.status = 'failed';
+    row.error = error.message;
+    log(`  FAILED: ${error.message}`);
+  } finally {
+    fs.rmSync(tokensFile, { force: true });
+    await stopServer(server);
+  }
+  return row;
+}
+
 async function runWrk({ port, path: urlPath, connections, durationS, headers = {} }) {
   const args = [
     ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
@@ -1139,6 +1397,19 @@ function printReport(report) {
     );
     console.log('');
   }
+  if (report.flash.length > 0) {
+    printTable(
+      ['flash sale', 'requests', 'seconds', 'orders', 'stock left', '5xx', 'p50 ms', 'p99 ms', 'result'],
+      'lrrrrrrrl',
+      report.flash.map((row) =>
+        row.status !== 'ok'
+          ? [row.name, 'did not run', '', '', '', '', '', '', row.result]
+          : [row.name, row.count, fmt(row.seconds, 2), row.orders, row.stockLeft, row.fivexx, fmt(row.lagMs.p50, 1), fmt(row.lagMs.p99, 1), row.result],
+      ),
+    );
+    for (const row of report.flash.filter((candidate) => candidate.status === 'ok')) console.log(`${row.name}: ${row.summary}`);
+    console.log('');
+  }
   if (report.checks.length > 0) {
     console.log('targets:');
     for (const check of report.checks) {
@@ -1146,7 +1417,7 @@ function printReport(report) {
       console.log(`  ${mark}  ${check.scenario}: ${check.check} ${check.actual ?? '-'} (target ${check.limit})`);
     }
   }
-  const failed = [...report.rows, ...report.startup, ...report.queue].filter((row) => row.status !== 'ok');
+  const failed = [...report.rows, ...report.startup, ...report.queue, ...report.flash].filter((row) => row.status !== 'ok');
   for (const row of failed) console.log(`ERROR ${row.name}: ${row.error.split('\n')[0]}`);
   console.log('');
 }

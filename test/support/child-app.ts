@@ -63,7 +63,8 @@ export async function freePort(): Promise<number> {
 /** Runs the built service as a real process (what `npm start` runs) and waits until it answers. */
 export async function spawnApp(env: EnvOverrides, timeoutMs = 20_000): Promise<ChildApp> {
   if (!existsSync(BUILT_MAIN)) throw new Error(`${BUILT_MAIN} is missing: run "npm run build" (npm test does it first)`);
-  const port = await freePort();
+  // a caller that must know the address before the start (a callback URL in its env) picks the port
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [...API_NODE_FLAGS, BUILT_MAIN], {
     env: childEnvironment({ HOST: '127.0.0.1', ...env, PORT: String(port) }),

@@ -11,9 +11,11 @@ import { CircuitBreakerModule, CircuitBreakerRegistry, RateLimitModule } from '@
 import { WechatModule, WechatPayModule } from '@app/wechat';
 import { AdminModule } from './admin';
 import { AuthModule } from './auth';
+import { CatalogueModule } from './catalogue';
 import { configurations } from './configurations';
 import { DiagnosticsModule } from './diagnostics';
 import { migrations } from './migrations';
+import { OrderModule } from './order';
 import { PingModule } from './ping';
 import { UserModule } from './user';
 import { VersionModule } from './version';
@@ -60,6 +62,8 @@ export class AppModule {
         VersionModule,
         UserModule,
         AdminModule,
+        CatalogueModule,
+        OrderModule,
         ...(options.testRoutesEnabled ? [DiagnosticsModule] : []),
       ],
     };

@@ -9,6 +9,7 @@ import { redisConfig } from '@app/redis';
 import { circuitBreakerConfig, rateLimitConfig } from '@app/resilience';
 import { wechatConfig, wechatPayConfig } from '@app/wechat';
 import { authConfig } from './auth';
+import { orderConfig } from './order';
 
 /**
  * Every config namespace of the API, in one list: createApp() validates all of them against the
@@ -31,4 +32,5 @@ export const configurations: readonly AnyConfigNamespace[] = [
   eventsConfig,
   releaseConfig,
   tracingConfig,
+  orderConfig,
 ];

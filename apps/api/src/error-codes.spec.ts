@@ -11,6 +11,8 @@ import { WechatPayError } from '@app/wechat/pay/wechat-pay.errors';
 import { AdminError } from './admin/admin.errors';
 import { AuthError } from './auth/auth.errors';
 import { UserError } from './user/user.errors';
+import { CatalogueError } from './catalogue/catalogue.errors';
+import { OrderError } from './order/order.errors';
 
 /** Every defineErrors() table in apps/ and libs/ (the first test fails when one is missing). */
 const TABLES: Record<string, Readonly<Record<string, ErrorDefinition>>> = {
@@ -26,6 +28,8 @@ const TABLES: Record<string, Readonly<Record<string, ErrorDefinition>>> = {
   AuthError,
   AdminError,
   UserError,
+  CatalogueError,
+  OrderError,
 };
 
 const definitions = Object.entries(TABLES).flatMap(([table, entries]) =>

@@ -7,7 +7,7 @@ export { type CleanTextOptions, IS_CLEAN_TEXT, IsCleanText } from './clean-text'
 export { installEnvelope, RawResponse, successEnvelope, type Envelope, type EnvelopeOptions } from './envelope';
 export { definitionForStatus } from './error-status';
 export { createFastifyAdapter } from './fastify-adapter';
-export { jsonStructureProblem, type JsonBodyLimits, type JsonStructureProblem } from './json-body-parser';
+export { jsonStructureProblem, type JsonBodyLimits, type JsonStructureProblem, KeepRawBody, type RawBodyRequest } from './json-body-parser';
 export { jsonTextOf, rememberJsonText } from './json-text';
 export { httpConfig, loadHttpConfig, type HttpConfig } from './http.config';
 export { clientRequestIdOf, REQUEST_ID_HEADER, requestIdFor, serverRequestIdOf } from './request-id';
@@ -33,6 +33,7 @@ export {
 export { IdempotencyError, type IdempotentOptions } from './idempotency/idempotency.types';
 export { Idempotent } from './idempotency/idempotent.decorator';
 export { MergeRouteConfig } from './route-config';
+export { PageQueryDto } from './page-query.dto';
 export { routeOf } from './route-of';
 export { AccessError } from './access/access.errors';
 export { type AuthenticatedRequest, CurrentPrincipal, holdsRole, type Principal, requireUser } from './access/principal';

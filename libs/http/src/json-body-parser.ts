@@ -1,8 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 import type { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { FastifyBodyParser, FastifyInstance } from 'fastify';
+import type { FastifyBodyParser, FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from './app-error';
 import { CommonError } from './common.errors';
+import { MergeRouteConfig } from './route-config';
 
 /** How much structure a JSON body may have; both are checked before JSON.parse runs. */
 export interface JsonBodyLimits {
@@ -101,6 +102,23 @@ export const JSON_SUFFIX_MEDIA_TYPE = /^application\/[^;\s/]+\+json(?:;|$)/;
  * invalid UTF-8 is refused (Fastify would decode it to U+FFFD and store that silently) and so is
  * a body over the structure limits. All three answer 400 with their own code.
  */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set by @KeepRawBody(): the JSON body's bytes stay on the request as `rawBody`. */
+    keepRawBody?: boolean;
+  }
+}
+
+/** A request on a @KeepRawBody() route: the body exactly as received. */
+export type RawBodyRequest = FastifyRequest & { rawBody?: Buffer };
+
+/**
+ * Keeps the JSON body's bytes as received (`request.rawBody`) on this route, beside the parsed
+ * body: a signature over the body (WeChat Pay's callbacks) must be checked over those bytes, and a
+ * re-serialised body differs in spacing and key order.
+ */
+export const KeepRawBody = (): MethodDecorator => MergeRouteConfig({ keepRawBody: true });
+
 export function createJsonBodyParser(fastify: FastifyInstance, limits: JsonBodyLimits): FastifyBodyParser<Buffer> {
   const { onProtoPoisoning = 'error', onConstructorPoisoning = 'error' } = fastify.initialConfig;
   const parseJson = fastify.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning);
@@ -110,6 +128,7 @@ export function createJsonBodyParser(fastify: FastifyInstance, limits: JsonBodyL
     if (problem === 'keys') return done(new AppError(CommonError.JsonTooManyKeys, { message: `${CommonError.JsonTooManyKeys.message} (at most ${limits.maxKeys})` }), undefined);
     // JSON is UTF-8 whatever the charset parameter says (RFC 8259 §8.1)
     if (!isUtf8(body)) return done(new AppError(CommonError.InvalidUtf8), undefined);
+    if (request.routeOptions.config.keepRawBody === true) (request as RawBodyRequest).rawBody = body;
     // Fastify's parser answers through done (its type also allows a promise, which it never returns)
     void parseJson(request, body.toString('utf8'), done);
   };

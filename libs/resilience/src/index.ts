@@ -35,3 +35,4 @@ export { classifyDatabaseError } from './dependencies/database-error.classifier'
 export { RedisError } from './dependencies/redis.errors';
 export { classifyRedisError } from './dependencies/redis-error.classifier';
 export { RedisCircuit } from './dependencies/redis-circuit';
+export { ExhaustedKeys, KeyedLimiter } from './hot-keys/keyed-limiter';

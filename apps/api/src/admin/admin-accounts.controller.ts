@@ -7,7 +7,7 @@ import { AdminError } from './admin.errors';
 import { type AdminAccountPage, type AdminAccountView, AdminAccountsService } from './admin-accounts.service';
 import { AuditActors } from './audit-actors';
 import { ChangeOwnPasswordDto, CreateAdminAccountDto, UpdateAdminAccountDto } from './dto/admin-account.dto';
-import { PageQueryDto } from './dto/admin.dto';
+import { PageQueryDto } from '@app/http';
 
 /**
  * Dashboard accounts. Admins only, except changing one's own password: the list names half of

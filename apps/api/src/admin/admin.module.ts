@@ -38,6 +38,8 @@ import { type LoginAttemptStore, MemoryLoginAttemptStore, RedisLoginAttemptStore
         ),
     },
   ],
+  // other features audit their dashboard writes with the same trail (the catalogue, orders)
+  exports: [AuditLogService, AuditActors],
 })
 export class AdminModule implements OnModuleInit {
   constructor(

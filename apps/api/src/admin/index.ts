@@ -2,3 +2,5 @@
 export { AdminModule } from './admin.module';
 export { hashPassword, MIN_PASSWORD_LENGTH } from './password-hasher';
 export { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from './account-rules';
+export { type AuditActor, type AuditEntry, AuditLogService } from './audit-log.service';
+export { AuditActors } from './audit-actors';

@@ -4,6 +4,8 @@ import { AuthSessions1764100000000 } from './1764100000000-auth-sessions';
 import { OutboxAndHandledEvents1764600000000 } from './1764600000000-outbox-and-handled-events';
 import { SessionLifetimeAndReuse1765000000000 } from './1765000000000-session-lifetime-and-reuse';
 import { AuditClientRequestId1765000000001 } from './1765000000001-audit-client-request-id';
+import { Catalogue1765100000000 } from './1765100000000-catalogue';
+import { Orders1765100001000 } from './1765100001000-orders';
 
 /** Every migration, oldest first. Listed explicitly so the build needs no file globbing. */
 export const migrations = [
@@ -13,4 +15,6 @@ export const migrations = [
   OutboxAndHandledEvents1764600000000,
   SessionLifetimeAndReuse1765000000000,
   AuditClientRequestId1765000000001,
+  Catalogue1765100000000,
+  Orders1765100001000,
 ];

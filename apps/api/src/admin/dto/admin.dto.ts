@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsDate, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IsCleanText } from '@app/http';
+import { IsBoolean, IsDate, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
+import { IsCleanText, PageQueryDto } from '@app/http';
 
 export class AdminLoginDto {
   @ApiProperty()
@@ -17,24 +17,6 @@ export class AdminLoginDto {
   @MaxLength(256)
   @IsCleanText()
   password: string;
-}
-
-export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, default: 1, description: 'page x pageSize at most 10,000 (deeper: 400, code 2205)' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
-  page?: number;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  pageSize?: number;
 }
 
 export class AdminUserQueryDto extends PageQueryDto {

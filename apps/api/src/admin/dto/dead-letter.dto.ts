@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, Matches, MaxLength } from 'class-validator';
-import { IsCleanText } from '@app/http';
-import { PageQueryDto } from './admin.dto';
+import { IsCleanText, PageQueryDto } from '@app/http';
 
 // each page merges the newest page×pageSize of every queue: the page ceiling (admin-paging.ts) bounds it
 export class DeadLetterQueryDto extends PageQueryDto {

@@ -1,0 +1,26 @@
+import { Controller, Get, Param, ParseIntPipe, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, Public } from '@app/http';
+import { CatalogueError } from './catalogue.errors';
+import { ProductQueryDto } from './dto/product.dto';
+import { type ProductPage, type ProductView, ProductsService } from './products.service';
+
+@ApiTags('catalogue')
+@Public()
+@Controller('products')
+export class ProductsController {
+  constructor(private readonly products: ProductsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'On-shelf products, newest first; filter by category' })
+  list(@Query() query: ProductQueryDto): Promise<ProductPage> {
+    return this.products.list({ page: query.page ?? 1, pageSize: query.pageSize ?? 20, category: query.category, onShelf: true });
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One on-shelf product with its SKUs (prices in fen); served from the two-level cache' })
+  @ApiErrors(CatalogueError.ProductNotFound)
+  detail(@Param('id', ParseIntPipe) id: number): Promise<ProductView> {
+    return this.products.publicDetail(id);
+  }
+}

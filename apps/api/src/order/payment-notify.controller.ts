@@ -1,0 +1,55 @@
+import { Controller, HttpCode, Logger, Post, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ApiErrors, KeepRawBody, Public, RawResponse, type RawBodyRequest, resolveError } from '@app/http';
+import { NoRateLimit } from '@app/resilience';
+import { WechatPayNotifyErrors } from '@app/wechat';
+import { OrderError } from './order.errors';
+import { OrderPaymentsService } from './order-payments.service';
+
+const header = (request: RawBodyRequest, name: string): string | undefined => {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+/**
+ * WeChat Pay's callbacks (payments and refunds). Public, never user-rate-limited, verified over the
+ * raw body bytes. WeChat reads only the status: success is 204 with no body; any failure is a
+ * 4xx/5xx with `{"code":"FAIL","message":…}` so that WeChat retries (a 200 carrying FAIL would
+ * stop its retries). The work is one verification and one short transaction: well inside 5 s.
+ */
+@ApiTags('payments')
+@Controller('payments/wechat')
+export class PaymentNotifyController {
+  private readonly logger = new Logger(PaymentNotifyController.name);
+
+  constructor(private readonly payments: OrderPaymentsService) {}
+
+  @Post('notify')
+  @Public()
+  @NoRateLimit()
+  @KeepRawBody()
+  @RawResponse()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'WeChat Pay notification (TRANSACTION.SUCCESS, REFUND.*): 204 when applied or already applied' })
+  @ApiErrors(OrderError.NotifyMismatch, OrderError.NotifyOrderUnknown, OrderError.RefundUnknown, ...WechatPayNotifyErrors)
+  async notify(@Req() request: RawBodyRequest, @Res() reply: FastifyReply): Promise<void> {
+    try {
+      await this.payments.handleNotify(
+        {
+          serial: header(request, 'wechatpay-serial'),
+          signature: header(request, 'wechatpay-signature'),
+          timestamp: header(request, 'wechatpay-timestamp'),
+          nonce: header(request, 'wechatpay-nonce'),
+        },
+        request.rawBody ?? Buffer.alloc(0),
+      );
+      await reply.status(204).send();
+    } catch (error) {
+      const { definition, message } = resolveError(error);
+      const status = definition.status >= 400 ? definition.status : 500;
+      this.logger.warn({ status, code: definition.code, message }, 'WeChat Pay notification refused');
+      await reply.status(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ code: 'FAIL', message }));
+    }
+  }
+}
