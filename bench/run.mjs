@@ -536,8 +536,6 @@ async function main() {
     ctx.wechatApiBase = await startWechatEmulator(ctx);
     ctx.failingUpstream = await startFailingUpstream();
     ctx.traceSink = await startTraceSink();
-    for (const target of new Set([...selected, ...selectedStartup].map((s) => s.target))) {
-
     for (const target of new Set([...selected, ...selectedStartup, ...selectedFlash].map((s) => s.target))) {
       const script = TARGETS[target].script(ctx);
       if (!fs.existsSync(script)) throw new Error(`missing ${script}`);
