@@ -15,6 +15,7 @@ import { configurations } from './configurations';
 import { DiagnosticsModule } from './diagnostics';
 import { migrations } from './migrations';
 import { PingModule } from './ping';
+import { UploadModule } from './upload';
 import { UserModule } from './user';
 
 export interface AppModuleOptions {
@@ -57,6 +58,7 @@ export class AppModule {
         PingModule,
         UserModule,
         AdminModule,
+        UploadModule,
         ...(options.testRoutesEnabled ? [DiagnosticsModule] : []),
       ],
     };

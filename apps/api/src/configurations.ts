@@ -7,8 +7,10 @@ import { jobsConfig } from '@app/jobs';
 import { observabilityConfig } from '@app/observability';
 import { redisConfig } from '@app/redis';
 import { circuitBreakerConfig, rateLimitConfig } from '@app/resilience';
+import { storageConfig } from '@app/storage';
 import { wechatConfig } from '@app/wechat';
 import { authConfig } from './auth';
+import { uploadConfig } from './upload';
 
 /**
  * Every config namespace of the API, in one list: createApp() validates all of them against the
@@ -28,4 +30,6 @@ export const configurations: readonly AnyConfigNamespace[] = [
   wechatConfig,
   jobsConfig,
   eventsConfig,
+  storageConfig,
+  uploadConfig,
 ];

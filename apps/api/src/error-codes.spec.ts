@@ -8,6 +8,7 @@ import { RedisError } from '@app/resilience/dependencies/redis.errors';
 import { ResilienceError } from '@app/resilience/resilience.errors';
 import { WechatError } from '@app/wechat/wechat.errors';
 import { AuthError } from './auth/auth.errors';
+import { UploadError } from './upload/upload.errors';
 import { UserError } from './user/user.errors';
 
 /** Every defineErrors() table in apps/ and libs/ (the first test fails when one is missing). */
@@ -22,6 +23,7 @@ const TABLES: Record<string, Readonly<Record<string, ErrorDefinition>>> = {
   WechatError,
   AuthError,
   UserError,
+  UploadError,
 };
 
 const definitions = Object.entries(TABLES).flatMap(([table, entries]) =>

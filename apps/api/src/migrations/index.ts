@@ -2,6 +2,7 @@ import { InitUsers1763942400000 } from './1763942400000-init-users';
 import { AdminAccountsAndAuditLogs1764000000000 } from './1764000000000-admin-accounts-and-audit-logs';
 import { AuthSessions1764100000000 } from './1764100000000-auth-sessions';
 import { OutboxAndHandledEvents1764600000000 } from './1764600000000-outbox-and-handled-events';
+import { Files1765300000000 } from './1765300000000-files';
 
 /** Every migration, oldest first. Listed explicitly so the build needs no file globbing. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   AdminAccountsAndAuditLogs1764000000000,
   AuthSessions1764100000000,
   OutboxAndHandledEvents1764600000000,
+  Files1765300000000,
 ];

@@ -1,0 +1,52 @@
+import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { ApiErrors, Consumes, CurrentPrincipal, type Principal } from '@app/http';
+import { DependencyErrors, RateLimit } from '@app/resilience';
+import { FileIdParamsDto, ListUploadsQueryDto, UploadFormDto } from './dto/upload.dto';
+import { UploadError } from './upload.errors';
+import { ownerOf, type UploadedFile, type UploadPage, UploadsService } from './uploads.service';
+
+@ApiTags('uploads')
+@ApiBearerAuth()
+@Controller('uploads')
+export class UploadsController {
+  constructor(private readonly uploads: UploadsService) {}
+
+  @Post()
+  @HttpCode(201)
+  @Consumes('multipart/form-data')
+  @RateLimit({ limit: 60, windowMs: 60_000 })
+  @ApiBody({ type: UploadFormDto })
+  @ApiOperation({ summary: 'Upload one file (multipart: purpose, then file); streamed, checked by content, stored' })
+  @ApiErrors(
+    UploadError.PurposeMissing,
+    UploadError.NoFile,
+    UploadError.TooManyParts,
+    UploadError.MalformedMultipart,
+    UploadError.TooLarge,
+    UploadError.QuotaExceeded,
+    UploadError.TypeNotAllowed,
+    UploadError.TypeMismatch,
+    UploadError.ImageTooManyPixels,
+    UploadError.ImageUndecodable,
+    ...DependencyErrors,
+  )
+  upload(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest): Promise<UploadedFile> {
+    return this.uploads.receive(ownerOf(principal), request);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'My files, newest first' })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: ListUploadsQueryDto): Promise<UploadPage> {
+    return this.uploads.list(ownerOf(principal), query.page ?? 1, query.pageSize ?? 20);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete one of my files (its object and row)' })
+  @ApiErrors(UploadError.FileNotFound, ...DependencyErrors)
+  async remove(@CurrentPrincipal() principal: Principal, @Param() params: FileIdParamsDto): Promise<void> {
+    await this.uploads.remove(ownerOf(principal), params.id);
+  }
+}
