@@ -33,7 +33,6 @@ const external = [
   '@nestjs/websockets',
   '@nestjs/websockets/*',
   '@nestjs/platform-express',
-  '@fastify/multipart',
   '@fastify/view',
   'class-transformer/storage',
   '@nestjs/mongoose',

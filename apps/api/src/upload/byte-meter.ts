@@ -6,7 +6,8 @@ import { Transform, type TransformCallback } from 'node:stream';
  * more than `limit` bytes arrived: the rest of a 1 GB body is never read, nor stored.
  */
 export class ByteMeter extends Transform {
-  size = 0;
+  /** Bytes seen so far. (Not `size`: lib-storage reads a body's `size` as its length.) */
+  bytes = 0;
   private readonly hash = createHash('sha256');
 
   constructor(
@@ -17,8 +18,8 @@ export class ByteMeter extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.size += chunk.length;
-    if (this.size > this.limit) return done(this.tooLarge());
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) return done(this.tooLarge());
     this.hash.update(chunk);
     done(null, chunk);
   }

@@ -129,6 +129,6 @@ export class FileDownloadsService {
     const [flow, write] = await Promise.allSettled([pipeline(source, resize, meter), this.storage.put(key, meter, { contentType: file.mime })]);
     if (flow.status === 'rejected') throw imageError(flow.reason);
     if (write.status === 'rejected') throw write.reason;
-    return meter.size;
+    return meter.bytes;
   }
 }

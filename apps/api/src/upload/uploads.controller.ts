@@ -1,6 +1,6 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors, Consumes, CurrentPrincipal, type Principal } from '@app/http';
 import { DependencyErrors, RateLimit } from '@app/resilience';
 import { FileIdParamsDto, ListUploadsQueryDto, UploadFormDto } from './dto/upload.dto';
@@ -32,8 +32,12 @@ export class UploadsController {
     UploadError.ImageUndecodable,
     ...DependencyErrors,
   )
-  upload(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest): Promise<UploadedFile> {
-    return this.uploads.receive(ownerOf(principal), request);
+  upload(
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<UploadedFile> {
+    return this.uploads.receive(ownerOf(principal), request, () => void reply.header('connection', 'close'));
   }
 
   @Get()

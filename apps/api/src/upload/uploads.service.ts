@@ -54,16 +54,22 @@ export interface MultipartSource {
   parts(options: object): AsyncIterableIterator<Multipart>;
 }
 
+/** Asks for the connection to be closed after the answer (a refused body is not reused: Connection: close). */
+export type CloseAfterAnswer = () => void;
+
 /** Past this many bytes after a refusal, the connection is cut rather than drained. */
 const DRAIN_CAP_BYTES = 64 * 1024 * 1024;
 
 /**
  * After a refusal (413, 415 …) the rest of the body is read and dropped, so the client, still
  * sending, gets to read the answer (closing a socket with unread data resets it, and the answer
- * with it). A client that keeps sending past the cap is cut off.
+ * with it), and the connection closes after the answer: a client that stopped sending when it saw
+ * the answer must not have its next request read as the rest of this body. A client that keeps
+ * sending past the cap is cut off.
  */
-function drain(raw: IncomingMessage): void {
+function drain(raw: IncomingMessage, closeAfterAnswer: CloseAfterAnswer): void {
   if (raw.readableEnded || raw.destroyed) return;
+  closeAfterAnswer();
   let drained = 0;
   raw.on('data', (chunk: Buffer) => {
     drained += chunk.length;
@@ -112,7 +118,7 @@ export class UploadsService {
     this.config = config.getOrThrow<UploadConfig>('upload');
   }
 
-  async receive(owner: FileOwner, request: MultipartSource): Promise<UploadedFile> {
+  async receive(owner: FileOwner, request: MultipartSource, closeAfterAnswer: CloseAfterAnswer): Promise<UploadedFile> {
     const remaining = await this.remainingQuota(owner);
     if (remaining <= 0) throw new AppError(UploadError.QuotaExceeded);
     const parts = request.parts({
@@ -148,7 +154,7 @@ export class UploadsService {
         stored = await this.store(owner, purpose, part, remaining);
       }
     } catch (error) {
-      drain(request.raw);
+      drain(request.raw, closeAfterAnswer);
       if (stored) await this.removeObject(stored.storageKey);
       throw multipartError(error);
     }
@@ -219,7 +225,7 @@ export class UploadsService {
       await this.removeObject(key);
       throw this.failureOf(flow, write, imageFailure !== sourceFailure ? imageFailure : null);
     }
-    const size = outgoing.size;
+    const size = outgoing.bytes;
     const fileDimensions = dimensions as { width: number; height: number } | null;
     return this.files.create({
       id,
