@@ -8,6 +8,7 @@ import { migrations } from '../apps/api/src/migrations';
 import { AdminAccount } from '../apps/api/src/admin/entities/admin-account.entity';
 import { AuditLog } from '../apps/api/src/admin/entities/audit-log.entity';
 import { AuthSession } from '../apps/api/src/auth/entities/auth-session.entity';
+import { StoredFile } from '../apps/api/src/upload/entities/stored-file.entity';
 import { User } from '../apps/api/src/user/entities/user.entity';
 import { HandledEvent } from '../libs/events/src/entities/handled-event.entity';
 import { OutboxEvent } from '../libs/events/src/entities/outbox-event.entity';
@@ -16,7 +17,7 @@ import { productionEnv } from './support/environment';
 import { useTestDatabase } from './support/test-database';
 
 // every entity the API registers: the schema checks below compare all of them with the migrations
-const ALL_ENTITIES = [User, AuthSession, AdminAccount, AuditLog, OutboxEvent, HandledEvent];
+const ALL_ENTITIES = [User, AuthSession, AdminAccount, AuditLog, OutboxEvent, HandledEvent, StoredFile];
 
 function mysqlDataSource(databaseName: string, migrationsRun: boolean): DataSource {
   const config = loadDatabaseConfig(productionEnv(databaseName) as NodeJS.ProcessEnv);

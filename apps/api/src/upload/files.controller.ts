@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors, AppError, Public, RawResponse } from '@app/http';
 import { DependencyErrors } from '@app/resilience';
@@ -22,6 +22,10 @@ export class FilesController {
   @RawResponse()
   @ApiOperation({
     summary: 'Download a file: public purposes to anyone; private ones to the owner or an admin (bearer token) or by a signed link',
+  })
+  @ApiOkResponse({
+    description: 'The file (206 with Content-Range for a Range request, 304 when If-None-Match matches the ETag)',
+    content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
   })
   @ApiErrors(
     UploadError.FileNotFound,
