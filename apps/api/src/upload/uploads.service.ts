@@ -89,6 +89,13 @@ const MULTIPART_ERRORS: Record<string, (typeof UploadError)[keyof typeof UploadE
   FST_REQ_FILE_TOO_LARGE: UploadError.TooLarge,
 };
 
+/** Carries a failure of store() past the parser's error mapping. */
+class StoreFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super('store failed', { cause });
+  }
+}
+
 function multipartError(error: unknown): unknown {
   if (error instanceof AppError) return error;
   const code = (error as { code?: unknown } | null)?.code;
@@ -151,12 +158,15 @@ export class UploadsService {
           part.file.resume();
           throw new AppError(UploadError.PurposeMissing);
         }
-        stored = await this.store(owner, purpose, part, remaining);
+        stored = await this.store(owner, purpose, part, remaining).catch((error: unknown) => {
+          throw new StoreFailure(error);
+        });
       }
     } catch (error) {
       drain(request.raw, closeAfterAnswer);
       if (stored) await this.removeObject(stored.storageKey);
-      throw multipartError(error);
+      // the storage's own failures reach the client as they are (502/503/504 from the circuit); the parser's as 400/413
+      throw error instanceof StoreFailure ? error.cause : multipartError(error);
     }
     if (!stored) throw new AppError(purpose ? UploadError.NoFile : UploadError.PurposeMissing);
     try {
@@ -218,12 +228,17 @@ export class UploadsService {
     });
     const [flow, write] = await Promise.allSettled([
       image ? pipeline(content, image, outgoing) : pipeline(content, outgoing),
-      this.storage.put(key, outgoing, { contentType: mime }),
+      // a failed write stops the flow too (a driver that let go of the body would leave it waiting)
+      this.storage.put(key, outgoing, { contentType: mime }).catch((error: unknown) => {
+        // without an error: the flow may be over already, and an 'error' nobody listens to would crash the process
+        outgoing.destroy();
+        throw error;
+      }),
     ]);
     if (flow.status === 'rejected' || write.status === 'rejected') {
       // the driver removed its partial object; this is the second lock (and the race where the write finished first)
       await this.removeObject(key);
-      throw this.failureOf(flow, write, imageFailure !== sourceFailure ? imageFailure : null);
+      throw this.failureOf(flow, write, sourceFailure, imageFailure !== sourceFailure ? imageFailure : null);
     }
     const size = outgoing.bytes;
     const fileDimensions = dimensions as { width: number; height: number } | null;
@@ -257,10 +272,17 @@ export class UploadsService {
   }
 
   /** Which of the failures the client hears about: ours (limit, type) first, then sharp's, then the storage's. */
-  private failureOf(flow: PromiseSettledResult<unknown>, write: PromiseSettledResult<unknown>, imageFailure: unknown): unknown {
+  private failureOf(
+    flow: PromiseSettledResult<unknown>,
+    write: PromiseSettledResult<unknown>,
+    sourceFailure: unknown,
+    imageFailure: unknown,
+  ): unknown {
     const errors = [flow, write].filter((result) => result.status === 'rejected').map((result) => (result as PromiseRejectedResult).reason as unknown);
     const ours = errors.find((error) => error instanceof AppError && error.status < 500);
     if (ours) return ours;
+    // the client's body broke (hung up, malformed part): a client error, whatever it did to the write
+    if (sourceFailure !== null) return multipartError(sourceFailure);
     if (imageFailure) return imageError(imageFailure);
     // the write's own failure (storage down: 502/503/504 from the circuit) before the echo of it upstream
     return write.status === 'rejected' ? write.reason : errors[0];
