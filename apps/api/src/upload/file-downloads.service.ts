@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
+import { TwoLevelCache } from '@app/cache';
 import { AppError, type Principal } from '@app/http';
 import { ObjectNotFoundError, STORAGE, type StorageDriver } from '@app/storage';
 import { etagMatches, parseByteRange } from './byte-range';
@@ -26,6 +27,24 @@ export interface DownloadRequest {
   ifNoneMatch?: string;
 }
 
+/** What a download needs of a files row, as the two-level cache keeps it (JSON). */
+interface FileMeta {
+  id: string;
+  ownerKind: StoredFile['ownerKind'];
+  ownerId: number;
+  purpose: StoredFile['purpose'];
+  mime: string;
+  size: number;
+  sha256: string;
+  originalName: string;
+  storageKey: string;
+  createdAtMs: number;
+}
+
+/** The cache key of a file's row; UploadsService drops it when the file is deleted. */
+export const fileCacheKey = (id: string): string => `upload:file:${id}`;
+const FILE_TTL_MS = 10 * 60_000;
+
 export interface Download {
   status: 200 | 206 | 304;
   headers: Record<string, string>;
@@ -45,13 +64,22 @@ export class FileDownloadsService {
     @InjectRepository(StoredFile) private readonly files: Repository<StoredFile>,
     @Inject(STORAGE) private readonly storage: StorageDriver,
     private readonly links: FileLinks,
+    private readonly cache: TwoLevelCache,
     config: ConfigService,
   ) {
     this.config = config.getOrThrow<UploadConfig>('upload');
   }
 
   async open(id: string, request: DownloadRequest): Promise<Download> {
-    const file = await this.files.findOne({ where: { id, status: 'committed' } });
+    // a row never changes once committed (only deleted, which drops the key): the hot path skips the database
+    const file = await this.cache.getOrLoad<FileMeta>(
+      fileCacheKey(id),
+      async () => {
+        const row = await this.files.findOne({ where: { id, status: 'committed' } });
+        return row ? toMeta(row) : null;
+      },
+      FILE_TTL_MS,
+    );
     if (!file) throw new AppError(UploadError.FileNotFound);
     const cacheControl = this.authorize(file, request);
 
@@ -67,7 +95,7 @@ export class FileDownloadsService {
 
     const headers: Record<string, string> = {
       etag,
-      'last-modified': file.createdAt.toUTCString(),
+      'last-modified': new Date(file.createdAtMs).toUTCString(),
       'cache-control': cacheControl,
       'accept-ranges': 'bytes',
       'x-content-type-options': 'nosniff',
@@ -92,7 +120,7 @@ export class FileDownloadsService {
   }
 
   /** Public purposes: anyone, cacheable. Private: a valid signed link, the owner or an admin; anyone else is told there is no such file. */
-  private authorize(file: StoredFile, request: DownloadRequest): string {
+  private authorize(file: FileMeta, request: DownloadRequest): string {
     if (PURPOSE_RULES[file.purpose].public) return 'public, max-age=86400';
     if (request.sig !== undefined || request.expires !== undefined) {
       if (request.sig === undefined || request.expires === undefined) throw new AppError(UploadError.LinkInvalid);
@@ -120,7 +148,7 @@ export class FileDownloadsService {
   }
 
   /** The variant's size, generating and storing it on first request (concurrent first requests each write the same bytes; the last rename/put wins). */
-  private async variantSize(file: StoredFile, key: string, width: number): Promise<number> {
+  private async variantSize(file: FileMeta, key: string, width: number): Promise<number> {
     const existing = await this.storage.head(key);
     if (existing) return existing.size;
     const source = await this.read(file.storageKey);
@@ -131,4 +159,19 @@ export class FileDownloadsService {
     if (write.status === 'rejected') throw write.reason;
     return meter.bytes;
   }
+}
+
+function toMeta(row: StoredFile): FileMeta {
+  return {
+    id: row.id,
+    ownerKind: row.ownerKind,
+    ownerId: row.ownerId,
+    purpose: row.purpose,
+    mime: row.mime,
+    size: row.size,
+    sha256: row.sha256,
+    originalName: row.originalName,
+    storageKey: row.storageKey,
+    createdAtMs: row.createdAt.getTime(),
+  };
 }

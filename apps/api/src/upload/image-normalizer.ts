@@ -1,4 +1,5 @@
-import sharp, { type Sharp } from 'sharp';
+import { createRequire } from 'node:module';
+import type { Sharp, SharpOptions } from 'sharp';
 import { AppError } from '@app/http';
 import { UploadError } from './upload.errors';
 
@@ -8,6 +9,18 @@ import { UploadError } from './upload.errors';
  * own format. sharp writes no metadata unless asked (withMetadata), so EXIF (GPS), XMP and IPTC
  * are gone from what is stored.
  */
+let sharpModule: typeof import('sharp') | undefined;
+
+/**
+ * sharp (libvips, ~19 MB of resident memory) is loaded with the first image, not at start: a
+ * process that serves only attachments and downloads never pays for it. A plain require: it is a
+ * native addon kept out of the bundle, and the bundle's launcher cannot run a dynamic import().
+ */
+function sharp(options: SharpOptions): Sharp {
+  sharpModule ??= createRequire(__filename)('sharp') as typeof import('sharp');
+  return sharpModule(options);
+}
+
 export function imageNormalizer(mime: string, maxPixels: number): Sharp {
   const image = sharp({ limitInputPixels: maxPixels, animated: mime === 'image/gif', failOn: 'error', sequentialRead: true }).rotate();
   switch (mime) {

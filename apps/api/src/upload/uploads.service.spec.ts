@@ -8,6 +8,7 @@ import { appErrorCodeOf, newTestService, useTestDataSource } from '@app/testing'
 import { LocalStorageDriver } from '@app/storage/local-storage.driver';
 import { ObjectNotFoundError, type StorageDriver } from '@app/storage/storage-driver';
 import { defineJob } from '@app/jobs/job-type';
+import { TwoLevelCache } from '@app/cache/two-level-cache';
 import { migrations } from '../migrations';
 import { StoredFile } from './entities/stored-file.entity';
 import { loadUploadConfig } from './upload.config';
@@ -16,6 +17,7 @@ import { loadUploadConfig } from './upload.config';
 // ESM-only @nestjs packages under Jest (ADR 0003): hand the services the pieces they use
 const STORAGE = Symbol('STORAGE');
 jest.unstable_mockModule('@app/storage', () => ({ STORAGE, ObjectNotFoundError }));
+jest.unstable_mockModule('@app/cache', () => ({ TwoLevelCache }));
 jest.unstable_mockModule('@app/jobs', () => ({ defineJob, JobHandler: () => () => undefined, Jobs: class Jobs {} }));
 type ServiceModule = typeof import('./uploads.service');
 type SweeperModule = typeof import('./jobs/orphan-sweeper');

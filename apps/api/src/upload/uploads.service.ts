@@ -6,11 +6,13 @@ import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Multipart, MultipartFile } from '@fastify/multipart';
 import type { EntityManager, Repository } from 'typeorm';
+import { TwoLevelCache } from '@app/cache';
 import { TransactionRunner } from '@app/database';
 import { AppError, type Principal } from '@app/http';
 import { STORAGE, type StorageDriver } from '@app/storage';
 import { ByteMeter } from './byte-meter';
 import { checkContent, peek } from './content-check';
+import { fileCacheKey } from './file-downloads.service';
 import { type FileOwnerKind, StoredFile } from './entities/stored-file.entity';
 import { sanitizeFileName } from './file-names';
 import { FileLinks } from './file-links';
@@ -120,6 +122,7 @@ export class UploadsService {
     @Inject(STORAGE) private readonly storage: StorageDriver,
     private readonly transactions: TransactionRunner,
     private readonly links: FileLinks,
+    private readonly cache: TwoLevelCache,
     config: ConfigService,
   ) {
     this.config = config.getOrThrow<UploadConfig>('upload');
@@ -194,6 +197,8 @@ export class UploadsService {
     if (!row) throw new AppError(UploadError.FileNotFound);
     const deleted = await this.files.delete({ id, ownerKind: owner.kind, ownerId: owner.id });
     if (!deleted.affected) throw new AppError(UploadError.FileNotFound);
+    // every instance's cached copy (downloads read the row from the two-level cache)
+    await this.cache.invalidate(fileCacheKey(id));
     // an object left by a failed delete has no row now: the orphan sweeper removes it
     await this.removeObject(row.storageKey);
     await Promise.all(this.config.variantWidths.map((width) => this.removeObject(`${row.storageKey}.w${width}`)));
