@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { DependencyBreaker } from '@app/resilience';
+import type { StorageConfig } from './storage.config';
 import {
   assertSafeKey,
   type ByteRange,
@@ -18,17 +19,8 @@ import {
   type StoredObjectInfo,
 } from './storage-driver';
 
-export interface S3DriverOptions {
-  bucket: string;
-  region: string;
-  /** Empty for AWS itself; MinIO, Tencent COS, Aliyun OSS and s3rver are reached by their endpoint. */
-  endpoint: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  forcePathStyle: boolean;
-  /** Bytes per multipart part; lib-storage holds one part per upload in memory (queue size 1). */
-  partSizeBytes: number;
-}
+/** The bucket and how to reach it (StorageConfig['s3']): the endpoint is empty for AWS itself, set for COS, OSS, MinIO, s3rver; one part of `partSizeBytes` per upload is held in memory. */
+export type S3DriverOptions = StorageConfig['s3'];
 
 const statusOf = (error: unknown): number | undefined =>
   error instanceof S3ServiceException ? error.$metadata.httpStatusCode : (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Transform } from 'class-transformer';
-import { IsInt, IsNotEmpty, IsOptional, Max, Min, MinLength, ValidateIf } from 'class-validator';
-import { ConfigValidationError, defineConfig, parseEnv, productionSafeguardsApply, ToInteger } from '@app/config';
+import { IsInt, IsNotEmpty, IsOptional, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { ConfigValidationError, defineConfig, parseEnv, productionSafeguardsApply, ToInteger, ToList } from '@app/config';
 
 const MB = 1024 * 1024;
 
@@ -39,27 +38,14 @@ class UploadEnv {
   @IsOptional() @ToInteger() @IsInt() @Min(10) @Max(7 * 86_400)
   UPLOAD_SIGNED_URL_TTL_S?: number;
 
-  @IsOptional() @ToIntegerList() @IsInt({ each: true }) @Min(16, { each: true }) @Max(4096, { each: true })
-  UPLOAD_VARIANT_WIDTHS?: number[];
+  @IsOptional() @ToList() @Matches(/^\d{2,4}$/, { each: true, message: 'UPLOAD_VARIANT_WIDTHS must be widths of 16-4096 pixels, comma-separated' })
+  UPLOAD_VARIANT_WIDTHS?: string[];
 
   @IsOptional() @ToInteger() @IsInt() @Min(60) @Max(30 * 86_400)
   UPLOAD_ORPHAN_AGE_S?: number;
 
   @IsOptional() @ToInteger() @IsInt() @Min(10) @Max(86_400)
   UPLOAD_SWEEP_EVERY_S?: number;
-}
-
-/** "200, 400,800" → [200, 400, 800]; anything not digits stays as is for @IsInt to report. */
-function ToIntegerList(): PropertyDecorator {
-  return Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
-          .map((item) => item.trim())
-          .filter((item) => item.length > 0)
-          .map((item) => (/^\d+$/.test(item) ? Number(item) : item))
-      : value,
-  );
 }
 
 export interface UploadConfig {
@@ -84,8 +70,10 @@ export interface UploadConfig {
 
 export function loadUploadConfig(env: NodeJS.ProcessEnv): UploadConfig {
   const parsed = parseEnv(UploadEnv, env);
-  const variantWidths = [...new Set(parsed.UPLOAD_VARIANT_WIDTHS ?? [200, 400, 800])].sort((a, b) => a - b);
-  if (variantWidths.length > 8) throw new ConfigValidationError(['UPLOAD_VARIANT_WIDTHS takes at most 8 widths']);
+  const variantWidths = [...new Set((parsed.UPLOAD_VARIANT_WIDTHS ?? ['200', '400', '800']).map(Number))].sort((a, b) => a - b);
+  if (variantWidths.length > 8 || variantWidths.some((width) => width < 16 || width > 4096)) {
+    throw new ConfigValidationError(['UPLOAD_VARIANT_WIDTHS must be at most 8 widths of 16-4096 pixels']);
+  }
   return {
     maxImageBytes: parsed.UPLOAD_MAX_IMAGE_BYTES ?? 10 * MB,
     maxAttachmentBytes: parsed.UPLOAD_MAX_ATTACHMENT_BYTES ?? 20 * MB,
