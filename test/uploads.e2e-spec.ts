@@ -351,6 +351,63 @@ describe.each(drivers)('uploads and downloads, %s storage (MariaDB + Redis + WeC
     await expectNothingStoredBeyond(keysBefore, rowsBefore);
   });
 
+  it('direct uploads (S3): presign, POST to the bucket, complete checks the bytes before the file is usable; 409 on local', async () => {
+    const alice = await login();
+    const auth = { authorization: `Bearer ${alice.accessToken}` };
+    const presign = (body: unknown) =>
+      request<EnvelopeBody<{ id: string; url: string; fields: Record<string, string> }>>(api('/uploads/presign'), {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const complete = (id: string) => request<EnvelopeBody<UploadAnswer>>(api(`/uploads/${id}/complete`), { method: 'POST', headers: auth });
+    const postToBucket = async (target: { url: string; fields: Record<string, string> }, bytes: Buffer, type: string) => {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(target.fields)) form.append(name, value);
+      form.append('file', new Blob([bytes], { type }), 'upload.bin');
+      return fetch(target.url, { method: 'POST', body: form });
+    };
+    const original = pdfOf(64 * 1024);
+    const answer = await presign({ purpose: 'attachment', size: original.length, mime: 'application/pdf', name: '合同 📄.pdf' });
+    if (driver === 'local') {
+      expect(answer.status).toBe(409);
+      expect(answer.body.code).toBe(5050);
+      return;
+    }
+    expect(answer.status).toBe(201);
+    const target = answer.body.data!;
+    const incoming = `incoming/${target.id.slice(0, 2)}/${target.id}`;
+    expect(target.fields).toMatchObject({ key: incoming, 'Content-Type': 'application/pdf', Policy: expect.any(String) });
+    expect((await download(`/api/v1/files/${target.id}`, auth)).status).toBe(404);
+    const early = await complete(target.id);
+    expect(early.status).toBe(409);
+    expect(early.body.code).toBe(5051);
+
+    expect((await postToBucket(target, original, 'application/pdf')).status).toBeLessThan(300);
+    const done = await complete(target.id);
+    expect(done.status).toBe(200);
+    expect(done.body.data).toMatchObject({ id: target.id, size: original.length, sha256: sha256(original), name: '合同 📄.pdf', mime: 'application/pdf' });
+    expect(sha256(await bytesOf(await download(done.body.data!.url)))).toBe(sha256(original));
+    const keys = await storedKeys();
+    expect(keys).toContain(`files/${target.id.slice(0, 2)}/${target.id}`);
+    expect(keys).not.toContain(incoming);
+    expect((await complete(target.id)).status).toBe(404);
+
+    // the bucket takes whatever it is sent (s3rver checks no policy): complete is where a zip posing as a PNG stops
+    const [keysBefore, rowsBefore] = [await storedKeys(), await rowCount()];
+    const zip = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00]), randomBytes(2000)]);
+    const disguised = (await presign({ purpose: 'avatar', size: zip.length, mime: 'image/png', name: 'me.png' })).body.data!;
+    expect((await postToBucket(disguised, zip, 'image/png')).status).toBeLessThan(300);
+    const refused = await complete(disguised.id);
+    expect(refused.status).toBe(415);
+    expect(refused.body.code).toBe(5020);
+    await expectNothingStoredBeyond(keysBefore, rowsBefore);
+
+    const tooBig = await presign({ purpose: 'avatar', size: 11 * MB, mime: 'image/png' });
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.body.code).toBe(5010);
+  });
+
   it('refuses requests without a purpose first, with two files, or unsigned-in', async () => {
     const alice = await login();
     const form = new FormData();

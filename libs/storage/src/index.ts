@@ -2,6 +2,8 @@ export {
   assertSafeKey,
   type ByteRange,
   ObjectNotFoundError,
+  type PresignedUpload,
+  type PresignPostOptions,
   type PutOptions,
   type StorageDriver,
   type StorageDriverName,

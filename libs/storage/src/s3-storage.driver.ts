@@ -8,12 +8,15 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { DependencyBreaker } from '@app/resilience';
 import type { StorageConfig } from './storage.config';
 import {
   assertSafeKey,
   type ByteRange,
   ObjectNotFoundError,
+  type PresignedUpload,
+  type PresignPostOptions,
   type PutOptions,
   type StorageDriver,
   type StoredObjectInfo,
@@ -162,6 +165,21 @@ export class S3StorageDriver implements StorageDriver {
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  /** Signed locally (no request to the bucket): key, type and size range are policy conditions. */
+  async presignPost(key: string, options: PresignPostOptions): Promise<PresignedUpload> {
+    assertSafeKey(key);
+    return createPresignedPost(this.client, {
+      Bucket: this.options.bucket,
+      Key: key,
+      Fields: { 'Content-Type': options.contentType },
+      Conditions: [
+        ['content-length-range', 1, options.maxBytes],
+        ['eq', '$Content-Type', options.contentType],
+      ],
+      Expires: options.expiresS,
+    });
   }
 
   destroy(): void {

@@ -40,6 +40,22 @@ export interface StorageDriver {
   delete(key: string): Promise<void>;
   /** Every object under `prefix` (for the orphan sweeper), in no particular order. */
   list(prefix: string): AsyncIterable<StoredObjectInfo>;
+  /**
+   * A browser-style POST a client uploads `key` with directly (S3 only; absent on drivers that
+   * cannot). The conditions bind the key, the Content-Type and a size range, for servers that check them.
+   */
+  presignPost?(key: string, options: PresignPostOptions): Promise<PresignedUpload>;
+}
+
+export interface PresignPostOptions {
+  contentType: string;
+  maxBytes: number;
+  expiresS: number;
+}
+
+export interface PresignedUpload {
+  url: string;
+  fields: Record<string, string>;
 }
 
 export type StorageDriverName = 'local' | 's3';

@@ -22,3 +22,6 @@ export const PURPOSE_RULES: Readonly<Record<UploadPurpose, PurposeRule>> = {
 };
 
 export const isUploadPurpose = (value: string): value is UploadPurpose => (UPLOAD_PURPOSES as readonly string[]).includes(value);
+
+/** Every type some purpose accepts: what a presign request may declare. */
+export const DIRECT_UPLOAD_TYPES: readonly string[] = [...new Set(Object.values(PURPOSE_RULES).flatMap((rule) => [...rule.types]))];

@@ -41,6 +41,12 @@ export const UploadError = defineErrors('upload', {
     status: HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
     message: 'The requested range is outside the file',
   },
+  DirectUploadUnavailable: {
+    code: 5050,
+    status: HttpStatus.CONFLICT,
+    message: 'Direct uploads need the S3 storage driver; send the file to POST /uploads',
+  },
+  NotUploaded: { code: 5051, status: HttpStatus.CONFLICT, message: 'Nothing was uploaded for this file yet' },
   VariantNotAvailable: {
     code: 5044,
     status: HttpStatus.BAD_REQUEST,

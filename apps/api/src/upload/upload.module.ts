@@ -4,6 +4,7 @@ import type { FastifyAdapter } from '@nestjs/platform-fastify';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { StorageModule } from '@app/storage';
 import { AuthModule } from '../auth';
+import { DirectUploadsService } from './direct-uploads.service';
 import { StoredFile } from './entities/stored-file.entity';
 import { FileDownloadsService } from './file-downloads.service';
 import { FileLinks } from './file-links';
@@ -17,7 +18,7 @@ import { UploadsService } from './uploads.service';
 @Module({
   imports: [TypeOrmModule.forFeature([StoredFile]), StorageModule, AuthModule],
   controllers: [UploadsController, FilesController],
-  providers: [UploadsService, FileDownloadsService, FileLinks, OptionalViewer, OrphanSweeper],
+  providers: [UploadsService, DirectUploadsService, FileDownloadsService, FileLinks, OptionalViewer, OrphanSweeper],
   exports: [UploadsService, FileLinks],
 })
 export class UploadModule implements OnModuleInit {

@@ -1,9 +1,10 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors, Consumes, CurrentPrincipal, type Principal } from '@app/http';
 import { DependencyErrors, RateLimit } from '@app/resilience';
-import { FileIdParamsDto, ListUploadsQueryDto, UploadFormDto } from './dto/upload.dto';
+import { type DirectUpload, DirectUploadsService } from './direct-uploads.service';
+import { FileIdParamsDto, ListUploadsQueryDto, PresignUploadDto, UploadFormDto } from './dto/upload.dto';
 import { UploadError } from './upload.errors';
 import { ownerOf, type UploadedFile, type UploadPage, UploadsService } from './uploads.service';
 
@@ -11,7 +12,10 @@ import { ownerOf, type UploadedFile, type UploadPage, UploadsService } from './u
 @ApiBearerAuth()
 @Controller('uploads')
 export class UploadsController {
-  constructor(private readonly uploads: UploadsService) {}
+  constructor(
+    private readonly uploads: UploadsService,
+    private readonly direct: DirectUploadsService,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -38,6 +42,32 @@ export class UploadsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UploadedFile> {
     return this.uploads.receive(ownerOf(principal), request, () => void reply.header('connection', 'close'));
+  }
+
+  @Post('presign')
+  @HttpCode(201)
+  @RateLimit({ limit: 60, windowMs: 60_000 })
+  @ApiOperation({ summary: 'S3 driver: a presigned POST to upload one file straight to the bucket; then POST /uploads/:id/complete' })
+  @ApiErrors(UploadError.DirectUploadUnavailable, UploadError.TooLarge, UploadError.QuotaExceeded, UploadError.TypeNotAllowed, ...DependencyErrors)
+  presign(@CurrentPrincipal() principal: Principal, @Body() body: PresignUploadDto): Promise<DirectUpload> {
+    return this.direct.presign(ownerOf(principal), body);
+  }
+
+  @Post(':id/complete')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Check a direct upload (size, magic bytes, images normalised) and make it usable' })
+  @ApiErrors(
+    UploadError.FileNotFound,
+    UploadError.NotUploaded,
+    UploadError.TooLarge,
+    UploadError.TypeNotAllowed,
+    UploadError.TypeMismatch,
+    UploadError.ImageTooManyPixels,
+    UploadError.ImageUndecodable,
+    ...DependencyErrors,
+  )
+  complete(@CurrentPrincipal() principal: Principal, @Param() params: FileIdParamsDto): Promise<UploadedFile> {
+    return this.direct.complete(ownerOf(principal), params.id);
   }
 
   @Get()

@@ -147,4 +147,38 @@ describe('OrphanSweeper', () => {
     expect(await sweeper.sweep()).toBe(2);
     expect(filesUnder(root)).toEqual([`files/0c/${recentId}`]);
   });
+
+  it('drops direct uploads never completed after the age (row and incoming object), keeps recent ones', async () => {
+    const storage = new LocalStorageDriver(root);
+    const repository = db.dataSource.getRepository(StoredFile);
+    const pendingRow = (id: string, createdAt: Date) => ({
+      id,
+      ownerKind: 'user' as const,
+      ownerId: nextOwner().id,
+      purpose: 'attachment' as const,
+      mime: 'application/pdf',
+      size: 10,
+      sha256: '',
+      width: null,
+      height: null,
+      originalName: 'a.pdf',
+      driver: 'local',
+      storageKey: `incoming/${id.slice(0, 2)}/${id}`,
+      status: 'pending' as const,
+      createdAt,
+    });
+    const hourAndABitAgo = new Date(Date.now() - 61 * 60_000);
+    const stale = pendingRow('1d7e5c1e-1111-4222-8333-444455556666', hourAndABitAgo);
+    const fresh = pendingRow('1e7e5c1e-1111-4222-8333-444455556666', new Date());
+    await repository.insert([stale, fresh]);
+    for (const row of [stale, fresh]) {
+      await storage.put(row.storageKey, Readable.from([Buffer.from('%PDF')]), { contentType: 'application/pdf' });
+      utimesSync(join(root, row.storageKey), hourAndABitAgo, hourAndABitAgo);
+    }
+    const sweeper = newTestService(modules.sweeper.OrphanSweeper, { dataSource: db.dataSource, config, providers: [{ provide: STORAGE, useValue: storage }] }).sut;
+    expect(await sweeper.sweep()).toBe(1);
+    expect(await repository.countBy({ id: stale.id })).toBe(0);
+    expect(await repository.countBy({ id: fresh.id })).toBe(1);
+    expect(filesUnder(root)).toEqual([fresh.storageKey]);
+  });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
@@ -41,6 +42,18 @@ export interface UploadPage {
   total: number;
   page: number;
   pageSize: number;
+}
+
+/** What ingest() stored, under `key`. */
+export interface IngestedObject {
+  id: string;
+  key: string;
+  mime: string;
+  ext: string;
+  size: number;
+  sha256: string;
+  width: number | null;
+  height: number | null;
 }
 
 export interface FileOwner {
@@ -183,7 +196,7 @@ export class UploadsService {
 
   async list(owner: FileOwner, page: number, pageSize: number): Promise<UploadPage> {
     const [rows, total] = await this.files.findAndCount({
-      where: { ownerKind: owner.kind, ownerId: owner.id },
+      where: { ownerKind: owner.kind, ownerId: owner.id, status: 'committed' },
       order: { createdAt: 'DESC', id: 'DESC' },
       skip: (page - 1) * pageSize,
       take: pageSize,
@@ -205,21 +218,63 @@ export class UploadsService {
   }
 
   private async store(owner: FileOwner, purpose: UploadPurpose, part: MultipartFile, remainingQuota: number): Promise<StoredFile> {
+    const purposeLimit = this.limitOf(purpose);
+    const ingested = await this.ingest(
+      part.file,
+      { type: part.mimetype, name: part.filename },
+      purpose,
+      Math.min(purposeLimit, remainingQuota),
+      () => new AppError(purposeLimit <= remainingQuota ? UploadError.TooLarge : UploadError.QuotaExceeded),
+    );
+    return this.files.create({
+      id: ingested.id,
+      ownerKind: owner.kind,
+      ownerId: owner.id,
+      purpose,
+      mime: ingested.mime,
+      size: ingested.size,
+      sha256: ingested.sha256,
+      width: ingested.width,
+      height: ingested.height,
+      originalName: sanitizeFileName(part.filename, ingested.ext),
+      driver: this.storage.name,
+      storageKey: ingested.key,
+      status: 'committed',
+      createdAt: new Date(),
+    });
+  }
+
+  /** The size limit of a purpose's files. */
+  limitOf(purpose: UploadPurpose): number {
+    return PURPOSE_RULES[purpose].limit === 'image' ? this.config.maxImageBytes : this.config.maxAttachmentBytes;
+  }
+
+  /**
+   * Streams `source` through the size limit, the magic-bytes check and (images) sharp into
+   * storage under a new server-generated key, hashing what is stored. On any failure nothing is
+   * left under the key and the failure the client should hear is thrown. Also used to check
+   * and normalise a direct (presigned) upload before it becomes usable.
+   */
+  async ingest(
+    source: Readable,
+    declared: { type: string; name: string | undefined },
+    purpose: UploadPurpose,
+    limit: number,
+    tooLarge: () => AppError,
+    id: string = randomUUID(),
+  ): Promise<IngestedObject> {
     const rule = PURPOSE_RULES[purpose];
-    const purposeLimit = rule.limit === 'image' ? this.config.maxImageBytes : this.config.maxAttachmentBytes;
-    const limit = Math.min(purposeLimit, remainingQuota);
-    const incoming = new ByteMeter(limit, () => new AppError(purposeLimit <= remainingQuota ? UploadError.TooLarge : UploadError.QuotaExceeded));
+    const incoming = new ByteMeter(limit, tooLarge);
     // errors travel down the chain: a destroyed source (client gone) fails the storage write too
     let sourceFailure: unknown = null;
-    part.file.on('error', (error) => incoming.destroy(error));
+    source.on('error', (error) => incoming.destroy(error));
     incoming.once('error', (error) => {
       sourceFailure = error;
     });
-    part.file.pipe(incoming);
+    source.pipe(incoming);
     const { head, content } = await peek(incoming);
-    const { mime, ext } = await checkContent(head, part.mimetype, part.filename, rule);
+    const { mime, ext } = await checkContent(head, declared.type, declared.name, rule);
 
-    const id = randomUUID();
     const key = storageKeyOf(id);
     const outgoing = new ByteMeter();
     const image = IMAGE_TYPES.has(mime) ? imageNormalizer(mime, this.config.maxPixels) : null;
@@ -245,24 +300,17 @@ export class UploadsService {
       await this.removeObject(key);
       throw this.failureOf(flow, write, sourceFailure, imageFailure !== sourceFailure ? imageFailure : null);
     }
-    const size = outgoing.bytes;
     const fileDimensions = dimensions as { width: number; height: number } | null;
-    return this.files.create({
+    return {
       id,
-      ownerKind: owner.kind,
-      ownerId: owner.id,
-      purpose,
+      key,
       mime,
-      size,
+      ext,
+      size: outgoing.bytes,
       sha256: outgoing.digest(),
       width: fileDimensions?.width ?? null,
       height: fileDimensions?.height ?? null,
-      originalName: sanitizeFileName(part.filename, ext),
-      driver: this.storage.name,
-      storageKey: key,
-      status: 'committed',
-      createdAt: new Date(),
-    });
+    };
   }
 
   /** The row, in the transaction that re-checks the quota under a lock (concurrent uploads of one owner serialise here). */
@@ -298,7 +346,7 @@ export class UploadsService {
     return this.config.quotaBytes - (await this.usedBytes(this.files.manager, owner, false));
   }
 
-  private async usedBytes(manager: EntityManager, owner: FileOwner, lock: boolean): Promise<number> {
+  async usedBytes(manager: EntityManager, owner: FileOwner, lock: boolean): Promise<number> {
     const query = manager
       .createQueryBuilder(StoredFile, 'file')
       .select('COALESCE(SUM(file.size), 0)', 'used')
@@ -309,7 +357,7 @@ export class UploadsService {
     return Number(row?.used ?? 0);
   }
 
-  private async removeObject(key: string): Promise<void> {
+  async removeObject(key: string): Promise<void> {
     try {
       await this.storage.delete(key);
     } catch (error) {

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IsCleanText } from '@app/http';
-import { UPLOAD_PURPOSES, type UploadPurpose } from '../upload-purposes';
+import { DIRECT_UPLOAD_TYPES, UPLOAD_PURPOSES, type UploadPurpose } from '../upload-purposes';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -64,4 +64,28 @@ export class DownloadQueryDto {
   @Matches(/^[A-Za-z0-9_-]{1,128}$/)
   @IsCleanText()
   sig?: string;
+}
+
+/** POST /uploads/presign: what the client is about to upload straight to the bucket. */
+export class PresignUploadDto {
+  @ApiProperty({ enum: UPLOAD_PURPOSES })
+  @IsIn(UPLOAD_PURPOSES)
+  purpose: UploadPurpose;
+
+  @ApiProperty({ description: 'Exact size in bytes (the upper bound of the signed policy)' })
+  @IsInt()
+  @Min(1)
+  @Max(512 * 1024 * 1024)
+  size: number;
+
+  @ApiProperty({ enum: DIRECT_UPLOAD_TYPES, description: 'Content-Type the upload will carry (checked against the bytes on complete)' })
+  @IsIn(DIRECT_UPLOAD_TYPES)
+  mime: string;
+
+  @ApiPropertyOptional({ description: 'The original file name (kept, sanitised, as metadata)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  @IsCleanText()
+  name?: string;
 }

@@ -2,8 +2,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm'
 import type { UploadPurpose } from '../upload-purposes';
 
 export type FileOwnerKind = 'user' | 'admin';
-/** Only committed files have a row today; the column leaves room for direct-to-bucket uploads awaiting their check. */
-export type StoredFileStatus = 'committed';
+/** `pending`: a direct (presigned) upload announced, not yet checked (its size is the declared one); `committed`: usable. */
+export type StoredFileStatus = 'pending' | 'committed';
 
 /** One stored object that made it through every check; objects without a row are orphans the sweeper removes. */
 @Entity({ name: 'files' })

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, type Repository } from 'typeorm';
+import { In, LessThan, type Repository } from 'typeorm';
 import { defineJob, type JobContext, JobHandler, Jobs } from '@app/jobs';
 import { STORAGE, type StorageDriver, type StoredObjectInfo } from '@app/storage';
 import { StoredFile } from '../entities/stored-file.entity';
@@ -19,8 +19,11 @@ export const SweepOrphanUploads = defineJob({
 });
 
 const BATCH = 500;
-/** `files/ab/<uuid>`, `…/<uuid>.w200` (a variant) or `…/<uuid>.<hex>.partial` (a local write in progress or crashed). */
-const KEY = /^files\/[0-9a-f]{2}\/([0-9a-f-]{36})(\.w\d+|\.[0-9a-f]+\.partial)?$/;
+/**
+ * `files/ab/<uuid>`, `…/<uuid>.w200` (a variant) or `…/<uuid>.<hex>.partial` (a local write in
+ * progress or crashed); `incoming/ab/<uuid>`: a direct upload not completed yet.
+ */
+const KEY = /^(files|incoming)\/[0-9a-f]{2}\/([0-9a-f-]{36})(\.w\d+|\.[0-9a-f]+\.partial)?$/;
 
 /**
  * Deletes objects that no committed `files` row owns and that are older than UPLOAD_ORPHAN_AGE_S
@@ -57,38 +60,42 @@ export class OrphanSweeper implements OnApplicationBootstrap {
     if (removed > 0) this.logger.log({ removed }, 'orphaned upload objects removed');
   }
 
-  /** Removes the orphans older than the configured age at `now`; returns how many. */
+  /** Removes the orphans older than the configured age at `now`; returns how many objects. */
   async sweep(now = Date.now(), signal?: AbortSignal): Promise<number> {
     const before = now - this.config.orphanAgeMs;
+    // direct uploads never completed: the reservation goes first, then its object is an orphan below
+    await this.files.delete({ status: 'pending', createdAt: LessThan(new Date(before)) });
     let removed = 0;
-    let batch: StoredObjectInfo[] = [];
-    for await (const object of this.storage.list('files/')) {
-      if (signal?.aborted) break;
-      if (object.lastModified.getTime() > before) continue;
-      batch.push(object);
-      if (batch.length >= BATCH) {
-        removed += await this.sweepBatch(batch);
-        batch = [];
+    for (const prefix of ['files/', 'incoming/']) {
+      let batch: StoredObjectInfo[] = [];
+      for await (const object of this.storage.list(prefix)) {
+        if (signal?.aborted) return removed;
+        if (object.lastModified.getTime() > before) continue;
+        batch.push(object);
+        if (batch.length >= BATCH) {
+          removed += await this.sweepBatch(batch);
+          batch = [];
+        }
       }
+      if (batch.length > 0) removed += await this.sweepBatch(batch);
     }
-    if (batch.length > 0) removed += await this.sweepBatch(batch);
     return removed;
   }
 
   private async sweepBatch(objects: StoredObjectInfo[]): Promise<number> {
-    const ids = [...new Set(objects.map((object) => KEY.exec(object.key)?.[1]).filter((id): id is string => id !== undefined))];
-    const committed = new Set(
-      ids.length === 0
-        ? []
-        : (await this.files.find({ select: { id: true }, where: { id: In(ids), status: 'committed' } })).map((row) => row.id),
-    );
+    const ids = [...new Set(objects.map((object) => KEY.exec(object.key)?.[2]).filter((id): id is string => id !== undefined))];
+    const rows = ids.length === 0 ? [] : await this.files.find({ select: { id: true, status: true }, where: { id: In(ids) } });
+    const statusOf = new Map(rows.map((row) => [row.id, row.status]));
     let removed = 0;
     for (const object of objects) {
       const match = KEY.exec(object.key);
-      // an unknown key under files/ was not written by us: left alone
+      // an unknown key was not written by us: left alone
       if (!match) continue;
-      const partial = match[2]?.endsWith('.partial') === true;
-      if (!partial && committed.has(match[1])) continue;
+      const [, area, id, suffix] = match;
+      const partial = suffix?.endsWith('.partial') === true;
+      // what the key's row needs kept: committed files and their variants, the object of a pending direct upload
+      const owned = area === 'files' ? statusOf.get(id) === 'committed' : statusOf.get(id) === 'pending';
+      if (!partial && owned) continue;
       await this.storage.delete(object.key);
       removed += 1;
     }
