@@ -1,11 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { type EnvelopeBody, request, type RunningApp } from './support/app-harness';
+import { productionEnv } from './support/environment';
 import { useS3Server } from './support/s3-server';
 import { useTestDatabase } from './support/test-database';
 import { type SignedIn, useWechatEmulator } from './support/wechat-emulator';
@@ -176,6 +178,30 @@ describe.each(drivers)('uploads and downloads, %s storage (MariaDB + Redis + WeC
     // one file's link does not open another
     const other = (await upload(alice, 'attachment', pdfOf(4096), 'other.pdf')).body.data as UploadAnswer;
     expect((await download(`/api/v1/files/${other.id}?expires=${expires}&sig=${sig}`)).status).toBe(403);
+  });
+
+  it('lets an admin account read private files, and not an operator', async () => {
+    const alice = await login();
+    const file = (await upload(alice, 'attachment', pdfOf(4096), 'invoice.pdf')).body.data as UploadAnswer;
+    const signInAs = async (role: string) => {
+      const username = `${role}-${randomBytes(4).toString('hex')}`;
+      const password = 'uploads e2e correct horse';
+      const created = spawnSync(process.execPath, [resolve('dist/apps/api/src/cli/admin-create.js')], {
+        env: { ...process.env, ...productionEnv(db.name), ADMIN_USERNAME: username, ADMIN_PASSWORD: password, ADMIN_ROLE: role },
+        encoding: 'utf8',
+      });
+      expect(created.status).toBe(0);
+      const answer = await request<EnvelopeBody<{ accessToken: string }>>(api('/auth/admin/login'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
+      expect(answer.status).toBe(200);
+      return answer.body.data!.accessToken;
+    };
+    const path = `/api/v1/files/${file.id}`;
+    expect((await download(path, { authorization: `Bearer ${await signInAs('admin')}` })).status).toBe(200);
+    expect((await download(path, { authorization: `Bearer ${await signInAs('operator')}` })).status).toBe(404);
   });
 
   it('serves public images to anyone, cacheably, and makes width variants once', async () => {
