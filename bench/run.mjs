@@ -15,6 +15,7 @@ import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import { apiNodeFlags } from '../scripts/api-node-flags.mjs';
 import { measureQueueScenario, queueScenarios } from './queue-bench.mjs';
+import { measureUploadScenario, uploadScenarios } from './upload-bench.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH_DIR, '..');
@@ -100,6 +101,11 @@ const TARGETS = {
     script: () => path.join(BENCH_DIR, 'baseline-order.mjs'),
     readyPath: PING,
     env: (ctx) => ({ DB_HOST: DB.host, DB_PORT: String(DB.port), DB_USER: DB.user, DB_PASSWORD: DB.password, DB_NAME: ctx.dbName }),
+  },
+  baselineFile: {
+    script: () => path.join(BENCH_DIR, 'baseline-file.mjs'),
+    readyPath: '/health',
+    env: () => ({}),
   },
   baselineRedisGet: {
     script: () => path.join(BENCH_DIR, 'baseline-redis-get.mjs'),
@@ -496,13 +502,14 @@ async function main() {
   const selectedStartup = startupScenarios.filter(matchesFilter);
   const selectedQueue = queueScenarios.filter(matchesFilter);
   const selectedFlash = flashScenarios.filter(matchesFilter);
-  if (selected.length === 0 && selectedStartup.length === 0 && selectedQueue.length === 0 && selectedFlash.length === 0) {
+  const selectedUploads = uploadScenarios.filter(matchesFilter);
+  if (selected.length === 0 && selectedStartup.length === 0 && selectedQueue.length === 0 && selectedFlash.length === 0 && selectedUploads.length === 0) {
     throw new Error(`BENCH_SCENARIOS=${process.env.BENCH_SCENARIOS} matches no scenario`);
   }
 
   if (config.skipBuild) log('BENCH_SKIP_BUILD=1: using the existing dist/');
   else build();
-  if (selected.length > 0) ensureWrk();
+  if (selected.length > 0 || selectedUploads.some((scenario) => scenario.kind === 'downloadVsBaseline')) ensureWrk();
   fs.rmSync(LOG_DIR, { recursive: true, force: true });
   fs.mkdirSync(LOG_DIR, { recursive: true });
 
@@ -527,6 +534,7 @@ async function main() {
     rows: [],
     queue: [],
     flash: [],
+    uploads: [],
     checks: [],
   };
 
@@ -554,10 +562,14 @@ async function main() {
       if (aborting) break;
       report.flash.push(await measureFlashSale(scenario, ctx));
     }
-    const harness = { log, pinned, startServer, waitReady, stopServer, withDb, slug, config };
+    const harness = { log, pinned, startServer, waitReady, stopServer, withDb, slug, config, runWrk, summarizeWrk };
     for (const scenario of selectedQueue) {
       if (aborting) break;
       report.queue.push(await measureQueueScenario(scenario, ctx, harness));
+    }
+    for (const scenario of selectedUploads) {
+      if (aborting) break;
+      report.uploads.push(await measureUploadScenario(scenario, ctx, harness));
     }
   } finally {
     await releaseAll();
@@ -572,7 +584,7 @@ async function main() {
   const file = writeReport(report, startedAt);
   log(`results: ${path.relative(ROOT, file)} (and bench/results/latest.json); server logs: bench/results/logs/`);
 
-  const failedToRun = [...report.startup, ...report.rows, ...report.queue, ...report.flash].filter((row) => row.status !== 'ok');
+  const failedToRun = [...report.startup, ...report.rows, ...report.queue, ...report.flash, ...report.uploads].filter((row) => row.status !== 'ok');
   if (failedToRun.length > 0) {
     log(`${failedToRun.length} scenario(s) failed to run: ${failedToRun.map((row) => row.name).join(', ')}`);
     process.exitCode = 1;
@@ -898,7 +910,13 @@ function evaluateTargets(report) {
     const t = row.targets;
     if (t.maxP99Ms != null) add(row, 'lag p99 ms', row.status === 'ok' ? row.lagMs?.p99 : null, `<= ${t.maxP99Ms}`, (v) => v <= t.maxP99Ms);
   }
-  for (const row of [...report.rows, ...report.startup, ...report.queue, ...report.flash]) {
+  for (const row of report.uploads) {
+    const t = row.targets;
+    const ran = row.status === 'ok';
+    if (t.maxPeakRssMb != null) add(row, 'peak RSS MB', ran ? row.peakRssMb : null, `<= ${t.maxPeakRssMb}`, (v) => v <= t.maxPeakRssMb);
+    if (t.minRatio != null) add(row, 'ratio', ran ? row.ratio : null, `>= ${t.minRatio}`, (v) => v >= t.minRatio);
+  }
+  for (const row of [...report.rows, ...report.startup, ...report.queue, ...report.flash, ...report.uploads]) {
     const own = checks.filter((check) => check.scenario === row.name);
     row.result =
       row.status !== 'ok' ? 'ERROR' : own.length === 0 ? '-' : own.some((check) => check.pass === false) ? 'FAIL' : own.some((check) => check.pass == null) ? 'N/A' : 'PASS';
@@ -1406,6 +1424,9 @@ function printReport(report) {
       ),
     );
     for (const row of report.flash.filter((candidate) => candidate.status === 'ok')) console.log(`${row.name}: ${row.summary}`);
+  }
+  if (report.uploads.length > 0) {
+    for (const row of report.uploads) console.log(`${row.name}: ${row.status === 'ok' ? row.summary : 'did not run'} [${row.result}]`);
     console.log('');
   }
   if (report.checks.length > 0) {
@@ -1415,7 +1436,7 @@ function printReport(report) {
       console.log(`  ${mark}  ${check.scenario}: ${check.check} ${check.actual ?? '-'} (target ${check.limit})`);
     }
   }
-  const failed = [...report.rows, ...report.startup, ...report.queue, ...report.flash].filter((row) => row.status !== 'ok');
+  const failed = [...report.rows, ...report.startup, ...report.queue, ...report.flash, ...report.uploads].filter((row) => row.status !== 'ok');
   for (const row of failed) console.log(`ERROR ${row.name}: ${row.error.split('\n')[0]}`);
   console.log('');
 }

@@ -23,6 +23,8 @@ const external = [
   'typeorm/*',
   'better-sqlite3',
   '@node-rs/argon2',
+  // libvips as a .node addon beside its JavaScript (stack notes: esbuild cannot bundle it)
+  'sharp',
   'pino',
   'pino-pretty',
   'thread-stream',
@@ -31,7 +33,6 @@ const external = [
   '@nestjs/websockets',
   '@nestjs/websockets/*',
   '@nestjs/platform-express',
-  '@fastify/multipart',
   '@fastify/view',
   'class-transformer/storage',
   '@nestjs/mongoose',

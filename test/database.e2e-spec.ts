@@ -14,6 +14,7 @@ import { OrderEvent } from '../apps/api/src/order/entities/order-event.entity';
 import { OrderItem } from '../apps/api/src/order/entities/order-item.entity';
 import { OrderRefund } from '../apps/api/src/order/entities/order-refund.entity';
 import { Order } from '../apps/api/src/order/entities/order.entity';
+import { StoredFile } from '../apps/api/src/upload/entities/stored-file.entity';
 import { User } from '../apps/api/src/user/entities/user.entity';
 import { HandledEvent } from '../libs/events/src/entities/handled-event.entity';
 import { OutboxEvent } from '../libs/events/src/entities/outbox-event.entity';
@@ -22,7 +23,7 @@ import { productionEnv } from './support/environment';
 import { useTestDatabase } from './support/test-database';
 
 // every entity the API registers: the schema checks below compare all of them with the migrations
-const ALL_ENTITIES = [User, AuthSession, AdminAccount, AuditLog, OutboxEvent, HandledEvent, Product, Sku, Order, OrderItem, OrderEvent, OrderRefund];
+const ALL_ENTITIES = [User, AuthSession, AdminAccount, AuditLog, OutboxEvent, HandledEvent, Product, Sku, Order, OrderItem, OrderEvent, OrderRefund, StoredFile];
 
 function mysqlDataSource(databaseName: string, migrationsRun: boolean): DataSource {
   const config = loadDatabaseConfig(productionEnv(databaseName) as NodeJS.ProcessEnv);

@@ -17,6 +17,7 @@ import { DiagnosticsModule } from './diagnostics';
 import { migrations } from './migrations';
 import { OrderModule } from './order';
 import { PingModule } from './ping';
+import { UploadModule } from './upload';
 import { UserModule } from './user';
 import { VersionModule } from './version';
 
@@ -64,6 +65,7 @@ export class AppModule {
         AdminModule,
         CatalogueModule,
         OrderModule,
+        UploadModule,
         ...(options.testRoutesEnabled ? [DiagnosticsModule] : []),
       ],
     };

@@ -7,9 +7,11 @@ import { jobsConfig } from '@app/jobs';
 import { observabilityConfig, tracingConfig } from '@app/observability';
 import { redisConfig } from '@app/redis';
 import { circuitBreakerConfig, rateLimitConfig } from '@app/resilience';
+import { storageConfig } from '@app/storage';
 import { wechatConfig, wechatPayConfig } from '@app/wechat';
 import { authConfig } from './auth';
 import { orderConfig } from './order';
+import { uploadConfig } from './upload';
 
 /**
  * Every config namespace of the API, in one list: createApp() validates all of them against the
@@ -33,4 +35,6 @@ export const configurations: readonly AnyConfigNamespace[] = [
   releaseConfig,
   tracingConfig,
   orderConfig,
+  storageConfig,
+  uploadConfig,
 ];

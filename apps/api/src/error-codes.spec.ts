@@ -10,6 +10,7 @@ import { WechatError } from '@app/wechat/wechat.errors';
 import { WechatPayError } from '@app/wechat/pay/wechat-pay.errors';
 import { AdminError } from './admin/admin.errors';
 import { AuthError } from './auth/auth.errors';
+import { UploadError } from './upload/upload.errors';
 import { UserError } from './user/user.errors';
 import { CatalogueError } from './catalogue/catalogue.errors';
 import { OrderError } from './order/order.errors';
@@ -30,6 +31,7 @@ const TABLES: Record<string, Readonly<Record<string, ErrorDefinition>>> = {
   UserError,
   CatalogueError,
   OrderError,
+  UploadError,
 };
 
 const definitions = Object.entries(TABLES).flatMap(([table, entries]) =>

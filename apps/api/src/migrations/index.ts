@@ -6,6 +6,7 @@ import { SessionLifetimeAndReuse1765000000000 } from './1765000000000-session-li
 import { AuditClientRequestId1765000000001 } from './1765000000001-audit-client-request-id';
 import { Catalogue1765100000000 } from './1765100000000-catalogue';
 import { Orders1765100001000 } from './1765100001000-orders';
+import { Files1765300000000 } from './1765300000000-files';
 
 /** Every migration, oldest first. Listed explicitly so the build needs no file globbing. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   AuditClientRequestId1765000000001,
   Catalogue1765100000000,
   Orders1765100001000,
+  Files1765300000000,
 ];

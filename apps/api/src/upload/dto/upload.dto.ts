@@ -1,0 +1,91 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsCleanText } from '@app/http';
+import { DIRECT_UPLOAD_TYPES, UPLOAD_PURPOSES, type UploadPurpose } from '../upload-purposes';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The multipart form of POST /uploads, for the OpenAPI document (the body is read as a stream, not through this class). */
+export class UploadFormDto {
+  @ApiProperty({ enum: UPLOAD_PURPOSES, description: 'Before the file part' })
+  @IsIn(UPLOAD_PURPOSES)
+  purpose: UploadPurpose;
+
+  @ApiProperty({ type: 'string', format: 'binary', description: 'One file; its type is read from its bytes' })
+  file: unknown;
+}
+
+export class ListUploadsQueryDto {
+  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  page?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  pageSize?: number;
+}
+
+export class FileIdParamsDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsString()
+  @Matches(UUID, { message: 'id must be a file id' })
+  @IsCleanText()
+  id: string;
+}
+
+export class DownloadQueryDto {
+  @ApiPropertyOptional({ description: 'A width variant of an image, from UPLOAD_VARIANT_WIDTHS (default 200, 400, 800)' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(4096)
+  w?: number;
+
+  @ApiPropertyOptional({ description: 'Signed link: expiry, unix seconds' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  expires?: number;
+
+  @ApiPropertyOptional({ description: 'Signed link: signature' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,128}$/)
+  @IsCleanText()
+  sig?: string;
+}
+
+/** POST /uploads/presign: what the client is about to upload straight to the bucket. */
+export class PresignUploadDto {
+  @ApiProperty({ enum: UPLOAD_PURPOSES })
+  @IsIn(UPLOAD_PURPOSES)
+  purpose: UploadPurpose;
+
+  @ApiProperty({ description: 'Exact size in bytes (the upper bound of the signed policy)' })
+  @IsInt()
+  @Min(1)
+  @Max(512 * 1024 * 1024)
+  size: number;
+
+  @ApiProperty({ enum: DIRECT_UPLOAD_TYPES, description: 'Content-Type the upload will carry (checked against the bytes on complete)' })
+  @IsIn(DIRECT_UPLOAD_TYPES)
+  mime: string;
+
+  @ApiPropertyOptional({ description: 'The original file name (kept, sanitised, as metadata)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  @IsCleanText()
+  name?: string;
+}
