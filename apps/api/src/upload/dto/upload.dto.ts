@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IsCleanText } from '@app/http';
+import { IsCleanText, PageQueryDto } from '@app/http';
 import { DIRECT_UPLOAD_TYPES, UPLOAD_PURPOSES, type UploadPurpose } from '../upload-purposes';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -16,23 +16,8 @@ export class UploadFormDto {
   file: unknown;
 }
 
-export class ListUploadsQueryDto {
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
-  page?: number;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  pageSize?: number;
-}
+/** `?page=&pageSize=` of the caller's own files. */
+export class ListUploadsQueryDto extends PageQueryDto {}
 
 export class FileIdParamsDto {
   @ApiProperty({ format: 'uuid' })
