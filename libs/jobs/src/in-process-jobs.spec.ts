@@ -110,7 +110,10 @@ describe('jobs in the embedded profile (in-process runner)', () => {
     await until(() => queue.runsOf('delayed').length > 0);
     await sleep(100);
     expect(queue.runsOf('delayed')).toHaveLength(1);
-    expect(Math.abs(queue.runsOf('delayed')[0].at - runAt.getTime())).toBeLessThan(50);
+    // never early (timer granularity aside); how late depends on the machine's load, so only a bound
+    const lateByMs = queue.runsOf('delayed')[0].at - runAt.getTime();
+    expect(lateByMs).toBeGreaterThanOrEqual(-5);
+    expect(lateByMs).toBeLessThan(1_000);
     // a finished id is remembered: enqueuing it again is still a no-op
     await queue.jobs.enqueue(Task, { key: 'delayed' }, { id: 'order-7-timeout' });
     await sleep(50);
