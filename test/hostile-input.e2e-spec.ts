@@ -130,7 +130,7 @@ describe('hostile input (production profile)', () => {
       expect((await login(`[${'0,'.repeat(200_000)}0]`)).body.code).toBe(1020);
     });
 
-    it('keeps the event loop free while ten 1 MB nested bodies arrive: ping stays under 50 ms', async () => {
+    it('keeps the event loop free while ten 1 MB nested bodies arrive: ping is never held for a body', async () => {
       // as long as the loaded phase takes, so both see this shared machine's noise alike
       const unloaded: number[] = [];
       for (const started = performance.now(); performance.now() - started < 1500 || unloaded.length < 30; ) {
@@ -150,8 +150,10 @@ describe('hostile input (production profile)', () => {
       expect(await done).toEqual(Array.from({ length: 10 }, () => '400 1019'));
       const cpuSpent = cpuMilliseconds(app.child.process.pid!) - cpuBefore;
       expect(loaded.length).toBeGreaterThan(0);
-      // before issue 14 three such bodies held ping for 2.4 s; the bound is over this shared machine's own noise
-      expect(Math.max(...loaded)).toBeLessThan(50 + Math.max(...unloaded));
+      // before issue 14 three such bodies held ping for 2.4 s (each one 1.2 s of parsing). The bound sits
+      // well below one body's parse and well above a loaded machine's scheduling noise (a 50 ms bound
+      // failed at 140 ms while another process saturated both cores): a test, not a benchmark
+      expect(Math.max(...loaded)).toBeLessThan(400 + Math.max(...unloaded));
       // and what the server spent on them, pings included (it was 1.2 s for each body)
       expect(cpuSpent).toBeLessThan(1000);
     });
