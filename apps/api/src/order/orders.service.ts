@@ -95,13 +95,28 @@ export class OrdersService {
     const quantities = new Map<number, number>();
     for (const line of lines) quantities.set(line.skuId, (quantities.get(line.skuId) ?? 0) + line.quantity);
     const skuIds = [...quantities.keys()].sort((a, b) => a - b);
-    return this.skuLanes.run(skuIds, () => this.place(userId, skuIds, quantities, remark));
+    const { order, items } = await this.skuLanes.run(skuIds, () => this.place(userId, skuIds, quantities, remark));
+    // after the line: the cache work of one order does not hold back the next buyer of the SKU
+    await Promise.all([...new Set(items.map((item) => item.productId))].map((productId) => this.products.invalidate(productId)));
+    return toView(order, items);
   }
 
-  private async place(userId: number, skuIds: number[], quantities: Map<number, number>, remark: string): Promise<OrderView> {
+  private async place(userId: number, skuIds: number[], quantities: Map<number, number>, remark: string): Promise<{ order: Order; items: OrderItemView[] }> {
+    this.refuseIfSoldOut(skuIds);
+    const items = await this.priceLines(skuIds, quantities);
+    const totalFen = items.reduce((sum, item) => sum + item.unitPriceFen * item.quantity, 0);
+    if (!Number.isSafeInteger(totalFen) || totalFen > MAX_TOTAL_FEN) throw new AppError(OrderError.TotalTooLarge);
+    return { order: await this.insertWithNewNumber(userId, items, totalFen, remark), items };
+  }
+
+  private refuseIfSoldOut(skuIds: readonly number[]): void {
     if (skuIds.some((skuId) => this.soldOut.has(skuId))) throw new AppError(OrderError.OutOfStock);
+  }
+
+  /** Prices and names from the catalogue; a stock snapshot too short for a line is 409 without a transaction. */
+  private async priceLines(skuIds: number[], quantities: Map<number, number>): Promise<OrderItemView[]> {
     const priced = await this.products.priceSkus(skuIds);
-    const items = skuIds.map((skuId) => {
+    return skuIds.map((skuId) => {
       const sku = priced.get(skuId);
       if (!sku?.onShelf) throw new AppError(OrderError.SkuUnavailable);
       // sold out a moment ago: answer 409 without a transaction (in a flash sale, most buyers);
@@ -116,14 +131,12 @@ export class OrdersService {
         quantity: quantities.get(skuId) ?? 0,
       };
     });
-    const totalFen = items.reduce((sum, item) => sum + item.unitPriceFen * item.quantity, 0);
-    if (!Number.isSafeInteger(totalFen) || totalFen > MAX_TOTAL_FEN) throw new AppError(OrderError.TotalTooLarge);
+  }
 
+  private async insertWithNewNumber(userId: number, items: OrderItemView[], totalFen: number, remark: string): Promise<Order> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const order = await this.transactions.run((manager) => this.insertOrder(manager, userId, items, totalFen, remark));
-        await Promise.all([...new Set(items.map((item) => item.productId))].map((productId) => this.products.invalidate(productId)));
-        return toView(order, items);
+        return await this.transactions.run((manager) => this.insertOrder(manager, userId, items, totalFen, remark));
       } catch (error) {
         // two orders numbered in the same millisecond with the same 6 random digits: number it again
         if (attempt >= 2 || !isUniqueViolation(error)) throw error;
@@ -204,9 +217,15 @@ export class OrdersService {
 
   /** One of the caller's orders; another user's is NotFound (404), never its data. */
   async getOwn(userId: number, orderId: number): Promise<OrderView> {
-    const order = await this.orders.findOne({ where: { id: orderId, userId } });
+    // one round trip: the order by primary key (and owner) with its lines (idx_order_items_order)
+    const order = (await this.orders
+      .createQueryBuilder('o')
+      .leftJoinAndMapMany('o.items', OrderItem, 'item', 'item.orderId = o.id')
+      .where('o.id = :orderId AND o.userId = :userId', { orderId, userId })
+      .orderBy('item.id', 'ASC')
+      .getOne()) as (Order & { items: OrderItem[] }) | null;
     if (!order) throw new AppError(OrderError.NotFound);
-    return (await this.withItems([order]))[0];
+    return toView(order, order.items);
   }
 
   async get(orderId: number): Promise<OrderView> {
