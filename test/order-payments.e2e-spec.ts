@@ -187,6 +187,19 @@ describe('order payments through WeChat Pay (MariaDB + Redis + emulator)', () =>
     expect((await orderRow(order.id)).status).toBe('PAID');
   });
 
+  it('answers a notify the parser refuses (malformed JSON, wrong media type) with a 4xx and {"code":"FAIL"}, not our envelope', async () => {
+    const notify = (body: string, contentType: string) =>
+      request<{ code: unknown; message: unknown }>(`${app.baseUrl}/api/v1/payments/wechat/notify`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    for (const [name, body, contentType, status] of [
+      ['malformed JSON', '{"id":', 'application/json', 400],
+      ['empty JSON body', '', 'application/json', 400],
+      ['text/plain', 'hello', 'text/plain', 415],
+    ] as const) {
+      const answer = await notify(body, contentType);
+      expect([name, answer.status, answer.body]).toEqual([name, status, { code: 'FAIL', message: expect.any(String) }]);
+    }
+  });
+
   it('keeps a payment that landed before the deadline although its notify never came: the timeout asks WeChat Pay and marks it PAID', async () => {
     const skuId = await insertSku(5, 1500);
     const buyer = await wechat.signIn(quick);

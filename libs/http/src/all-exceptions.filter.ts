@@ -7,6 +7,21 @@ import { DEFAULT_RETRY_AFTER_S, definitionForStatus } from './error-status';
 import { ReplayedResponse, sendReplay } from './idempotency/idempotency.types';
 import { methodsAllowedAt } from './method-not-allowed';
 import { loggableError, safeErrorMessage, sanitizeUrl } from './log-safety';
+import { MergeRouteConfig } from './route-config';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set by @ErrorBody(): the body of this route's error answers, for a caller that is not our client. */
+    errorBody?: (message: string) => object;
+  }
+}
+
+/**
+ * Replaces the envelope of this route's errors, including those raised before the handler runs
+ * (malformed JSON, wrong media type, body too large): a third party's callback (WeChat Pay's notify
+ * wants `{"code":"FAIL","message":…}`) reads its own shape. The status stays the mapped one.
+ */
+export const ErrorBody = (render: (message: string) => object): MethodDecorator => MergeRouteConfig({ errorBody: render });
 
 interface ResolvedError {
   definition: ErrorDefinition;
@@ -153,6 +168,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
       void reply.header('retry-after', resolved.definition.retryAfterS ?? DEFAULT_RETRY_AFTER_S);
     }
 
+    const errorBody = request.routeOptions?.config?.errorBody;
+    if (errorBody) {
+      void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(errorBody(resolved.message)));
+      return;
+    }
     const body: Envelope<unknown> = {
       code: resolved.definition.code,
       message: resolved.message,

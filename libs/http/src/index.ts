@@ -1,4 +1,4 @@
-export { AllExceptionsFilter, type ErrorClassifier, registerErrorClassifier, resolveError } from './all-exceptions.filter';
+export { AllExceptionsFilter, ErrorBody, type ErrorClassifier, registerErrorClassifier, resolveError } from './all-exceptions.filter';
 export { AppError, defineErrors, type ErrorDefinition } from './app-error';
 export { ERROR_BLOCKS, errorBlockOf, type ErrorBlock, type ErrorBlockName } from './error-blocks';
 export { Consumes, JSON_MEDIA_TYPES } from './body-media-type';

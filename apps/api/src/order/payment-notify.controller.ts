@@ -1,11 +1,14 @@
 import { Controller, HttpCode, Logger, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiErrors, KeepRawBody, Public, RawResponse, type RawBodyRequest, resolveError } from '@app/http';
+import { ApiErrors, ErrorBody, KeepRawBody, Public, RawResponse, type RawBodyRequest, resolveError } from '@app/http';
 import { NoRateLimit } from '@app/resilience';
 import { WechatPayNotifyErrors } from '@app/wechat';
 import { OrderError } from './order.errors';
 import { OrderPaymentsService } from './order-payments.service';
+
+/** WeChat Pay's failure answer: it reads the status, and logs this body. */
+const wechatFail = (message: string) => ({ code: 'FAIL', message });
 
 const header = (request: RawBodyRequest, name: string): string | undefined => {
   const value = request.headers[name];
@@ -30,6 +33,7 @@ export class PaymentNotifyController {
   @NoRateLimit()
   @KeepRawBody()
   @RawResponse()
+  @ErrorBody(wechatFail)
   @HttpCode(204)
   @ApiOperation({ summary: 'WeChat Pay notification (TRANSACTION.SUCCESS, REFUND.*): 204 when applied or already applied' })
   @ApiErrors(OrderError.NotifyMismatch, OrderError.NotifyOrderUnknown, OrderError.RefundUnknown, ...WechatPayNotifyErrors)
@@ -49,7 +53,7 @@ export class PaymentNotifyController {
       const { definition, message } = resolveError(error);
       const status = definition.status >= 400 ? definition.status : 500;
       this.logger.warn({ status, code: definition.code, message }, 'WeChat Pay notification refused');
-      await reply.status(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ code: 'FAIL', message }));
+      await reply.status(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(wechatFail(message)));
     }
   }
 }
