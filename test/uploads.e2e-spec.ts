@@ -175,6 +175,11 @@ describe.each(drivers)('uploads and downloads, %s storage (MariaDB + Redis + WeC
     const expired = await download(`${path}?expires=${past}&sig=${expiredSig}`);
     expect(expired.status).toBe(403);
     expect(((await expired.json()) as EnvelopeBody).code).toBe(5042);
+    // altered into something that is not even a well-formed link: still 403, never a 400
+    for (const query of [`expires=soon&sig=${sig}`, `expires=${expires}&sig=${sig}%2B%2F%3D`, `expires=-1&sig=${sig}`, `expires=${expires}&sig=${'A'.repeat(200)}`]) {
+      const altered = await download(`${path}?${query}`);
+      expect([query, altered.status, ((await altered.json()) as EnvelopeBody).code]).toEqual([query, 403, 5041]);
+    }
     // one file's link does not open another
     const other = (await upload(alice, 'attachment', pdfOf(4096), 'other.pdf')).body.data as UploadAnswer;
     expect((await download(`/api/v1/files/${other.id}?expires=${expires}&sig=${sig}`)).status).toBe(403);

@@ -21,7 +21,8 @@ export interface DownloadRequest {
   /** The signed-in caller, when the request carried a valid token (the route itself is public). */
   viewer: Principal | null;
   width?: number;
-  expires?: number;
+  /** Signed link: unix seconds as sent; anything but digits is an invalid link (403). */
+  expires?: string;
   sig?: string;
   range?: string;
   ifNoneMatch?: string;
@@ -123,11 +124,12 @@ export class FileDownloadsService {
   private authorize(file: FileMeta, request: DownloadRequest): string {
     if (PURPOSE_RULES[file.purpose].public) return 'public, max-age=86400';
     if (request.sig !== undefined || request.expires !== undefined) {
-      if (request.sig === undefined || request.expires === undefined) throw new AppError(UploadError.LinkInvalid);
-      const verdict = this.links.signer.check(file.id, request.expires, request.sig);
+      const expires = /^\d{1,12}$/.test(request.expires ?? '') ? Number(request.expires) : undefined;
+      if (request.sig === undefined || expires === undefined) throw new AppError(UploadError.LinkInvalid);
+      const verdict = this.links.signer.check(file.id, expires, request.sig);
       if (verdict === 'invalid') throw new AppError(UploadError.LinkInvalid);
       if (verdict === 'expired') throw new AppError(UploadError.LinkExpired);
-      const remaining = Math.max(0, request.expires - Math.floor(Date.now() / 1000));
+      const remaining = Math.max(0, expires - Math.floor(Date.now() / 1000));
       return `private, max-age=${Math.min(remaining, 3600)}`;
     }
     const viewer = request.viewer;

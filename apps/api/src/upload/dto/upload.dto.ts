@@ -36,17 +36,18 @@ export class DownloadQueryDto {
   @Max(4096)
   w?: number;
 
+  // a link altered in any way is 403 (issue 18), so the two link fields are checked by the signature, not refused here as 400
   @ApiPropertyOptional({ description: 'Signed link: expiry, unix seconds' })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  expires?: number;
+  @IsString()
+  @MaxLength(32)
+  @IsCleanText()
+  expires?: string;
 
   @ApiPropertyOptional({ description: 'Signed link: signature' })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,128}$/)
+  @MaxLength(256)
   @IsCleanText()
   sig?: string;
 }
