@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { emulatorPayEnvironment } from '../libs/wechat/src/pay/wechat-pay.config';
-import { type EnvelopeBody, request, type RunningApp } from './support/app-harness';
+import { request, type RunningApp } from './support/app-harness';
 import { freePort } from './support/child-app';
 import { productionEnv } from './support/environment';
-import { signedHeaders } from './support/signing';
+import { type ApiCallOptions, callApi } from './support/signing';
 import { useTestDatabase } from './support/test-database';
 import { type SignedIn, useWechatEmulator } from './support/wechat-emulator';
 
@@ -45,25 +45,8 @@ describe('order payments through WeChat Pay (MariaDB + Redis + emulator)', () =>
   let adminToken: string;
 
   /** `session`: signed in as that user, the request signed (order create, pay and cancel are @Signed()). */
-  const call = <T = unknown>(
-    target: RunningApp,
-    method: string,
-    path: string,
-    options: { body?: unknown; token?: string; session?: SignedIn; headers?: Record<string, string> } = {},
-  ) => {
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const token = options.session?.accessToken ?? options.token;
-    return request<EnvelopeBody<T>>(`${target.baseUrl}/api/v1${path}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(options.session ? signedHeaders(options.session.signKey, method, `/api/v1${path}`, body ?? '') : {}),
-        ...options.headers,
-      },
-      body,
-    });
-  };
+  const call = <T = unknown>(target: RunningApp, method: string, path: string, options: ApiCallOptions = {}) =>
+    callApi<T>(target.baseUrl, method, path, options);
   const emulator = () => wechat.env.WECHAT_API_BASE as string;
   const control = async <T = { delivery: Delivery | null }>(path: string, body: unknown = {}): Promise<T> => {
     const response = await fetch(`${emulator()}/__control/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { type EnvelopeBody, request, type RunningApp } from './support/app-harness';
+import type { RunningApp } from './support/app-harness';
 import { productionEnv } from './support/environment';
-import { signedHeaders } from './support/signing';
+import { type ApiCallOptions, callApi } from './support/signing';
 import { useTestDatabase } from './support/test-database';
 import { type SignedIn, useWechatEmulator } from './support/wechat-emulator';
 
@@ -32,22 +32,8 @@ describe('catalogue and orders (MariaDB + Redis)', () => {
   let env: Record<string, string | undefined>;
   let adminToken: string;
 
-  const api = (path: string) => `${app.baseUrl}/api/v1${path}`;
-  /** `session`: signed in as that user, the request signed as a mini-program signs it (create, pay and cancel are @Signed()). */
-  const call = <T = unknown>(method: string, path: string, options: { body?: unknown; token?: string; session?: SignedIn; headers?: Record<string, string> } = {}) => {
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const token = options.session?.accessToken ?? options.token;
-    return request<EnvelopeBody<T>>(api(path), {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(options.session ? signedHeaders(options.session.signKey, method, `/api/v1${path}`, body ?? '') : {}),
-        ...options.headers,
-      },
-      body,
-    });
-  };
+  /** `session`: signed in as that user, the request signed (create, pay and cancel are @Signed()). */
+  const call = <T = unknown>(method: string, path: string, options: ApiCallOptions = {}) => callApi<T>(app.baseUrl, method, path, options);
   const placeOrder = (session: SignedIn, items: unknown, key = randomBytes(8).toString('hex'), extra: Record<string, unknown> = {}) =>
     call<OrderBody>('POST', '/orders', { body: { items, ...extra }, session, headers: { 'idempotency-key': key } });
   /** A product straight in the database (the orders tests do not need the dashboard). */

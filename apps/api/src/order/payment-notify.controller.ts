@@ -3,17 +3,12 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors, ErrorBody, KeepRawBody, Public, RawResponse, type RawBodyRequest, resolveError } from '@app/http';
 import { NoRateLimit } from '@app/resilience';
-import { WechatPayNotifyErrors } from '@app/wechat';
+import { signatureHeadersOf, WechatPayNotifyErrors } from '@app/wechat';
 import { OrderError } from './order.errors';
 import { OrderPaymentsService } from './order-payments.service';
 
 /** WeChat Pay's failure answer: it reads the status, and logs this body. */
 const wechatFail = (message: string) => ({ code: 'FAIL', message });
-
-const header = (request: RawBodyRequest, name: string): string | undefined => {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-};
 
 /**
  * WeChat Pay's callbacks (payments and refunds). Public, never user-rate-limited, verified over the
@@ -39,15 +34,7 @@ export class PaymentNotifyController {
   @ApiErrors(OrderError.NotifyMismatch, OrderError.NotifyOrderUnknown, OrderError.RefundUnknown, ...WechatPayNotifyErrors)
   async notify(@Req() request: RawBodyRequest, @Res() reply: FastifyReply): Promise<void> {
     try {
-      await this.payments.handleNotify(
-        {
-          serial: header(request, 'wechatpay-serial'),
-          signature: header(request, 'wechatpay-signature'),
-          timestamp: header(request, 'wechatpay-timestamp'),
-          nonce: header(request, 'wechatpay-nonce'),
-        },
-        request.rawBody ?? Buffer.alloc(0),
-      );
+      await this.payments.handleNotify(signatureHeadersOf(request.headers), request.rawBody ?? Buffer.alloc(0));
       await reply.status(204).send();
     } catch (error) {
       const { definition, message } = resolveError(error);

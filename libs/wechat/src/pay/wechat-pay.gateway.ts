@@ -1,3 +1,5 @@
+import type { WechatPaySignatureHeaders } from './wechat-pay.crypto';
+
 /**
  * WeChat Pay v3 (JSAPI) as the order feature sees it. The real implementation (WechatPayClient,
  * libs/wechat/src/pay) signs requests, verifies responses and calls through the `wechatpay`
@@ -94,12 +96,8 @@ export interface PayRefund {
   successTime?: string;
 }
 
-export interface NotifyHeaders {
-  serial: string | undefined;
-  signature: string | undefined;
-  timestamp: string | undefined;
-  nonce: string | undefined;
-}
+/** Wechatpay-Serial/-Signature/-Timestamp/-Nonce of a callback (`signatureHeadersOf` reads them from a request). */
+export type NotifyHeaders = WechatPaySignatureHeaders;
 
 export type PayNotification =
   | { kind: 'transaction'; id: string; eventType: string; transaction: PayTransaction }
