@@ -399,14 +399,17 @@ async function prepareApiOrder(server, ctx) {
   return { loadArgs: [buyer.accessToken, String(skuId), buyer.signKey] };
 }
 
-async function prepareBaselineOrder(server) {
+async function prepareBaselineSku(server, stock) {
   const response = await fetch(`http://${LOOPBACK}:${server.port}/bench/skus`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ stock: 1_000_000_000 }),
+    body: JSON.stringify({ stock }),
   });
-  const { skuId } = await response.json();
-  return { loadArgs: ['-', String(skuId)] };
+  return (await response.json()).skuId;
+}
+
+async function prepareBaselineOrder(server) {
+  return { loadArgs: ['-', String(await prepareBaselineSku(server, 1_000_000_000))] };
 }
 
 /** WeChat Pay through the bench's emulator with its dev keys (libs/wechat's emulatorPayEnvironment, from the build). */
@@ -508,6 +511,15 @@ const flashScenarios = [
     // every buyer is another user, all from one address: the per-IP login limit would refuse most sign-ins
     env: { RATE_LIMIT_ENABLED: 'false', DB_POOL_SIZE: '20' },
     targets: { exactOrders: FLASH_STOCK, maxFivexx: 0, maxP99Ms: 200 },
+  },
+  {
+    // the same wave against bare Fastify + mysql2 (no sign-in, token, signature, idempotency or
+    // validation; the sold-out SKU answered from memory): the machine's own floor for 2,000 fresh
+    // connections arriving at once, for reading the API's p99 against
+    name: `baseline: fastify + mysql2 flash sale, ${FLASH_BUYERS} buyers`,
+    target: 'baselineOrder',
+    env: {},
+    targets: { exactOrders: FLASH_STOCK, maxFivexx: 0 },
   },
 ];
 
@@ -1226,13 +1238,14 @@ async function runOrderLoad(args) {
  */
 async function measureFlashSale(scenario, ctx) {
   const row = { name: scenario.name, kind: 'flashSale', status: 'ok', targets: scenario.targets ?? {} };
-  log(`${scenario.name}: signing in ${FLASH_BUYERS} buyers`);
+  const bare = scenario.target === 'baselineOrder';
+  log(bare ? `${scenario.name}: anonymous buyers` : `${scenario.name}: signing in ${FLASH_BUYERS} buyers`);
   const server = await startServer(scenario, ctx, slug(scenario.name));
   const tokensFile = path.join(LOG_DIR, 'flash-tokens.txt');
   try {
     await waitReady(server);
-    const tokens = [];
-    for (let start = 0; start < FLASH_BUYERS; start += 50) {
+    const tokens = bare ? Array.from({ length: FLASH_BUYERS }, () => '- -') : [];
+    for (let start = 0; !bare && start < FLASH_BUYERS; start += 50) {
       const batch = await Promise.all(
         Array.from({ length: Math.min(50, FLASH_BUYERS - start) }, async (_, i) => {
           const response = await fetch(`http://${LOOPBACK}:${server.port}/api/v1/auth/wechat/login`, {
@@ -1248,13 +1261,14 @@ async function measureFlashSale(scenario, ctx) {
       tokens.push(...batch);
     }
     fs.writeFileSync(tokensFile, `${tokens.join('\n')}\n`);
-    const skuId = await insertSku(ctx, FLASH_STOCK);
+    const skuId = bare ? (await prepareBaselineSku(server, FLASH_STOCK)) : await insertSku(ctx, FLASH_STOCK);
     const result = await runOrderLoad(['flash', `http://${LOOPBACK}:${server.port}`, String(FLASH_BUYERS), tokensFile, String(skuId)]);
+    const tables = bare ? { items: 'baseline_order_items', skus: 'baseline_skus' } : { items: 'order_items', skus: 'skus' };
     const [[{ orders }], [[{ stock }]]] = await withDb(async (db) => {
       await db.query(`USE \`${ctx.dbName}\``);
       return Promise.all([
-        db.query('SELECT COUNT(DISTINCT order_id) AS orders FROM order_items WHERE sku_id = ?', [skuId]).then(([rows]) => rows),
-        db.query('SELECT stock FROM skus WHERE id = ?', [skuId]),
+        db.query(`SELECT COUNT(DISTINCT order_id) AS orders FROM ${tables.items} WHERE sku_id = ?`, [skuId]).then(([rows]) => rows),
+        db.query(`SELECT stock FROM ${tables.skus} WHERE id = ?`, [skuId]),
       ]);
     });
     const fivexx = Object.entries(result.byStatus).filter(([status]) => Number(status) >= 500).reduce((sum, [, count]) => sum + count, 0);
