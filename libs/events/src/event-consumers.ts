@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { DataSource } from 'typeorm';
 import { isUniqueViolation, TransactionRunner } from '@app/database';
 import { defineJob, InvalidPayloadError, type JobContext, JobRegistry, type JobType, PermanentJobError, validatePayload } from '@app/jobs';
 import { HandledEvent } from './entities/handled-event.entity';
@@ -10,6 +11,8 @@ import { type ConsumerMetadata, type EventConsumerFunction, ON_EVENT_METADATA } 
 export interface RegisteredConsumer {
   name: string;
   event: AnyEventType;
+  /** 'none': idempotent by itself, delivered without the "handled" record (ConsumerOptions.dedupe). */
+  dedupe: 'record' | 'none';
   /** The consumer's own queue: its deliveries retry and dead-letter apart from other consumers'. */
   jobType: JobType<EventDelivery>;
 }
@@ -17,7 +20,8 @@ export interface RegisteredConsumer {
 /**
  * Finds every @OnEvent method once, at start, and makes each consumer a job type of its own
  * (`event.<consumer>`), whose handler delivers idempotently: the consumer's work and the record
- * "handled" commit in one transaction, and a delivery that finds the record does nothing.
+ * "handled" commit in one transaction, and a delivery that finds the record does nothing (or, for
+ * a consumer idempotent by itself, `dedupe: 'none'`, just its work).
  */
 @Injectable()
 export class EventConsumers implements OnModuleInit {
@@ -29,6 +33,7 @@ export class EventConsumers implements OnModuleInit {
     private readonly scanner: MetadataScanner,
     private readonly registry: JobRegistry,
     private readonly transactions: TransactionRunner,
+    private readonly dataSource: DataSource,
   ) {}
 
   onModuleInit(): void {
@@ -50,8 +55,9 @@ export class EventConsumers implements OnModuleInit {
   }
 
   register(metadata: ConsumerMetadata, consume: EventConsumerFunction<object>, owner: string): void {
-    const jobType = defineJob({ name: consumerQueue(metadata.name), payload: EventDelivery, ...metadata.options });
-    const consumer: RegisteredConsumer = { name: metadata.name, event: metadata.event, jobType };
+    const { dedupe = 'record', ...jobOptions } = metadata.options;
+    const jobType = defineJob({ name: consumerQueue(metadata.name), payload: EventDelivery, ...jobOptions });
+    const consumer: RegisteredConsumer = { name: metadata.name, event: metadata.event, dedupe, jobType };
     this.registry.register(jobType, (delivery, job) => this.deliver(consumer, consume, delivery, job), owner);
     this.byEvent.set(metadata.event.name, [...this.for(metadata.event.name), consumer]);
   }
@@ -64,6 +70,11 @@ export class EventConsumers implements OnModuleInit {
       if (error instanceof InvalidPayloadError) throw new PermanentJobError(error.message, { cause: error });
       throw error;
     }
+    const context = { eventId: delivery.eventId, occurredAt: new Date(delivery.occurredAt), attempt: job.attempt, signal: job.signal };
+    if (consumer.dedupe === 'none') {
+      await consume(event, { ...context, manager: this.dataSource.manager });
+      return;
+    }
     await this.transactions.run(async (manager) => {
       try {
         // first: a concurrent duplicate waits on this row's lock, then finds it and stops
@@ -73,7 +84,7 @@ export class EventConsumers implements OnModuleInit {
         this.logger.debug({ consumer: consumer.name, eventId: delivery.eventId }, 'event already handled: duplicate delivery skipped');
         return;
       }
-      await consume(event, { eventId: delivery.eventId, occurredAt: new Date(delivery.occurredAt), manager, attempt: job.attempt, signal: job.signal });
+      await consume(event, { ...context, manager });
     });
   }
 }

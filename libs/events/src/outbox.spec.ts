@@ -32,6 +32,7 @@ class OrderPaidPayload {
 }
 
 const OrderPaid = defineEvent('spec.order-paid', OrderPaidPayload);
+const OrderShipped = defineEvent('spec.order-shipped', OrderPaidPayload);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(condition: () => Promise<boolean>, timeoutMs = 3_000): Promise<void> {
@@ -52,6 +53,8 @@ describe('domain events through the outbox (embedded profile: SQLite + in-proces
   let workers: JobWorkers;
   let deadLetters: DeadLetters;
   let failuresLeft: Map<number, number>;
+  /** Whether the dedupe-'none' consumer ran inside a transaction, by order id. */
+  const inTransaction = new Map<number, boolean>();
   /** Deliveries that reached the consumer's idempotency check, handled or not. */
   const deliveries = new Map<number, number>();
 
@@ -80,7 +83,7 @@ describe('domain events through the outbox (embedded profile: SQLite + in-proces
     backend = new InProcessJobBackend();
     const registry = new JobRegistry();
     const jobs = new Jobs(backend, config);
-    const consumers = new EventConsumers(null as never, null as never, registry, transactions);
+    const consumers = new EventConsumers(null as never, null as never, registry, transactions, db.dataSource);
     // counts every delivery job of spec.receipt that runs, before the handled-event check
     const original = registry.register.bind(registry);
     registry.register = (type, handler, owner) =>
@@ -103,6 +106,11 @@ describe('domain events through the outbox (embedded profile: SQLite + in-proces
       const { orderId } = event as OrderPaidPayload;
       if ((event as OrderPaidPayload).note === 'refused') throw new PermanentJobError('user refused');
       await record(context.manager, 'spec.loyalty', orderId);
+    }, 'spec');
+    // idempotent by itself (dedupe 'none'): delivered with the plain manager, no "handled" record
+    consumers.register({ event: OrderShipped, name: 'spec.tracking', options: { dedupe: 'none' } }, async (event: object, context: EventContext) => {
+      inTransaction.set((event as OrderPaidPayload).orderId, context.manager.queryRunner?.isTransactionActive === true);
+      await record(context.manager, 'spec.tracking', (event as OrderPaidPayload).orderId);
     }, 'spec');
     relay = new OutboxRelay(db.dataSource, transactions, consumers, jobs, config, outboxMetrics());
     new OutboxCommitWatcher(db.dataSource, relay, config).onModuleInit();
@@ -134,6 +142,13 @@ describe('domain events through the outbox (embedded profile: SQLite + in-proces
       { consumer: 'spec.loyalty' },
       { consumer: 'spec.receipt' },
     ]);
+  });
+
+  it("delivers to a consumer idempotent by itself (dedupe 'none') outside any transaction, with no handled record", async () => {
+    const eventId = await transactions.run((manager) => events.publish(OrderShipped, { orderId: 91, note: 'ok' }, manager));
+    await until(async () => (await effects('spec.tracking')).includes(91));
+    expect(inTransaction.get(91)).toBe(false);
+    expect(await db.dataSource.query('SELECT COUNT(*) AS n FROM handled_events WHERE event_id = ?', [eventId])).toEqual([{ n: 0 }]);
   });
 
   it('publishes nothing for a rolled-back transaction', async () => {

@@ -39,7 +39,8 @@ export class OrderTimeouts implements OnApplicationBootstrap {
     }
   }
 
-  @OnEvent(OrderCreated, 'order.schedule-pay-timeout')
+  // idempotent by itself: the job's id is the order's, so a redelivery adds nothing
+  @OnEvent(OrderCreated, 'order.schedule-pay-timeout', { dedupe: 'none' })
   async schedule(event: OrderCreatedPayload, _context: EventContext): Promise<void> {
     await this.jobs.enqueue(ExpireUnpaidOrder, { orderId: event.orderId }, { id: `order-${event.orderId}-pay-timeout`, runAt: new Date(event.payDeadline) });
   }
