@@ -75,6 +75,12 @@ describe('order payments through WeChat Pay (MariaDB + Redis + emulator)', () =>
     expect(paid.status).toBe(200);
     return paid.body.data as PayParams;
   };
+  /** GET /orders/:id as the buyer's mini-program polls it (served from the order view cache). */
+  const readOwn = async (target: RunningApp, buyer: SignedIn, orderId: number): Promise<OrderBody & { trackingNo?: string | null }> => {
+    const read = await call<OrderBody & { trackingNo?: string | null }>(target, 'GET', `/orders/${orderId}`, { token: buyer.accessToken });
+    expect(read.status).toBe(200);
+    return read.body.data as OrderBody & { trackingNo?: string | null };
+  };
   const eventsOf = async (orderId: number) =>
     (await db.query<{ to_status: string }>('SELECT to_status FROM order_events WHERE order_id = ? ORDER BY id', [orderId])).map((row) => row.to_status);
   const outboxCount = async (name: string, orderId: number) =>
@@ -114,6 +120,7 @@ describe('order payments through WeChat Pay (MariaDB + Redis + emulator)', () =>
     const buyer = await wechat.signIn(app);
     const order = await placeOrder(app, buyer, skuId, 2);
 
+    expect((await readOwn(app, buyer, order.id)).status).toBe('PENDING_PAYMENT');
     const params = await prepay(app, buyer, order);
     expect(params).toMatchObject({ signType: 'RSA', package: expect.stringMatching(/^prepay_id=.+/), timeStamp: expect.stringMatching(/^\d{10}$/) });
     expect(params.paySign.length).toBeGreaterThan(300);
@@ -125,6 +132,8 @@ describe('order payments through WeChat Pay (MariaDB + Redis + emulator)', () =>
     const paid = await control(`pay/${order.orderNo}`, { result: 'SUCCESS' });
     expect(paid.delivery).toMatchObject({ status: 204, responseBody: '' });
     expect(await orderRow(order.id)).toMatchObject({ status: 'PAID', paid_fen: 5180, transaction_id: expect.stringMatching(/^4200/) });
+    // the buyer's next read shows it: the cached view went with the commit
+    expect(await readOwn(app, buyer, order.id)).toMatchObject({ status: 'PAID', paidFen: 5180 });
 
     const replay = await control(`pay/${order.orderNo}/replay`);
     expect(replay.delivery?.status).toBe(204);
@@ -132,6 +141,7 @@ describe('order payments through WeChat Pay (MariaDB + Redis + emulator)', () =>
 
     const shipped = await call<OrderBody>(app, 'POST', `/admin/orders/${order.id}/ship`, { token: adminToken, body: { trackingNo: 'SF1234567890' } });
     expect(shipped.body.data).toMatchObject({ status: 'SHIPPED', trackingNo: 'SF1234567890' });
+    expect(await readOwn(app, buyer, order.id)).toMatchObject({ status: 'SHIPPED', trackingNo: 'SF1234567890' });
     const completed = await call<OrderBody>(app, 'POST', `/orders/${order.id}/confirm-receipt`, { token: buyer.accessToken });
     expect(completed.body.data).toMatchObject({ status: 'COMPLETED' });
     expect(await eventsOf(order.id)).toEqual(['PENDING_PAYMENT', 'PAID', 'SHIPPED', 'COMPLETED']);
@@ -202,10 +212,19 @@ describe('order payments through WeChat Pay (MariaDB + Redis + emulator)', () =>
     await prepay(quick, buyer, unpaid);
     const neverPrepaid = await placeOrder(quick, buyer, skuId, 1);
     expect(await stockOf(skuId)).toBe(2);
+    // read through the other instance first: its cached view must not outlive the cancel made by this one
+    expect((await readOwn(app, buyer, unpaid.id)).status).toBe('PENDING_PAYMENT');
     await waitFor(async () => (await orderRow(unpaid.id)).status === 'CANCELLED' && (await orderRow(neverPrepaid.id)).status === 'CANCELLED');
+    expect((await readOwn(app, buyer, unpaid.id)).status).toBe('CANCELLED');
     expect(await wechatState(unpaid.orderNo)).toBe('CLOSED');
     expect(await stockOf(skuId)).toBe(5);
     expect(await eventsOf(unpaid.id)).toEqual(['PENDING_PAYMENT', 'CANCELLED']);
+    // the deadline's job was scheduled by a consumer idempotent by itself (dedupe 'none'): no "handled" record
+    const handled = await db.query(
+      'SELECT h.event_id FROM handled_events h JOIN outbox_events o ON o.id = h.event_id WHERE h.consumer = ? AND o.payload LIKE ?',
+      ['order.schedule-pay-timeout', `%"orderId":${unpaid.id},%`],
+    );
+    expect(handled).toEqual([]);
     // a late pay attempt is refused
     const late = await call(quick, 'POST', `/orders/${unpaid.id}/pay`, { session: buyer });
     expect([late.status, late.body.code]).toEqual([409, 4003]);

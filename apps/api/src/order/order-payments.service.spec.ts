@@ -57,12 +57,14 @@ beforeAll(async () => {
   const { OrderPaymentsService } = (await import('./order-payments.service' as string)) as typeof import('./order-payments.service');
   const { OrderRefundsService } = (await import('./order-refunds.service' as string)) as typeof import('./order-refunds.service');
   const { OrderTransitions } = (await import('./order-transitions' as string)) as typeof import('./order-transitions');
+  const { OrderViewCache } = (await import('./order-view-cache' as string)) as typeof import('./order-view-cache');
   const { ProductsService } = (await import('../catalogue' as string)) as typeof import('../catalogue/products.service');
   const { UsersService } = (await import('../user' as string)) as typeof import('../user/users.service');
   const { dataSource } = db;
   gateway = fakeGateway();
   const events = new DomainEvents();
-  const transitions = new OrderTransitions(events);
+  const views = newTestService(OrderViewCache, { dataSource }).sut;
+  const transitions = new OrderTransitions(events, views);
   const config = { order: loadOrderConfig({}), wechatPay: { notifyBaseUrl: 'https://shop.example' } };
   const products = newTestService(ProductsService, { dataSource }).sut;
   const users = newTestService(UsersService, { dataSource }).sut;
@@ -71,6 +73,7 @@ beforeAll(async () => {
     { provide: UsersService, useValue: users },
     { provide: DomainEvents, useValue: events },
     { provide: OrderTransitions, useValue: transitions },
+    { provide: OrderViewCache, useValue: views },
     { provide: WechatPayGateway, useValue: gateway },
   ];
   orders = newTestService(OrdersService, { dataSource, providers: shared, config }).sut;

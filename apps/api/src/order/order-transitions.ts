@@ -7,6 +7,7 @@ import { OrderEvent } from './entities/order-event.entity';
 import { OrderCancelled, OrderCompleted, OrderPaid, OrderRefunded, OrderShipped } from './events/order.events';
 import { canTransition, type OrderStatus } from './order-state-machine';
 import { OrderError } from './order.errors';
+import { OrderViewCache } from './order-view-cache';
 
 /** The order as a transition sees it: where it is now (the compare-and-set key). */
 export type OrderSnapshot = Pick<Order, 'id' | 'userId' | 'status' | 'version' | 'totalFen' | 'paidFen' | 'refundedFen'>;
@@ -23,12 +24,16 @@ export interface TransitionOptions {
  * The only code that changes an order's status. Inside the caller's transaction it checks the
  * state machine, then compare-and-sets status and version (`UPDATE … WHERE id = ? AND status = ?
  * AND version = ?`), records the transition in order_events and publishes the domain event in the
- * outbox: the three commit together or not at all. Of two transitions racing on one order exactly
+ * outbox: the three commit together or not at all, and the cached view goes after the commit. Of
+ * two transitions racing on one order exactly
  * one matches the row; the other gets `false` (its caller answers 409 or re-reads).
  */
 @Injectable()
 export class OrderTransitions {
-  constructor(private readonly events: DomainEvents) {}
+  constructor(
+    private readonly events: DomainEvents,
+    private readonly views: OrderViewCache,
+  ) {}
 
   /** Throws IllegalTransition (409) when the state machine forbids it; false when another change won the race. */
   async apply(manager: EntityManager, order: OrderSnapshot, to: OrderStatus, options: TransitionOptions): Promise<boolean> {
@@ -41,6 +46,7 @@ export class OrderTransitions {
       .updateEntity(false)
       .execute();
     if (result.affected !== 1) return false;
+    this.views.dropAfterCommit(manager, order.id);
     await manager.insert(OrderEvent, { orderId: order.id, fromStatus: order.status, toStatus: to, actor: options.actor, note: options.note ?? '' });
     await this.publish(manager, { ...order, ...options.set }, to);
     return true;

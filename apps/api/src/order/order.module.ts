@@ -12,6 +12,7 @@ import { Order } from './entities/order.entity';
 import { OrderPaymentsService } from './order-payments.service';
 import { OrderRefundsService } from './order-refunds.service';
 import { OrderTimeouts } from './order-timeouts';
+import { OrderViewCache } from './order-view-cache';
 import { OrderTransitions } from './order-transitions';
 import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
@@ -25,7 +26,7 @@ import { PaymentNotifyController } from './payment-notify.controller';
 @Module({
   imports: [TypeOrmModule.forFeature([Order, OrderItem, OrderEvent, OrderRefund]), CatalogueModule, UserModule, AdminModule],
   controllers: [OrdersController, PaymentNotifyController, AdminOrdersController],
-  providers: [OrdersService, OrderTransitions, OrderPaymentsService, OrderRefundsService, OrderTimeouts, AdminOrdersService],
+  providers: [OrdersService, OrderTransitions, OrderViewCache, OrderPaymentsService, OrderRefundsService, OrderTimeouts, AdminOrdersService],
   exports: [OrdersService],
 })
 export class OrderModule {}

@@ -16,6 +16,7 @@ import { OrderError } from './order.errors';
 import { newOrderNumber } from './order-number';
 import type { OrderStatus } from './order-state-machine';
 import { OrderTransitions } from './order-transitions';
+import { OrderViewCache } from './order-view-cache';
 
 export interface OrderLine {
   skuId: number;
@@ -85,6 +86,7 @@ export class OrdersService {
     private readonly transactions: TransactionRunner,
     private readonly transitions: OrderTransitions,
     private readonly events: DomainEvents,
+    private readonly views: OrderViewCache,
     @Inject(ConfigService) configService: ConfigService,
   ) {
     this.config = configService.getOrThrow<OrderConfig>('order');
@@ -96,9 +98,10 @@ export class OrdersService {
     for (const line of lines) quantities.set(line.skuId, (quantities.get(line.skuId) ?? 0) + line.quantity);
     const skuIds = [...quantities.keys()].sort((a, b) => a - b);
     const { order, items } = await this.skuLanes.run(skuIds, () => this.place(userId, skuIds, quantities, remark));
+    const view = toView(order, items);
     // after the line: the cache work of one order does not hold back the next buyer of the SKU
-    await Promise.all([...new Set(items.map((item) => item.productId))].map((productId) => this.products.invalidate(productId)));
-    return toView(order, items);
+    await Promise.all([...[...new Set(items.map((item) => item.productId))].map((productId) => this.products.invalidate(productId)), this.views.store(view)]);
+    return view;
   }
 
   private async place(userId: number, skuIds: number[], quantities: Map<number, number>, remark: string): Promise<{ order: Order; items: OrderItemView[] }> {
@@ -215,17 +218,22 @@ export class OrdersService {
     };
   }
 
-  /** One of the caller's orders; another user's is NotFound (404), never its data. */
+  /** One of the caller's orders, from the view cache; another user's is NotFound (404), never its data. */
   async getOwn(userId: number, orderId: number): Promise<OrderView> {
-    // one round trip: the order by primary key (and owner) with its lines (idx_order_items_order)
+    const view = await this.views.get(orderId, () => this.loadView(orderId));
+    if (!view || view.userId !== userId) throw new AppError(OrderError.NotFound);
+    return view;
+  }
+
+  /** One round trip: the order by primary key with its lines (idx_order_items_order). */
+  private async loadView(orderId: number): Promise<OrderView | null> {
     const order = (await this.orders
       .createQueryBuilder('o')
       .leftJoinAndMapMany('o.items', OrderItem, 'item', 'item.orderId = o.id')
-      .where('o.id = :orderId AND o.userId = :userId', { orderId, userId })
+      .where('o.id = :orderId', { orderId })
       .orderBy('item.id', 'ASC')
       .getOne()) as (Order & { items: OrderItem[] }) | null;
-    if (!order) throw new AppError(OrderError.NotFound);
-    return toView(order, order.items);
+    return order ? toView(order, order.items) : null;
   }
 
   async get(orderId: number): Promise<OrderView> {
