@@ -948,7 +948,7 @@ function evaluateTargets(report) {
     add(row, 'orders', ran ? row.orders : null, `= ${t.exactOrders}`, (v) => v === t.exactOrders);
     add(row, 'stock left', ran ? row.stockLeft : null, '= 0', (v) => v === 0);
     add(row, '5xx', ran ? row.fivexx : null, `<= ${t.maxFivexx}`, (v) => v <= t.maxFivexx);
-    add(row, 'p99 ms', ran ? row.lagMs.p99 : null, `< ${t.maxP99Ms}`, (v) => v < t.maxP99Ms);
+    if (t.maxP99Ms != null) add(row, 'p99 ms', ran ? row.lagMs.p99 : null, `< ${t.maxP99Ms}`, (v) => v < t.maxP99Ms);
   }
   for (const row of report.startup) {
     const t = row.targets;
