@@ -207,6 +207,21 @@ describe('catalogue and orders (MariaDB + Redis)', () => {
       expect(outbox).toHaveLength(1);
     });
 
+    it('never hides a new order behind a "missing" cached for its id before it existed', async () => {
+      const { skuId } = await insertProduct(5);
+      const [owner, prober] = [await wechat.signIn(app), await wechat.signIn(app)];
+      // the id the next order gets (InnoDB's counter: rolled-back orders of earlier tests used ids too)
+      const [{ next }] = await db.query<{ next: number }>(
+        "SELECT AUTO_INCREMENT AS next FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'orders'",
+      );
+      const probe = await call('GET', `/orders/${next}`, { token: prober.accessToken });
+      expect([probe.status, probe.body.code]).toEqual([404, 4002]);
+      const order = (await placeOrder(owner, [{ skuId, quantity: 1 }])).body.data as OrderBody;
+      expect(order.id).toBe(Number(next));
+      const read = await call<OrderBody>('GET', `/orders/${order.id}`, { token: owner.accessToken });
+      expect([read.status, read.body.data?.status]).toEqual([200, 'PENDING_PAYMENT']);
+    });
+
     it('lists my orders newest first with a cursor, filtered by status', async () => {
       const { skuId } = await insertProduct(20);
       const buyer = await wechat.signIn(app);

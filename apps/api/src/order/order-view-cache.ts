@@ -20,8 +20,8 @@ export function orderViewKey(orderId: number): string {
  * change to the columns it shows, and those all go through OrderTransitions (status with paid,
  * refunded, paid-at and tracking number); prepay ids and transaction ids are not in the view.
  * The drop runs after the commit, before the request that committed answers (afterCommit): dropped
- * earlier, a reader in between could store the old row again. A new order's view is written
- * through, so an id read before it existed (a cached "missing") never hides it.
+ * earlier, a reader in between could store the old row again. A new order's id is dropped after
+ * its commit, so an id read before it existed (a cached "missing") never hides it.
  */
 @Injectable()
 export class OrderViewCache {
@@ -31,9 +31,13 @@ export class OrderViewCache {
     return this.cache.getOrLoad<OrderView>(orderViewKey(orderId), load, VIEW_TTL_MS);
   }
 
-  /** A committed new order. */
-  store(view: OrderView): Promise<void> {
-    return this.cache.set(orderViewKey(view.id), view, VIEW_TTL_MS);
+  /**
+   * After a new order's commit: drops whatever its id held (a "missing" cached by someone who
+   * asked for the id before it existed). Not a write of the new view: a change committed in
+   * between would be overwritten by the older view.
+   */
+  dropCommitted(orderId: number): Promise<void> {
+    return this.cache.invalidate(orderViewKey(orderId));
   }
 
   /** Inside the transaction that changes the order: its view goes once the change is committed. */

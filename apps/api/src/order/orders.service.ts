@@ -100,7 +100,7 @@ export class OrdersService {
     const { order, items } = await this.skuLanes.run(skuIds, () => this.place(userId, skuIds, quantities, remark));
     const view = toView(order, items);
     // after the line: the cache work of one order does not hold back the next buyer of the SKU
-    await Promise.all([...[...new Set(items.map((item) => item.productId))].map((productId) => this.products.invalidate(productId)), this.views.store(view)]);
+    await Promise.all([...[...new Set(items.map((item) => item.productId))].map((productId) => this.products.invalidate(productId)), this.views.dropCommitted(order.id)]);
     return view;
   }
 
