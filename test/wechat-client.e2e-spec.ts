@@ -156,7 +156,8 @@ describe('WeChat client against the emulator (real HTTP, real Redis)', () => {
     const started = performance.now();
     const fast = await failure(client.code2Session('while-open'));
     expect(fast.definition).toBe(ResilienceError.CircuitOpen);
-    expect(performance.now() - started).toBeLessThan(50);
+    // not the 1 s the stalled endpoint would take (a bound, not a speed check: a busy host steals ms)
+    expect(performance.now() - started).toBeLessThan(500);
   });
 
   it('business errcodes never open the circuit', async () => {

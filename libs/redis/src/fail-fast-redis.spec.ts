@@ -46,7 +46,8 @@ describe('FailFastRedis: the gate every command on the shared connection passes'
     client.failingFast = true;
     const started = performance.now();
     const outcome = await settle(client.set(key, 'during'));
-    expect(performance.now() - started).toBeLessThan(20);
+    // at once: no timeout waited out (a bound, not a speed check: a busy host steals ms)
+    expect(performance.now() - started).toBeLessThan(100);
     expect(outcome.error).toBe(REDIS_FAILING_FAST);
     expect(outcome.error).toBeInstanceOf(RedisFailingFastError);
     // scripts and transactions go through the same gate

@@ -79,7 +79,8 @@ describe('RedisSlidingWindowStore and the redis circuit (real server)', () => {
     circuit.open();
     const started = performance.now();
     await expect(store.hit('k', 10_000, 100, 0)).rejects.toBe(REDIS_FAILING_FAST);
-    expect(performance.now() - started).toBeLessThan(20);
+    // at once: no timeout waited out (a bound, not a speed check: a busy host steals ms)
+    expect(performance.now() - started).toBeLessThan(100);
     expect([circuit.runs, store.scriptCalls]).toEqual([0, 0]);
     circuit.close();
     expect((await store.hit('k', 10_000, 100, 0)).allowed).toBe(true);
