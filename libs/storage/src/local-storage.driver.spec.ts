@@ -45,6 +45,14 @@ describe('LocalStorageDriver', () => {
     expect(await storage.head('files/cd/broken.bin')).toBeNull();
   });
 
+  it('refuses a body that fails before it is read (the client hung up while the directory was made)', async () => {
+    const body = new PassThrough();
+    const put = storage.put('files/gh/early.bin', body, { contentType: 'image/png' });
+    body.destroy(new Error('client went away early'));
+    await expect(put).rejects.toThrow('client went away early');
+    expect(allFiles(root)).toEqual([]);
+  });
+
   it('leaves nothing behind when the write is aborted, and never shows a partial object under the key', async () => {
     const body = new PassThrough();
     const controller = new AbortController();

@@ -31,19 +31,29 @@ export class LocalStorageDriver implements StorageDriver {
 
   async put(key: string, body: Readable, options: PutOptions): Promise<{ size: number }> {
     const target = this.pathOf(key);
-    await mkdir(dirname(target), { recursive: true });
+    // the body can fail before the pipeline listens (a client hanging up while the directory is
+    // made): an 'error' nobody listens to would take the process down, so it is kept for below
+    let failedEarly: unknown = null;
+    const keepEarlyFailure = (error: unknown) => {
+      failedEarly ??= error;
+    };
+    body.on('error', keepEarlyFailure);
     const partial = `${target}.${randomBytes(6).toString('hex')}.partial`;
     let size = 0;
-    body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-    });
     try {
+      await mkdir(dirname(target), { recursive: true });
+      if (failedEarly !== null) throw failedEarly;
+      body.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+      });
       await pipeline(body, createWriteStream(partial, { flags: 'wx' }), { signal: options.signal });
       await rename(partial, target);
       return { size };
     } catch (error) {
       await rm(partial, { force: true });
       throw error;
+    } finally {
+      body.off('error', keepEarlyFailure);
     }
   }
 
