@@ -98,10 +98,10 @@ export class OrdersService {
     for (const line of lines) quantities.set(line.skuId, (quantities.get(line.skuId) ?? 0) + line.quantity);
     const skuIds = [...quantities.keys()].sort((a, b) => a - b);
     const { order, items } = await this.skuLanes.run(skuIds, () => this.place(userId, skuIds, quantities, remark));
-    const view = toView(order, items);
     // after the line: the cache work of one order does not hold back the next buyer of the SKU
-    await Promise.all([...[...new Set(items.map((item) => item.productId))].map((productId) => this.products.invalidate(productId)), this.views.dropCommitted(order.id)]);
-    return view;
+    const productIds = new Set(items.map((item) => item.productId));
+    await Promise.all([...[...productIds].map((productId) => this.products.invalidate(productId)), this.views.dropCommitted(order.id)]);
+    return toView(order, items);
   }
 
   private async place(userId: number, skuIds: number[], quantities: Map<number, number>, remark: string): Promise<{ order: Order; items: OrderItemView[] }> {

@@ -76,7 +76,7 @@ export function requestAwareRootSampler(byTraceId: RootSampler, recordAndSample:
       return byTraceId.shouldSample(parent, traceId, name, kind, attributes, links);
     },
     toString: () => `RequestAwareRoot{${byTraceId.toString()}}`,
-  } as RootSampler;
+  };
 }
 
 /**
