@@ -102,6 +102,11 @@ const TARGETS = {
     readyPath: PING,
     env: (ctx) => ({ DB_HOST: DB.host, DB_PORT: String(DB.port), DB_USER: DB.user, DB_PASSWORD: DB.password, DB_NAME: ctx.dbName }),
   },
+  floorFlash: {
+    script: () => path.join(BENCH_DIR, 'floor-flash.mjs'),
+    readyPath: '/ping',
+    env: () => ({}),
+  },
   baselineFile: {
     script: () => path.join(BENCH_DIR, 'baseline-file.mjs'),
     readyPath: '/health',
@@ -498,6 +503,14 @@ const flashScenarios = [
     target: 'baselineOrder',
     env: {},
     targets: { exactOrders: FLASH_STOCK, maxFivexx: 0 },
+  },
+  {
+    // the same wave against node:http answering 409 at once (no framework, no database, nothing
+    // sold): the floor of the wave itself here, the loader's share included (performance note 0033)
+    name: `floor: node:http flash sale, 409 at once, ${FLASH_BUYERS} buyers`,
+    target: 'floorFlash',
+    env: {},
+    targets: { maxFivexx: 0 },
   },
 ];
 
@@ -923,8 +936,10 @@ function evaluateTargets(report) {
   for (const row of report.flash) {
     const t = row.targets;
     const ran = row.status === 'ok';
-    add(row, 'orders', ran ? row.orders : null, `= ${t.exactOrders}`, (v) => v === t.exactOrders);
-    add(row, 'stock left', ran ? row.stockLeft : null, '= 0', (v) => v === 0);
+    if (t.exactOrders != null) {
+      add(row, 'orders', ran ? row.orders : null, `= ${t.exactOrders}`, (v) => v === t.exactOrders);
+      add(row, 'stock left', ran ? row.stockLeft : null, '= 0', (v) => v === 0);
+    }
     add(row, '5xx', ran ? row.fivexx : null, `<= ${t.maxFivexx}`, (v) => v <= t.maxFivexx);
     if (t.maxP99Ms != null) add(row, 'p99 ms', ran ? row.lagMs.p99 : null, `< ${t.maxP99Ms}`, (v) => v < t.maxP99Ms);
   }
@@ -1216,7 +1231,8 @@ async function runOrderLoad(args) {
  */
 async function measureFlashSale(scenario, ctx) {
   const row = { name: scenario.name, kind: 'flashSale', status: 'ok', targets: scenario.targets ?? {} };
-  const bare = scenario.target === 'baselineOrder';
+  const floor = scenario.target === 'floorFlash';
+  const bare = floor || scenario.target === 'baselineOrder';
   log(bare ? `${scenario.name}: anonymous buyers` : `${scenario.name}: signing in ${FLASH_BUYERS} buyers`);
   const server = await startServer(scenario, ctx, slug(scenario.name));
   const tokensFile = path.join(LOG_DIR, 'flash-tokens.txt');
@@ -1239,10 +1255,11 @@ async function measureFlashSale(scenario, ctx) {
       tokens.push(...batch);
     }
     fs.writeFileSync(tokensFile, `${tokens.join('\n')}\n`);
-    const skuId = bare ? (await prepareBaselineSku(server, FLASH_STOCK)) : await insertSku(ctx, FLASH_STOCK);
+    const skuId = floor ? 1 : bare ? await prepareBaselineSku(server, FLASH_STOCK) : await insertSku(ctx, FLASH_STOCK);
     const result = await runOrderLoad(['flash', `http://${LOOPBACK}:${server.port}`, String(FLASH_BUYERS), tokensFile, String(skuId)]);
     const tables = bare ? { items: 'baseline_order_items', skus: 'baseline_skus' } : { items: 'order_items', skus: 'skus' };
-    const [[{ orders }], [[{ stock }]]] = await withDb(async (db) => {
+    // the floor sells nothing and has no tables
+    const [[{ orders }], [[{ stock }]]] = floor ? [[{ orders: 0 }], [[{ stock: null }]]] : await withDb(async (db) => {
       await db.query(`USE \`${ctx.dbName}\``);
       return Promise.all([
         db.query(`SELECT COUNT(DISTINCT order_id) AS orders FROM ${tables.items} WHERE sku_id = ?`, [skuId]).then(([rows]) => rows),
@@ -1255,11 +1272,11 @@ async function measureFlashSale(scenario, ctx) {
       seconds: round(result.durationUs / 1e6, 2),
       perSecond: round(result.requests / (result.durationUs / 1e6), 0),
       lagMs: { p50: round(result.latencyUs.p50 / 1000, 1), p99: round(result.latencyUs.p99 / 1000, 1) },
-      orders: Number(orders),
-      stockLeft: Number(stock),
+      orders: floor ? null : Number(orders),
+      stockLeft: floor ? null : Number(stock),
       fivexx,
       byStatus: result.byStatus,
-      summary: `${Number(orders)} orders for ${FLASH_STOCK} stock, stock left ${stock}, answers ${JSON.stringify(result.byStatus)}, ${fivexx} 5xx, transport errors ${result.errors.read}`,
+      summary: `${floor ? 'nothing sold (the floor)' : `${Number(orders)} orders for ${FLASH_STOCK} stock, stock left ${stock}`}, answers ${JSON.stringify(result.byStatus)}, ${fivexx} 5xx, transport errors ${result.errors.read}`,
     });
     log(`  ${row.summary}; p50 ${row.lagMs.p50} ms, p99 ${row.lagMs.p99} ms`);
   } catch (error) {
@@ -1474,7 +1491,7 @@ function printReport(report) {
       report.flash.map((row) =>
         row.status !== 'ok'
           ? [row.name, 'did not run', '', '', '', '', '', '', row.result]
-          : [row.name, row.count, fmt(row.seconds, 2), row.orders, row.stockLeft, row.fivexx, fmt(row.lagMs.p50, 1), fmt(row.lagMs.p99, 1), row.result],
+          : [row.name, row.count, fmt(row.seconds, 2), row.orders ?? '-', row.stockLeft ?? '-', row.fivexx, fmt(row.lagMs.p50, 1), fmt(row.lagMs.p99, 1), row.result],
       ),
     );
     for (const row of report.flash.filter((candidate) => candidate.status === 'ok')) console.log(`${row.name}: ${row.summary}`);
