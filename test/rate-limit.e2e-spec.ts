@@ -71,7 +71,8 @@ describe('rate limiting (real Redis, real processes)', () => {
   });
 
   it('counts IPv6 clients by /64: fresh addresses from one subscriber share its limit', async () => {
-    const app = await launch({ TRUSTED_PROXIES: '127.0.0.1' });
+    // trusted as a range, as a pod network is named behind an ingress
+    const app = await launch({ TRUSTED_PROXIES: '127.0.0.0/8' });
     const from = async (address: string) =>
       (await request(`${app.baseUrl}/api/v1/diagnostics/rate-limited/by-ip`, { headers: { 'x-forwarded-for': address } })).status;
     const statuses = [];

@@ -46,4 +46,15 @@ describe('loadHttpConfig', () => {
     expect(() => loadHttpConfig({ HTTP_WRITE_BATCHING: 'sometimes' })).toThrow(/HTTP_WRITE_BATCHING/);
     expect(() => loadHttpConfig({ TRUSTED_PROXIES: '10.0.0.1,not-an-ip' })).toThrow(/TRUSTED_PROXIES/);
   });
+
+  it('takes trusted proxies as addresses, CIDR ranges or the private-range names, and refuses a malformed range', () => {
+    expect(loadHttpConfig({ TRUSTED_PROXIES: '10.0.0.1, 10.244.0.0/16,fd00::/8,uniquelocal,loopback' }).trustedProxies).toEqual([
+      '10.0.0.1',
+      '10.244.0.0/16',
+      'fd00::/8',
+      'uniquelocal',
+      'loopback',
+    ]);
+    expect(() => loadHttpConfig({ TRUSTED_PROXIES: '10.0.0.0/33' })).toThrow(/TRUSTED_PROXIES must be .*CIDR/);
+  });
 });

@@ -1,4 +1,5 @@
-import { IsBoolean, IsInt, IsIP, IsOptional, Max, Min } from 'class-validator';
+import { compile as compileTrustedProxies } from '@fastify/proxy-addr';
+import { IsBoolean, IsInt, IsOptional, Max, Min, ValidateBy } from 'class-validator';
 import { ConfigValidationError, defineConfig, parseEnv, ToBoolean, ToInteger, ToList } from '@app/config';
 
 class HttpEnv {
@@ -62,8 +63,29 @@ class HttpEnv {
 
   @IsOptional()
   @ToList()
-  @IsIP(undefined, { each: true, message: 'TRUSTED_PROXIES must be a comma-separated list of IP addresses' })
+  @ValidateBy(
+    { name: 'isTrustedProxyList', validator: { validate: isTrustedProxyList } },
+    {
+      message:
+        'TRUSTED_PROXIES must be a comma-separated list of IP addresses, CIDR ranges (10.0.0.0/8) or the names loopback, linklocal, uniquelocal',
+    },
+  )
   TRUSTED_PROXIES?: string[];
+}
+
+/**
+ * Checked by the parser Fastify's trustProxy runs on the same list (its own dependency), so what
+ * boots is exactly what it understands: addresses, CIDR ranges (behind ingress-nginx, the pod
+ * network's), and proxy-addr's names for the private ranges.
+ */
+function isTrustedProxyList(value: unknown): boolean {
+  if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'string' || entry === '')) return false;
+  try {
+    compileTrustedProxies(value as string[]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface HttpConfig {
@@ -89,7 +111,7 @@ export interface HttpConfig {
   acceptHandles: number;
   /** Responses produced in one event-loop turn are written together at its end (performance note 0016). */
   writeBatching: boolean;
-  /** Peers whose X-Forwarded-For is believed; empty = use the socket address. */
+  /** Peers whose X-Forwarded-For is believed (addresses, CIDR ranges, proxy-addr's range names); empty = use the socket address. */
   trustedProxies: string[];
 }
 
