@@ -439,13 +439,52 @@ describe.each(drivers)('uploads and downloads, %s storage (MariaDB + Redis + WeC
     expect(tooBig.body.code).toBe(5010);
   });
 
-  it('refuses requests without a purpose first, with two files, or unsigned-in', async () => {
+  it('takes the purpose after the file too, and applies its types and limit once it is read', async () => {
+    const alice = await login();
+    const fileFirst = (purpose: string, bytes: Uint8Array, name: string) => {
+      const form = new FormData();
+      form.append('file', new Blob([bytes]), name);
+      form.append('purpose', purpose);
+      return request<EnvelopeBody<UploadAnswer>>(api('/uploads'), { method: 'POST', headers: { authorization: `Bearer ${alice.accessToken}` }, body: form });
+    };
+    const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#3a7' } }).png().toBuffer();
+    const avatar = await fileFirst('avatar', png, 'me.png');
+    expect(avatar.status).toBe(201);
+    expect(avatar.body.data).toMatchObject({ purpose: 'avatar', mime: 'image/png', width: 40, height: 30 });
+
+    const [keysBefore, rowsBefore] = [await storedKeys(), await rowCount()];
+    const pdfAsAvatar = await fileFirst('avatar', pdfOf(2048), 'a.pdf');
+    expect(pdfAsAvatar.status).toBe(415);
+    expect(pdfAsAvatar.body.code).toBe(5020);
+    // a real image of 11 MB: past the avatar's 10 MB, within the attachment's 20 MB
+    const noise = await sharp({ create: { width: 2000, height: 1900, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
+    expect(noise.length).toBeGreaterThan(10 * MB);
+    const bigAvatar = await fileFirst('avatar', noise, 'big.png');
+    expect(bigAvatar.status).toBe(413);
+    expect(bigAvatar.body.code).toBe(5010);
+    await expectNothingStoredBeyond(keysBefore, rowsBefore);
+    const bigAttachment = await fileFirst('attachment', noise, 'big.png');
+    expect(bigAttachment.status).toBe(201);
+    expect(bigAttachment.body.data).toMatchObject({ purpose: 'attachment', mime: 'image/png', width: 2000, height: 1900 });
+  });
+
+  it('refuses requests without a purpose, with two files, or unsigned-in', async () => {
     const alice = await login();
     const form = new FormData();
     form.append('file', new Blob([pdfOf(1024)]), 'a.pdf');
     const noPurpose = await request<EnvelopeBody>(api('/uploads'), { method: 'POST', headers: { authorization: `Bearer ${alice.accessToken}` }, body: form });
     expect(noPurpose.status).toBe(400);
     expect(noPurpose.body.code).toBe(5001);
+    const unknownPurpose = new FormData();
+    unknownPurpose.append('file', new Blob([pdfOf(1024)]), 'a.pdf');
+    unknownPurpose.append('purpose', 'wallpaper');
+    const [keysBeforePurpose, rowsBeforePurpose] = [await storedKeys(), await rowCount()];
+    const unknown = await request<EnvelopeBody>(api('/uploads'), { method: 'POST', headers: { authorization: `Bearer ${alice.accessToken}` }, body: unknownPurpose });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.code).toBe(5001);
+    await expectNothingStoredBeyond(keysBeforePurpose, rowsBeforePurpose);
     const two = new FormData();
     two.append('purpose', 'attachment');
     two.append('file', new Blob([pdfOf(1024)]), 'a.pdf');

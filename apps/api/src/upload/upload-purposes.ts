@@ -25,3 +25,6 @@ export const isUploadPurpose = (value: string): value is UploadPurpose => (UPLOA
 
 /** Every type some purpose accepts: what a presign request may declare. */
 export const DIRECT_UPLOAD_TYPES: readonly string[] = [...new Set(Object.values(PURPOSE_RULES).flatMap((rule) => [...rule.types]))];
+
+/** A file whose purpose is not known yet (the field follows the file): any type some purpose accepts. */
+export const ANY_PURPOSE: PurposeRule = { public: false, types: new Set(DIRECT_UPLOAD_TYPES), limit: 'attachment' };

@@ -6,7 +6,7 @@ export const UploadError = defineErrors('upload', {
   PurposeMissing: {
     code: 5001,
     status: HttpStatus.BAD_REQUEST,
-    message: 'Send the purpose field (avatar, product or attachment) before the file',
+    message: 'Send the purpose field (avatar, product or attachment) with the file',
   },
   NoFile: { code: 5002, status: HttpStatus.BAD_REQUEST, message: 'The request carries no file' },
   TooManyParts: {

@@ -22,7 +22,7 @@ export class UploadsController {
   @Consumes('multipart/form-data')
   @RateLimit({ limit: 60, windowMs: 60_000 })
   @ApiBody({ type: UploadFormDto })
-  @ApiOperation({ summary: 'Upload one file (multipart: purpose, then file); streamed, checked by content, stored' })
+  @ApiOperation({ summary: 'Upload one file (multipart: purpose and file, purpose first is best); streamed, checked by content, stored' })
   @ApiErrors(
     UploadError.PurposeMissing,
     UploadError.NoFile,

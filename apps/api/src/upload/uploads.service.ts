@@ -20,7 +20,7 @@ import { FileLinks } from './file-links';
 import { imageError, imageNormalizer } from './image-normalizer';
 import type { UploadConfig } from './upload.config';
 import { UploadError } from './upload.errors';
-import { IMAGE_TYPES, isUploadPurpose, PURPOSE_RULES, type UploadPurpose } from './upload-purposes';
+import { ANY_PURPOSE, IMAGE_TYPES, isUploadPurpose, PURPOSE_RULES, type UploadPurpose } from './upload-purposes';
 
 /** What a client sees of one of its files (the POST answer and the list items). */
 export interface UploadedFile {
@@ -51,9 +51,17 @@ export interface IngestedObject {
   mime: string;
   ext: string;
   size: number;
+  /** As received, before an image was re-encoded: what the size limits apply to. */
+  receivedBytes: number;
   sha256: string;
   width: number | null;
   height: number | null;
+}
+
+/** A file part stored before its row is written. */
+interface ReceivedFile {
+  ingested: IngestedObject;
+  fileName: string | undefined;
 }
 
 export interface FileOwner {
@@ -160,31 +168,30 @@ export class UploadsService {
       throwFileSizeLimit: false,
     });
     let purpose: UploadPurpose | undefined;
-    let stored: StoredFile | undefined;
+    let received: ReceivedFile | undefined;
     try {
       for await (const part of parts) {
         if (part.type === 'field') {
-          if (part.fieldname !== 'purpose' || purpose !== undefined || stored || part.valueTruncated) throw new AppError(UploadError.TooManyParts);
+          if (part.fieldname !== 'purpose' || purpose !== undefined || part.valueTruncated) throw new AppError(UploadError.TooManyParts);
           const value = String(part.value);
           if (!isUploadPurpose(value)) throw new AppError(UploadError.PurposeMissing);
           purpose = value;
           continue;
         }
-        if (!purpose) {
-          part.file.resume();
-          throw new AppError(UploadError.PurposeMissing);
-        }
-        stored = await this.store(owner, purpose, part, remaining).catch((error: unknown) => {
+        received = await this.receiveFile(part, purpose ?? null, remaining).catch((error: unknown) => {
           throw new StoreFailure(error);
         });
       }
+      if (!received) throw new AppError(purpose ? UploadError.NoFile : UploadError.PurposeMissing);
+      if (!purpose) throw new AppError(UploadError.PurposeMissing);
+      this.checkAdmits(purpose, received, remaining);
     } catch (error) {
       drain(request.raw, closeAfterAnswer);
-      if (stored) await this.removeObject(stored.storageKey);
+      if (received) await this.removeObject(received.ingested.key);
       // the storage's own failures reach the client as they are (502/503/504 from the circuit); the parser's as 400/413
       throw error instanceof StoreFailure ? error.cause : multipartError(error);
     }
-    if (!stored) throw new AppError(purpose ? UploadError.NoFile : UploadError.PurposeMissing);
+    const stored = this.fileRow(owner, purpose, received);
     try {
       await this.commit(stored);
     } catch (error) {
@@ -217,15 +224,34 @@ export class UploadsService {
     await Promise.all(this.config.variantWidths.map((width) => this.removeObject(`${row.storageKey}.w${width}`)));
   }
 
-  private async store(owner: FileOwner, purpose: UploadPurpose, part: MultipartFile, remainingQuota: number): Promise<StoredFile> {
-    const purposeLimit = this.limitOf(purpose);
+  /**
+   * Streams the file part into storage. With its purpose known (the field came first, as
+   * wx.uploadFile sends formData), the purpose's limit and types apply while the bytes arrive.
+   * Without (the field comes after the file, as some HTTP clients order a form), the loosest
+   * purpose's apply on the way and checkAdmits() applies the real one once the field is read.
+   */
+  private async receiveFile(part: MultipartFile, purpose: UploadPurpose | null, remainingQuota: number): Promise<ReceivedFile> {
+    const limit = purpose ? this.limitOf(purpose) : Math.max(this.config.maxImageBytes, this.config.maxAttachmentBytes);
     const ingested = await this.ingest(
       part.file,
       { type: part.mimetype, name: part.filename },
       purpose,
-      Math.min(purposeLimit, remainingQuota),
-      () => new AppError(purposeLimit <= remainingQuota ? UploadError.TooLarge : UploadError.QuotaExceeded),
+      Math.min(limit, remainingQuota),
+      () => new AppError(limit <= remainingQuota ? UploadError.TooLarge : UploadError.QuotaExceeded),
     );
+    return { ingested, fileName: part.filename };
+  }
+
+  /** What the purpose-first path refuses on the way, for a file that arrived before its purpose. */
+  private checkAdmits(purpose: UploadPurpose, received: ReceivedFile, remainingQuota: number): void {
+    if (!PURPOSE_RULES[purpose].types.has(received.ingested.mime)) throw new AppError(UploadError.TypeNotAllowed);
+    const limit = this.limitOf(purpose);
+    if (received.ingested.receivedBytes > Math.min(limit, remainingQuota)) {
+      throw new AppError(limit <= remainingQuota ? UploadError.TooLarge : UploadError.QuotaExceeded);
+    }
+  }
+
+  private fileRow(owner: FileOwner, purpose: UploadPurpose, { ingested, fileName }: ReceivedFile): StoredFile {
     return this.files.create({
       id: ingested.id,
       ownerKind: owner.kind,
@@ -236,7 +262,7 @@ export class UploadsService {
       sha256: ingested.sha256,
       width: ingested.width,
       height: ingested.height,
-      originalName: sanitizeFileName(part.filename, ingested.ext),
+      originalName: sanitizeFileName(fileName, ingested.ext),
       driver: this.storage.name,
       storageKey: ingested.key,
       status: 'committed',
@@ -258,12 +284,13 @@ export class UploadsService {
   async ingest(
     source: Readable,
     declared: { type: string; name: string | undefined },
-    purpose: UploadPurpose,
+    purpose: UploadPurpose | null,
     limit: number,
     tooLarge: () => AppError,
     id: string = randomUUID(),
   ): Promise<IngestedObject> {
-    const rule = PURPOSE_RULES[purpose];
+    // no purpose yet: any type some purpose accepts (the caller checks the purpose's own afterwards)
+    const rule = purpose ? PURPOSE_RULES[purpose] : ANY_PURPOSE;
     const incoming = new ByteMeter(limit, tooLarge);
     // errors travel down the chain: a destroyed source (client gone) fails the storage write too
     let sourceFailure: unknown = null;
@@ -307,6 +334,7 @@ export class UploadsService {
       mime,
       ext,
       size: outgoing.bytes,
+      receivedBytes: incoming.bytes,
       sha256: outgoing.digest(),
       width: fileDimensions?.width ?? null,
       height: fileDimensions?.height ?? null,

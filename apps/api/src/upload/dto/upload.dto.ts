@@ -8,7 +8,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The multipart form of POST /uploads, for the OpenAPI document (the body is read as a stream, not through this class). */
 export class UploadFormDto {
-  @ApiProperty({ enum: UPLOAD_PURPOSES, description: 'Before the file part' })
+  @ApiProperty({ enum: UPLOAD_PURPOSES, description: 'Best before the file part (refusals then come while the bytes arrive); after it is accepted too' })
   @IsIn(UPLOAD_PURPOSES)
   purpose: UploadPurpose;
 
