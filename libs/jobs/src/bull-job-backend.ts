@@ -24,6 +24,8 @@ export interface BullConnections {
   commandTimeoutMs: number;
   /** JOBS_LOCK_MS: a running job's lock, and the interval of the check for expired ones. */
   lockMs: number;
+  /** JOBS_SCHEDULE_KEEP_MS: how often this process writes its repeating schedules again (see ScheduleKeeper). */
+  scheduleKeepMs: number;
 }
 
 /** Redis down or too slow for a queue operation; callers map it to their own error (Jobs: 503, 7053). */
@@ -54,7 +56,20 @@ export class BullJobBackend implements JobBackend {
   private readonly workers: Worker[] = [];
   private readonly runs = new Map<Promise<unknown>, AbortController>();
 
-  constructor(private readonly connections: BullConnections) {}
+  /**
+   * The schedules this process asked for, written again every `scheduleKeepMs`: a schedule lives
+   * in Redis only, so a Redis that restarts without its data, or fails over to an empty replica,
+   * or was down when the process booted, would otherwise have no sweeper until the next deploy.
+   * Writing one again is safe: BullMQ keeps its next run where it was (same id, same interval).
+   */
+  private readonly schedules = new Map<string, () => Promise<void>>();
+  private readonly keeper: NodeJS.Timeout;
+  private keeperFailing = false;
+
+  constructor(private readonly connections: BullConnections) {
+    this.keeper = setInterval(() => void this.keepSchedules(), connections.scheduleKeepMs);
+    this.keeper.unref();
+  }
 
   async add(queue: string, data: StoredJobData, options: AddJobOptions): Promise<void> {
     await this.produce((q) => q.add(queue, data, { ...jobOptions(options), jobId: options.jobId, delay: options.delayMs }), queue);
@@ -68,12 +83,31 @@ export class BullJobBackend implements JobBackend {
     );
   }
 
+  /** Kept even when this first write fails (Redis down at boot): the keeper writes it once Redis answers. */
   async upsertRepeat(queue: string, scheduleId: string, data: StoredJobData, options: RepeatOptions): Promise<void> {
-    await this.produce((q) => q.upsertJobScheduler(scheduleId, { every: options.everyMs }, { name: queue, data, opts: jobOptions(options) }), queue);
+    const write = () =>
+      this.produce((q) => q.upsertJobScheduler(scheduleId, { every: options.everyMs }, { name: queue, data, opts: jobOptions(options) }), queue).then(
+        () => undefined,
+      );
+    this.schedules.set(`${queue}/${scheduleId}`, write);
+    await write();
   }
 
   async removeRepeat(queue: string, scheduleId: string): Promise<boolean> {
+    this.schedules.delete(`${queue}/${scheduleId}`);
     return this.produce((q) => q.removeJobScheduler(scheduleId), queue);
+  }
+
+  /** Writes every kept schedule again; one warning per outage, one line when it works again. */
+  async keepSchedules(): Promise<void> {
+    const results = await Promise.allSettled([...this.schedules.values()].map((write) => write()));
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure && !this.keeperFailing) {
+      this.logger.warn({ err: (failure.reason as Error)?.message ?? String(failure.reason) }, 'job schedules could not be written; retrying');
+    } else if (!failure && this.keeperFailing) {
+      this.logger.log({ schedules: this.schedules.size }, 'job schedules written again');
+    }
+    this.keeperFailing = failure !== undefined;
   }
 
   async startWorkers(definitions: QueueWorkerDefinition[]): Promise<void> {
@@ -183,6 +217,7 @@ export class BullJobBackend implements JobBackend {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.keeper);
     if (this.workers.length > 0) await this.stopWorkers(0);
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     this.queues.clear();

@@ -33,6 +33,13 @@ class JobsEnv {
   @Min(1_000)
   @Max(600_000)
   JOBS_LOCK_MS?: number;
+
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1_000)
+  @Max(3_600_000)
+  JOBS_SCHEDULE_KEEP_MS?: number;
 }
 
 export interface JobsConfig {
@@ -53,6 +60,11 @@ export interface JobsConfig {
    * Shorter: faster recovery, more Redis writes per running job.
    */
   lockMs: number;
+  /**
+   * Repeating schedules (the sweepers) are written to Redis again this often by every process that
+   * asked for them: a Redis that lost its data, or was down at boot, gets them back within it.
+   */
+  scheduleKeepMs: number;
 }
 
 export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
@@ -63,6 +75,7 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     keepFailedS: parsed.JOBS_KEEP_FAILED_S ?? 30 * 86_400,
     shutdownGraceMs: parsed.JOBS_SHUTDOWN_GRACE_MS ?? 10_000,
     lockMs: parsed.JOBS_LOCK_MS ?? 30_000,
+    scheduleKeepMs: parsed.JOBS_SCHEDULE_KEEP_MS ?? 60_000,
   };
 }
 

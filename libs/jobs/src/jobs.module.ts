@@ -64,7 +64,7 @@ async function bullBackend(redis: RedisConfig, jobs: JobsConfig): Promise<JobBac
     worker.disconnect();
     throw error;
   }
-  return new BullJobBackend({ producer, worker, prefix: jobs.prefix, commandTimeoutMs: redis.commandTimeoutMs, lockMs: jobs.lockMs });
+  return new BullJobBackend({ producer, worker, prefix: jobs.prefix, commandTimeoutMs: redis.commandTimeoutMs, lockMs: jobs.lockMs, scheduleKeepMs: jobs.scheduleKeepMs });
 }
 
 /**

@@ -34,7 +34,7 @@ export class OrderTimeouts implements OnApplicationBootstrap {
     try {
       await this.jobs.repeat(SweepUnpaidOrders, {}, { id: 'order-sweep-unpaid', everyMs: this.config.sweepIntervalS * 1000 });
     } catch (error) {
-      // Redis down at boot: the next start (or another instance) schedules it; timeout jobs still run
+      // Redis down at boot: the queue keeps the schedule and writes it once Redis answers (JOBS_SCHEDULE_KEEP_MS)
       this.logger.warn({ error: String(error) }, 'could not schedule the unpaid-order sweeper');
     }
   }

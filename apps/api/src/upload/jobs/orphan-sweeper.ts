@@ -49,7 +49,7 @@ export class OrphanSweeper implements OnApplicationBootstrap {
     try {
       await this.jobs.repeat(SweepOrphanUploads, {}, { id: 'upload-sweep-orphans', everyMs: this.config.sweepEveryMs });
     } catch (error) {
-      // the queue is down at boot: the next start (any instance) schedules it; orphans only wait
+      // the queue is down at boot: it keeps the schedule and writes it once Redis answers; orphans only wait
       this.logger.warn({ err: (error as Error).message }, 'could not schedule the orphan sweep');
     }
   }
