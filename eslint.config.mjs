@@ -16,6 +16,9 @@ export const boundaryOptions = {
   features: 'apps/api/src',
 };
 
+// behind the global pipe it takes ` 1`, `+1` and `01` as 1 (libs/http validation.ts)
+const NO_PARSE_INT_PIPE = { name: '@nestjs/common', importNames: ['ParseIntPipe'], message: 'Use ParseIdPipe from @app/http for path ids.' };
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'bench/results/**'] },
   js.configs.recommended,
@@ -46,7 +49,27 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@app/testing', '@app/testing/*'], message: '@app/testing is for specs only.' }] },
+        {
+          paths: [NO_PARSE_INT_PIPE],
+          patterns: [{ group: ['@app/testing', '@app/testing/*'], message: '@app/testing is for specs only.' }],
+        },
+      ],
+    },
+  },
+  {
+    // request DTOs: class-validator's IsOptional lets null skip every check (libs/http omittable.ts)
+    files: ['apps/**/dto/**/*.ts', '**/*.dto.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            NO_PARSE_INT_PIPE,
+            { name: 'class-validator', importNames: ['IsOptional'], message: 'Use Omittable() from @app/http: IsOptional lets null through.' },
+          ],
+          patterns: [{ group: ['@app/testing', '@app/testing/*'], message: '@app/testing is for specs only.' }],
+        },
       ],
     },
   },

@@ -116,6 +116,46 @@ describe('catalogue and orders (MariaDB + Redis)', () => {
       expect((await call('GET', '/products/999999')).status).toBe(404);
       expect((await call('GET', '/products/999999')).body).toMatchObject({ code: 4100 });
     });
+
+    it('refuses malformed catalogue input with 400 and changes nothing: null fields, a list inside the SKU list, loose ids, deep pages', async () => {
+      const { productId, skuId } = await insertProduct(5);
+      const before = await call<ProductBody>('GET', `/admin/products/${productId}`, { token: adminToken });
+      for (const field of ['name', 'description', 'category', 'imageUrl', 'onShelf']) {
+        const answer = await call('PATCH', `/admin/products/${productId}`, { token: adminToken, body: { [field]: null } });
+        expect([field, answer.status, answer.body.code]).toEqual([field, 400, 1001]);
+      }
+      for (const field of ['name', 'priceFen']) {
+        const answer = await call('PATCH', `/admin/products/${productId}/skus/${skuId}`, { token: adminToken, body: { [field]: null } });
+        expect([field, answer.status, answer.body.code]).toEqual([field, 400, 1001]);
+      }
+      const nullBody = await call('PATCH', `/admin/products/${productId}`, { token: adminToken, body: null });
+      expect([nullBody.status, nullBody.body.code]).toEqual([400, 1001]);
+      expect((await call<ProductBody>('GET', `/admin/products/${productId}`, { token: adminToken })).body.data).toEqual(before.body.data);
+
+      const productsBefore = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM products');
+      for (const skus of [[[]], ['x'], [null]]) {
+        const answer = await call('POST', '/admin/products', { token: adminToken, body: { name: 'p', category: 'test', skus } });
+        expect([JSON.stringify(skus), answer.status, answer.body.code]).toEqual([JSON.stringify(skus), 400, 1001]);
+      }
+      expect(await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM products')).toEqual(productsBefore);
+
+      for (const id of ['%201', '+1', `0${productId}`, '1e3', '0', '-1', '99999999999999999999']) {
+        const answer = await call('DELETE', `/admin/products/${id}`, { token: adminToken });
+        expect([id, answer.status, answer.body.code]).toEqual([id, 400, 1015]);
+        expect((await call('GET', `/products/${id}`)).status).toBe(400);
+      }
+      expect((await call('GET', `/products/${productId}`)).status).toBe(200);
+
+      for (const path of ['/products?page=1e3', '/products?page=2&page=3', '/admin/orders?userId=99999999999999999999']) {
+        const answer = await call('GET', path, { token: adminToken });
+        expect([path, answer.status, answer.body.code]).toEqual([path, 400, 1001]);
+      }
+      for (const path of ['/products?page=101&pageSize=100', '/admin/products?page=101&pageSize=100', '/admin/orders?page=501&pageSize=20']) {
+        const answer = await call('GET', path, { token: adminToken });
+        expect([path, answer.status, answer.body.code]).toEqual([path, 400, 2205]);
+      }
+      expect((await call('GET', '/products?page=100&pageSize=100')).status).toBe(200);
+    });
   });
 
   describe('orders', () => {

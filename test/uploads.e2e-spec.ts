@@ -269,6 +269,26 @@ describe.each(drivers)('uploads and downloads, %s storage (MariaDB + Redis + WeC
     await expectNothingStoredBeyond(keysBefore, rowsBefore);
   });
 
+  it('answers 400 (5004) for a body that ends inside the file part, before or after the purpose, and stores nothing', async () => {
+    const alice = await login();
+    const [keysBefore, rowsBefore] = [await storedKeys(), await rowCount()];
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } }).png().toBuffer();
+    const boundary = `----e2e${randomBytes(8).toString('hex')}`;
+    const purposePart = `--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\navatar\r\n`;
+    const filePart = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`;
+    for (const head of [purposePart + filePart, filePart]) {
+      // the whole HTTP body arrives; the multipart inside it stops in the middle of the image, with no closing boundary
+      const body = Buffer.concat([Buffer.from(head), png.subarray(0, Math.floor(png.length * 0.8))]);
+      const answer = await request<EnvelopeBody>(api('/uploads'), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice.accessToken}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body,
+      });
+      expect([answer.status, answer.body.code]).toEqual([400, 5004]);
+    }
+    await expectNothingStoredBeyond(keysBefore, rowsBefore);
+  });
+
   it('stores nothing when the client hangs up half-way through the file', async () => {
     const alice = await login();
     const [keysBefore, rowsBefore] = [await storedKeys(), await rowCount()];

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { type AcceptHandles, addAcceptHandles } from './accept-handles';
 import { installBodyMediaTypes } from './body-media-type';
-import { answerClientError, sendFrameworkError } from './framework-errors';
+import { answerClientError, sendFrameworkError, withHostRule } from './framework-errors';
 import { HttpConfig } from './http.config';
 import { installJsonBodyParser } from './json-body-parser';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
@@ -24,8 +24,10 @@ export function createFastifyAdapter(config: HttpConfig): FastifyAdapter {
           requestTimeout: config.requestTimeoutMs,
           headersTimeout: config.headersTimeoutMs,
           connectionsCheckingInterval: config.connectionsCheckingIntervalMs,
+          // checked by withHostRule, which answers in the envelope
+          requireHostHeader: false,
         },
-        handler,
+        withHostRule(handler),
       );
       server.keepAliveTimeout = config.keepAliveTimeoutMs;
       return server;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type ServerResponse, STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type RequestListener, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { resolveError } from './all-exceptions.filter';
@@ -61,4 +61,32 @@ export function answerClientError(error: Error & { code?: unknown }, socket: Soc
   const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (socket.writable && !inFlight?.headersSent) socket.write(clientErrorResponse(error, randomUUID()));
   socket.destroy(error);
+}
+
+/** How many Host headers a request carries (Node keeps the first of several and drops the rest from `headers`). */
+function hostHeaderCount(request: IncomingMessage): number {
+  const raw = request.rawHeaders;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') count += 1;
+  return count;
+}
+
+/**
+ * The server's request listener, with the Host rule of HTTP/1.1 (RFC 9112 §3.2: exactly one Host
+ * header, else 400) answered in the envelope. Node's own check (`requireHostHeader`, switched off
+ * where the server is made) answers a bare 400 with no body, and it lets a second Host header
+ * through, keeping the first: what a proxy in front routed on and what this server reads could
+ * differ. HTTP/1.0 needs no Host.
+ */
+export function withHostRule(handler: RequestListener): RequestListener {
+  return (request, response) => {
+    const hosts = hostHeaderCount(request);
+    if (hosts === 1 || (hosts === 0 && request.httpVersion === '1.0')) return handler(request, response);
+    const requestId = randomUUID();
+    const body = errorBody(CommonError.MalformedRequest, `${CommonError.MalformedRequest.message}: ${hosts === 0 ? 'no Host header' : 'more than one Host header'}`, requestId);
+    request.resume();
+    response
+      .writeHead(CommonError.MalformedRequest.status, { 'content-type': JSON_UTF8, 'content-length': Buffer.byteLength(body), [REQUEST_ID_HEADER]: requestId, connection: 'close' })
+      .end(body);
+  };
 }

@@ -4,6 +4,7 @@ export { ERROR_BLOCKS, errorBlockOf, type ErrorBlock, type ErrorBlockName } from
 export { Consumes, JSON_MEDIA_TYPES } from './body-media-type';
 export { CommonError } from './common.errors';
 export { type CleanTextOptions, IS_CLEAN_TEXT, IsCleanText } from './clean-text';
+export { Omittable } from './omittable';
 export { installEnvelope, RawResponse, successEnvelope, type Envelope, type EnvelopeOptions } from './envelope';
 export { definitionForStatus } from './error-status';
 export { createFastifyAdapter } from './fastify-adapter';
@@ -21,7 +22,7 @@ export {
   safeErrorMessage,
   sanitizeUrl,
 } from './log-safety';
-export { createValidationPipe } from './validation';
+export { createValidationPipe, IntegerFromQuery, MAX_ID, ParseIdPipe } from './validation';
 export { IDEMPOTENCY_HEADER, IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 export { IdempotencyModule } from './idempotency/idempotency.module';
 export {

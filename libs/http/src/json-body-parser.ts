@@ -119,6 +119,17 @@ export type RawBodyRequest = FastifyRequest & { rawBody?: Buffer };
  */
 export const KeepRawBody = (): MethodDecorator => MergeRouteConfig({ keepRawBody: true });
 
+function isWellFormedJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const FORBIDDEN_KEY_MESSAGE = 'Request body is refused: "__proto__" and "constructor": { "prototype" } keys are not accepted';
+
 export function createJsonBodyParser(fastify: FastifyInstance, limits: JsonBodyLimits): FastifyBodyParser<Buffer> {
   const { onProtoPoisoning = 'error', onConstructorPoisoning = 'error' } = fastify.initialConfig;
   const parseJson = fastify.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning);
@@ -130,7 +141,14 @@ export function createJsonBodyParser(fastify: FastifyInstance, limits: JsonBodyL
     if (!isUtf8(body)) return done(new AppError(CommonError.InvalidUtf8), undefined);
     if (request.routeOptions.config.keepRawBody === true) (request as RawBodyRequest).rawBody = body;
     // Fastify's parser answers through done (its type also allows a promise, which it never returns)
-    void parseJson(request, body.toString('utf8'), done);
+    const text = body.toString('utf8');
+    void parseJson(request, text, (error, parsed) => {
+      // Fastify drops secure-json-parse's reason; JSON that parses plainly was refused for a key: say so
+      if ((error as { code?: unknown } | null)?.code === 'FST_ERR_CTP_INVALID_JSON_BODY' && isWellFormedJson(text)) {
+        return done(new AppError(CommonError.MalformedJson, { message: FORBIDDEN_KEY_MESSAGE }), undefined);
+      }
+      return done(error, parsed);
+    });
   };
 }
 

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ApiErrors, CurrentPrincipal, type Principal, Roles } from '@app/http';
+import { ApiErrors, CurrentPrincipal, ParseIdPipe, type Principal, Roles } from '@app/http';
 import { RateLimitPolicy } from '@app/resilience';
 import { AdminError } from './admin.errors';
 import { type AdminAccountPage, type AdminAccountView, AdminAccountsService } from './admin-accounts.service';
@@ -58,7 +58,7 @@ export class AdminAccountsController {
   @ApiErrors(AdminError.AccountNotFound, AdminError.LastActiveAdmin)
   async update(
     @CurrentPrincipal() principal: Principal,
-    @Param('id', ParseIntPipe) id: number,
+    @Param('id', ParseIdPipe) id: number,
     @Body() body: UpdateAdminAccountDto,
     @Req() request: FastifyRequest,
   ): Promise<AdminAccountView> {

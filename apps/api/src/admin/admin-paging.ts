@@ -8,6 +8,9 @@ import { AdminError } from './admin.errors';
  */
 export const MAX_PAGE_DEPTH = 10_000;
 
+/** What checkPageDepth() refuses with, for the @ApiErrors() of every offset-paged list. */
+export const PAGE_TOO_DEEP = AdminError.PageTooDeep;
+
 export function checkPageDepth(query: { page: number; pageSize: number }): void {
   if (query.page * query.pageSize > MAX_PAGE_DEPTH) throw new AppError(AdminError.PageTooDeep);
 }

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, Header, HttpCode, Param, ParseIntPipe, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ApiErrors, CurrentPrincipal, type Principal, Public, Roles } from '@app/http';
+import { ApiErrors, CurrentPrincipal, ParseIdPipe, type Principal, Public, Roles } from '@app/http';
 import { RateLimitPolicy } from '@app/resilience';
 import { AuthError } from '../auth';
 import { UserError } from '../user';
@@ -61,7 +61,7 @@ export class AdminController {
   @ApiErrors(UserError.NotFound)
   async updateUser(
     @CurrentPrincipal() principal: Principal,
-    @Param('id', ParseIntPipe) id: number,
+    @Param('id', ParseIdPipe) id: number,
     @Body() body: AdminUpdateUserDto,
     @Req() request: FastifyRequest,
   ) {

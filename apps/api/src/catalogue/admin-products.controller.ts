@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { AppError, ApiErrors, CurrentPrincipal, type Principal, Roles } from '@app/http';
-import { AuditActors } from '../admin';
+import { ApiErrors, AppError, CurrentPrincipal, ParseIdPipe, type Principal, Roles } from '@app/http';
+import { AuditActors, checkPageDepth, PAGE_TOO_DEEP } from '../admin';
 import { AdminProductsService } from './admin-products.service';
 import { CatalogueError } from './catalogue.errors';
 import { AdminProductQueryDto, CreateProductDto, SkuInputDto, StockAdjustmentDto, UpdateProductDto, UpdateSkuDto } from './dto/product.dto';
@@ -22,7 +22,9 @@ export class AdminProductsController {
 
   @Get()
   @ApiOperation({ summary: 'Products on and off shelf, newest first' })
+  @ApiErrors(PAGE_TOO_DEEP)
   list(@Query() query: AdminProductQueryDto): Promise<ProductPage> {
+    checkPageDepth({ page: query.page ?? 1, pageSize: query.pageSize ?? 20 });
     return this.products.list({
       page: query.page ?? 1,
       pageSize: query.pageSize ?? 20,
@@ -34,7 +36,7 @@ export class AdminProductsController {
   @Get(':id')
   @ApiOperation({ summary: 'One product (read from the database)' })
   @ApiErrors(CatalogueError.ProductNotFound)
-  async get(@Param('id', ParseIntPipe) id: number): Promise<ProductView> {
+  async get(@Param('id', ParseIdPipe) id: number): Promise<ProductView> {
     const product = await this.products.load(id);
     if (!product) throw new AppError(CatalogueError.ProductNotFound);
     return product;
@@ -53,7 +55,7 @@ export class AdminProductsController {
   @ApiErrors(CatalogueError.ProductNotFound)
   async update(
     @CurrentPrincipal() principal: Principal,
-    @Param('id', ParseIntPipe) id: number,
+    @Param('id', ParseIdPipe) id: number,
     @Body() body: UpdateProductDto,
     @Req() request: FastifyRequest,
   ): Promise<ProductView> {
@@ -65,7 +67,7 @@ export class AdminProductsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a product and its SKUs (orders keep their copy; audited)' })
   @ApiErrors(CatalogueError.ProductNotFound)
-  async remove(@CurrentPrincipal() principal: Principal, @Param('id', ParseIntPipe) id: number, @Req() request: FastifyRequest): Promise<void> {
+  async remove(@CurrentPrincipal() principal: Principal, @Param('id', ParseIdPipe) id: number, @Req() request: FastifyRequest): Promise<void> {
     await this.admin.remove(await this.actors.of(principal, request), id);
   }
 
@@ -75,7 +77,7 @@ export class AdminProductsController {
   @ApiErrors(CatalogueError.ProductNotFound)
   async addSku(
     @CurrentPrincipal() principal: Principal,
-    @Param('id', ParseIntPipe) id: number,
+    @Param('id', ParseIdPipe) id: number,
     @Body() body: SkuInputDto,
     @Req() request: FastifyRequest,
   ): Promise<ProductView> {
@@ -88,8 +90,8 @@ export class AdminProductsController {
   @ApiErrors(CatalogueError.ProductNotFound, CatalogueError.SkuNotFound)
   async updateSku(
     @CurrentPrincipal() principal: Principal,
-    @Param('id', ParseIntPipe) id: number,
-    @Param('skuId', ParseIntPipe) skuId: number,
+    @Param('id', ParseIdPipe) id: number,
+    @Param('skuId', ParseIdPipe) skuId: number,
     @Body() body: UpdateSkuDto,
     @Req() request: FastifyRequest,
   ): Promise<ProductView> {
@@ -103,8 +105,8 @@ export class AdminProductsController {
   @ApiErrors(CatalogueError.ProductNotFound, CatalogueError.SkuNotFound, CatalogueError.StockWouldGoNegative)
   async adjustStock(
     @CurrentPrincipal() principal: Principal,
-    @Param('id', ParseIntPipe) id: number,
-    @Param('skuId', ParseIntPipe) skuId: number,
+    @Param('id', ParseIdPipe) id: number,
+    @Param('skuId', ParseIdPipe) skuId: number,
     @Body() body: StockAdjustmentDto,
     @Req() request: FastifyRequest,
   ): Promise<ProductView> {

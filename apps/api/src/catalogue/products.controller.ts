@@ -1,6 +1,7 @@
-import { Controller, Get, Param, ParseIntPipe, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, Public } from '@app/http';
+import { ApiErrors, ParseIdPipe, Public } from '@app/http';
+import { checkPageDepth, PAGE_TOO_DEEP } from '../admin';
 import { CatalogueError } from './catalogue.errors';
 import { ProductQueryDto } from './dto/product.dto';
 import { type ProductPage, type ProductView, ProductsService } from './products.service';
@@ -13,14 +14,16 @@ export class ProductsController {
 
   @Get()
   @ApiOperation({ summary: 'On-shelf products, newest first; filter by category' })
+  @ApiErrors(PAGE_TOO_DEEP)
   list(@Query() query: ProductQueryDto): Promise<ProductPage> {
+    checkPageDepth({ page: query.page ?? 1, pageSize: query.pageSize ?? 20 });
     return this.products.list({ page: query.page ?? 1, pageSize: query.pageSize ?? 20, category: query.category, onShelf: true });
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'One on-shelf product with its SKUs (prices in fen); served from the two-level cache' })
   @ApiErrors(CatalogueError.ProductNotFound)
-  detail(@Param('id', ParseIntPipe) id: number): Promise<ProductView> {
+  detail(@Param('id', ParseIdPipe) id: number): Promise<ProductView> {
     return this.products.publicDetail(id);
   }
 }

@@ -1,8 +1,8 @@
-import { Body, Controller, Get, Param, ParseIntPipe, Put, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { TwoLevelCache } from '@app/cache';
-import { AppError, CommonError, Public } from '@app/http';
+import { AppError, CommonError, ParseIdPipe, Public } from '@app/http';
 import { CacheItemQueryDto, CacheItemVersionDto } from './dto/cache-item.dto';
 
 export interface CacheItem {
@@ -41,18 +41,18 @@ export class CacheDiagnosticsController {
 
   /** The bench's route, a plain GET by id: a query DTO here would cost ~30 µs a request (measured). */
   @Get(':id')
-  async item(@Param('id', ParseIntPipe) id: number): Promise<CacheItem> {
+  async item(@Param('id', ParseIdPipe) id: number): Promise<CacheItem> {
     return this.read(id, 0);
   }
 
   /** Same item and cache key; a miss loads slowly, so concurrent requests overlap with the load. */
   @Get(':id/slow')
-  async slowItem(@Param('id', ParseIntPipe) id: number, @Query() query: CacheItemQueryDto): Promise<CacheItem> {
+  async slowItem(@Param('id', ParseIdPipe) id: number, @Query() query: CacheItemQueryDto): Promise<CacheItem> {
     return this.read(id, query.loadMs ?? 0);
   }
 
   @Put(':id')
-  async update(@Param('id', ParseIntPipe) id: number, @Body() body: CacheItemVersionDto): Promise<{ id: number; version: number }> {
+  async update(@Param('id', ParseIdPipe) id: number, @Body() body: CacheItemVersionDto): Promise<{ id: number; version: number }> {
     await this.ensureTable();
     await this.dataSource.transaction(async (manager) => {
       await manager.query(`DELETE FROM ${TABLE} WHERE id = ?`, [id]);
@@ -64,7 +64,7 @@ export class CacheDiagnosticsController {
 
   /** How often this process ran the loader for an item. */
   @Get(':id/loads')
-  loadCount(@Param('id', ParseIntPipe) id: number): { loads: number } {
+  loadCount(@Param('id', ParseIdPipe) id: number): { loads: number } {
     return { loads: this.loads.get(id) ?? 0 };
   }
 

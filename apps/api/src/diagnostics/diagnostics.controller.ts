@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { DiagnosticContactDto } from './dto/diagnostic-contact.dto';
 import { EchoDto } from './dto/echo.dto';
 import { SlowQueryDto } from './dto/slow-query.dto';
-import { Public } from '@app/http';
+import { ParseIdPipe, Public } from '@app/http';
 
 /**
  * Routes the e2e suite drives the pipeline with (validation, slow requests during
@@ -32,12 +32,12 @@ export class DiagnosticsController {
   }
 
   @Get('items/:id')
-  item(@Param('id', ParseIntPipe) id: number): { id: number } {
+  item(@Param('id', ParseIdPipe) id: number): { id: number } {
     return { id };
   }
 
   @Delete('items/:id')
-  removeItem(@Param('id', ParseIntPipe) _id: number): void {
+  removeItem(@Param('id', ParseIdPipe) _id: number): void {
     // nothing to return: the client still gets an envelope with data null
   }
 

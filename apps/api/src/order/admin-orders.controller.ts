@@ -1,9 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ApiErrors, CurrentPrincipal, Idempotent, type Principal, Roles } from '@app/http';
+import { ApiErrors, CurrentPrincipal, Idempotent, ParseIdPipe, type Principal, Roles } from '@app/http';
 import { WechatPayCallErrors, WechatPayError } from '@app/wechat';
-import { AuditActors } from '../admin';
+import { AuditActors, PAGE_TOO_DEEP } from '../admin';
 import { type AdminOrderPage, AdminOrdersService } from './admin-orders.service';
 import { AdminOrderQueryDto, RefundOrderDto, ShipOrderDto } from './dto/order.dto';
 import { OrderError } from './order.errors';
@@ -23,6 +23,7 @@ export class AdminOrdersController {
 
   @Get()
   @ApiOperation({ summary: 'Orders newest first; filter by status, user and creation time' })
+  @ApiErrors(PAGE_TOO_DEEP)
   list(@Query() query: AdminOrderQueryDto): Promise<AdminOrderPage> {
     return this.admin.list({ ...query, page: query.page ?? 1, pageSize: query.pageSize ?? 20 });
   }
@@ -33,7 +34,7 @@ export class AdminOrdersController {
   @ApiErrors(OrderError.NotFound, OrderError.IllegalTransition)
   async ship(
     @CurrentPrincipal() principal: Principal,
-    @Param('id', ParseIntPipe) id: number,
+    @Param('id', ParseIdPipe) id: number,
     @Body() body: ShipOrderDto,
     @Req() request: FastifyRequest,
   ): Promise<OrderView> {
@@ -55,7 +56,7 @@ export class AdminOrdersController {
   )
   async refund(
     @CurrentPrincipal() principal: Principal,
-    @Param('id', ParseIntPipe) id: number,
+    @Param('id', ParseIdPipe) id: number,
     @Body() body: RefundOrderDto,
     @Req() request: FastifyRequest,
   ): Promise<RefundView> {

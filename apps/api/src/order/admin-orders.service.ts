@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { TransactionRunner } from '@app/database';
 import { AppError } from '@app/http';
-import { type AuditActor, AuditLogService } from '../admin';
+import { type AuditActor, AuditLogService, checkPageDepth } from '../admin';
 import { Order } from './entities/order.entity';
 import { OrderError } from './order.errors';
 import { type RefundView, OrderRefundsService } from './order-refunds.service';
@@ -41,6 +41,7 @@ export class AdminOrdersService {
 
   /** Newest first; served by idx_orders_status_created / idx_orders_user_created (docs/orders-explain.md). */
   async list(query: AdminOrderQuery): Promise<AdminOrderPage> {
+    checkPageDepth(query);
     const builder = this.orders.createQueryBuilder('o').orderBy('o.createdAt', 'DESC').addOrderBy('o.id', 'DESC');
     if (query.status) builder.andWhere('o.status = :status', { status: query.status });
     if (query.userId !== undefined) builder.andWhere('o.userId = :userId', { userId: query.userId });

@@ -1,6 +1,6 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AccessError, ApiErrors, CurrentPrincipal, Idempotent, type Principal, requireUser, Signed } from '@app/http';
+import { AccessError, ApiErrors, CurrentPrincipal, Idempotent, ParseIdPipe, type Principal, requireUser, Signed } from '@app/http';
 import { type RequestPaymentParams, WechatPayCallErrors, WechatPayError } from '@app/wechat';
 import { CreateOrderDto, OrderListQueryDto } from './dto/order.dto';
 import { OrderError } from './order.errors';
@@ -40,7 +40,7 @@ export class OrdersController {
   @Get(':id')
   @ApiOperation({ summary: 'One of my orders' })
   @ApiErrors(OrderError.NotFound)
-  get(@CurrentPrincipal() principal: Principal, @Param('id', ParseIntPipe) id: number): Promise<OrderView> {
+  get(@CurrentPrincipal() principal: Principal, @Param('id', ParseIdPipe) id: number): Promise<OrderView> {
     return this.orders.getOwn(requireUser(principal), id);
   }
 
@@ -49,7 +49,7 @@ export class OrdersController {
   @Signed()
   @ApiOperation({ summary: 'Cancel my unpaid order (stock released once; WeChat Pay asked first when a prepay exists)' })
   @ApiErrors(OrderError.NotFound, OrderError.IllegalTransition, ...PAY_CALL_ERRORS)
-  async cancel(@CurrentPrincipal() principal: Principal, @Param('id', ParseIntPipe) id: number): Promise<OrderView> {
+  async cancel(@CurrentPrincipal() principal: Principal, @Param('id', ParseIdPipe) id: number): Promise<OrderView> {
     const userId = requireUser(principal);
     await this.payments.cancelByUser(userId, id);
     return this.orders.getOwn(userId, id);
@@ -60,7 +60,7 @@ export class OrdersController {
   @Signed()
   @ApiOperation({ summary: 'JSAPI prepay for my pending order: the parameters of wx.requestPayment (the same prepay when asked again)' })
   @ApiErrors(OrderError.NotFound, OrderError.IllegalTransition, OrderError.PayDeadlinePassed, ...PAY_CALL_ERRORS)
-  pay(@CurrentPrincipal() principal: Principal, @Param('id', ParseIntPipe) id: number): Promise<RequestPaymentParams> {
+  pay(@CurrentPrincipal() principal: Principal, @Param('id', ParseIdPipe) id: number): Promise<RequestPaymentParams> {
     return this.payments.pay(requireUser(principal), id);
   }
 
@@ -68,7 +68,7 @@ export class OrdersController {
   @HttpCode(200)
   @ApiOperation({ summary: 'I received my shipped order: COMPLETED' })
   @ApiErrors(OrderError.NotFound, OrderError.IllegalTransition)
-  confirmReceipt(@CurrentPrincipal() principal: Principal, @Param('id', ParseIntPipe) id: number): Promise<OrderView> {
+  confirmReceipt(@CurrentPrincipal() principal: Principal, @Param('id', ParseIdPipe) id: number): Promise<OrderView> {
     return this.orders.confirmReceipt(requireUser(principal), id);
   }
 }

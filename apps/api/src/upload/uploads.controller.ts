@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors, Consumes, CurrentPrincipal, type Principal } from '@app/http';
 import { DependencyErrors, RateLimit } from '@app/resilience';
+import { checkPageDepth, PAGE_TOO_DEEP } from '../admin';
 import { type DirectUpload, DirectUploadsService } from './direct-uploads.service';
 import { FileIdParamsDto, ListUploadsQueryDto, PresignUploadDto, UploadFormDto } from './dto/upload.dto';
 import { UploadError } from './upload.errors';
@@ -72,7 +73,9 @@ export class UploadsController {
 
   @Get()
   @ApiOperation({ summary: 'My files, newest first' })
+  @ApiErrors(PAGE_TOO_DEEP)
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListUploadsQueryDto): Promise<UploadPage> {
+    checkPageDepth({ page: query.page ?? 1, pageSize: query.pageSize ?? 20 });
     return this.uploads.list(ownerOf(principal), query.page ?? 1, query.pageSize ?? 20);
   }
 

@@ -83,22 +83,38 @@ export type CloseAfterAnswer = () => void;
 /** Past this many bytes after a refusal, the connection is cut rather than drained. */
 const DRAIN_CAP_BYTES = 64 * 1024 * 1024;
 
+/** Longest a refusal waits for the rest of the body before it is answered anyway (and the connection closed). */
+const DRAIN_WAIT_MS = 5_000;
+
 /**
- * After a refusal (413, 415 …) the rest of the body is read and dropped, so the client, still
- * sending, gets to read the answer (closing a socket with unread data resets it, and the answer
- * with it), and the connection closes after the answer: a client that stopped sending when it saw
- * the answer must not have its next request read as the rest of this body. A client that keeps
- * sending past the cap is cut off.
+ * After a refusal (413, 415 …) the rest of the body is read and dropped before the answer goes
+ * out: Node closes a `Connection: close` socket as soon as the answer is written, and closing a
+ * socket with unread data resets it, so a client still sending would get EPIPE instead of the
+ * answer (seen: the 11 MB upload's 413 under load). Once the body has ended the connection stays
+ * usable. A client that keeps sending past the cap is cut off; one that is still sending after
+ * DRAIN_WAIT_MS is answered anyway and the connection closed after the answer, so its next
+ * request is never read out of the rest of this body.
  */
-function drain(raw: IncomingMessage, closeAfterAnswer: CloseAfterAnswer): void {
-  if (raw.readableEnded || raw.destroyed) return;
-  closeAfterAnswer();
-  let drained = 0;
-  raw.on('data', (chunk: Buffer) => {
-    drained += chunk.length;
-    if (drained > DRAIN_CAP_BYTES) raw.destroy();
+function drainBeforeAnswer(raw: IncomingMessage, closeAfterAnswer: CloseAfterAnswer): Promise<void> {
+  if (raw.readableEnded || raw.destroyed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    let drained = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      raw.off('end', done).off('close', done).off('error', done);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      closeAfterAnswer();
+      done();
+    }, DRAIN_WAIT_MS);
+    raw.on('data', (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > DRAIN_CAP_BYTES) raw.destroy();
+    });
+    raw.once('end', done).once('close', done).once('error', done);
+    raw.resume();
   });
-  raw.resume();
 }
 
 /** The object key of a file: generated here, never from anything the client sent. */
@@ -186,7 +202,7 @@ export class UploadsService {
       if (!purpose) throw new AppError(UploadError.PurposeMissing);
       this.checkAdmits(purpose, received, remaining);
     } catch (error) {
-      drain(request.raw, closeAfterAnswer);
+      await drainBeforeAnswer(request.raw, closeAfterAnswer);
       if (received) await this.removeObject(received.ingested.key);
       // the storage's own failures reach the client as they are (502/503/504 from the circuit); the parser's as 400/413
       throw error instanceof StoreFailure ? error.cause : multipartError(error);
@@ -298,8 +314,15 @@ export class UploadsService {
     incoming.once('error', (error) => {
       sourceFailure = error;
     });
-    source.pipe(incoming);
-    const { head, content } = await peek(incoming);
+    // A body that was already whole when the parser got it is parsed at once: a file part cut short
+    // has failed before this code listened, and would never end. Fail with it instead of waiting.
+    if (source.errored) incoming.destroy(source.errored);
+    else if (source.destroyed && !source.readableEnded) incoming.destroy(new Error('the file part was closed before its end'));
+    else source.pipe(incoming);
+    // a body that ends inside a small file part fails here, before the pipeline: the client's error too
+    const { head, content } = await peek(incoming).catch((error: unknown) => {
+      throw sourceFailure !== null ? multipartError(sourceFailure) : error;
+    });
     const { mime, ext } = await checkContent(head, declared.type, declared.name, rule);
 
     const key = storageKeyOf(id);

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { IsCleanText } from '@app/http';
+import { IsBoolean, IsIn, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsCleanText, Omittable } from '@app/http';
 import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from '../account-rules';
 import type { AdminRole } from '../entities/admin-account.entity';
 import { MIN_PASSWORD_LENGTH } from '../password-hasher';
@@ -28,12 +28,12 @@ export class CreateAdminAccountDto {
 
 export class UpdateAdminAccountDto {
   @ApiPropertyOptional({ enum: ADMIN_ROLES, description: 'Demoting ends the account\'s sessions at once' })
-  @IsOptional()
+  @Omittable()
   @IsIn(ADMIN_ROLES)
   role?: AdminRole;
 
   @ApiPropertyOptional({ description: 'true disables the account and ends its sessions at once' })
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   disabled?: boolean;
 }

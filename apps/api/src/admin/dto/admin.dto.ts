@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsDate, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
-import { IsCleanText, PageQueryDto } from '@app/http';
+import { IsBoolean, IsDate, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IntegerFromQuery, IsCleanText, MAX_ID, Omittable, PageQueryDto } from '@app/http';
 
 export class AdminLoginDto {
   @ApiProperty()
@@ -21,14 +21,14 @@ export class AdminLoginDto {
 
 export class AdminUserQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Part of the nickname, or the last 4 digits of the phone number' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(64)
   @IsCleanText()
   search?: string;
 
   @ApiPropertyOptional({ enum: ['true', 'false'] })
-  @IsOptional()
+  @Omittable()
   @IsIn(['true', 'false'])
   disabled?: 'true' | 'false';
 }
@@ -41,39 +41,40 @@ export class AdminUpdateUserDto {
 
 export class AuditLogQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @Matches(/^[a-z_.]{1,64}$/)
   @IsCleanText()
   action?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
-  @Type(() => Number)
+  @Omittable()
+  @IntegerFromQuery()
   @IsInt()
   @Min(1)
+  @Max(MAX_ID)
   actorId?: number;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @Matches(/^[a-z_]{1,32}$/)
   @IsCleanText()
   targetType?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(64)
   @IsCleanText()
   targetId?: string;
 
   @ApiPropertyOptional({ description: 'ISO time, inclusive' })
-  @IsOptional()
+  @Omittable()
   @Type(() => Date)
   @IsDate()
   from?: Date;
 
   @ApiPropertyOptional({ description: 'ISO time, exclusive' })
-  @IsOptional()
+  @Omittable()
   @Type(() => Date)
   @IsDate()
   to?: Date;

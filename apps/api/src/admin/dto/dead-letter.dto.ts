@@ -1,11 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches, MaxLength } from 'class-validator';
-import { IsCleanText, PageQueryDto } from '@app/http';
+import { Matches, MaxLength } from 'class-validator';
+import { IsCleanText, Omittable, PageQueryDto } from '@app/http';
 
 // each page merges the newest page×pageSize of every queue: the page ceiling (admin-paging.ts) bounds it
 export class DeadLetterQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Job type, e.g. order.cancel-unpaid, or event.<consumer> for event deliveries' })
-  @IsOptional()
+  @Omittable()
   @Matches(/^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*$/)
   @MaxLength(100)
   @IsCleanText()

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
-import { IsCleanText } from '@app/http';
+import { IsNotEmpty, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsCleanText, Omittable } from '@app/http';
 
 export class WechatLoginDto {
   @ApiProperty({ description: 'The code from wx.login() (single use, valid 5 minutes)' })
@@ -35,7 +35,7 @@ export class WechatDecryptDto {
   iv: string;
 
   @ApiPropertyOptional({ description: 'rawData from wx.getUserInfo; checked against signature when given' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(65_536)
   @IsCleanText()

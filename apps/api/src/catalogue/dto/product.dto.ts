@@ -7,7 +7,7 @@ import {
   IsBoolean,
   IsInt,
   IsNotEmpty,
-  IsOptional,
+  IsObject,
   IsString,
   IsUrl,
   Matches,
@@ -17,7 +17,7 @@ import {
   NotEquals,
   ValidateNested,
 } from 'class-validator';
-import { IsCleanText, PageQueryDto } from '@app/http';
+import { IsCleanText, Omittable, PageQueryDto } from '@app/http';
 
 const MAX_PRICE_FEN = 100_000_000; // 1,000,000 yuan: far above any mini-program product
 const MAX_STOCK = 10_000_000;
@@ -25,7 +25,7 @@ const CATEGORY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 export class ProductQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only this category (a-z 0-9 _ -)' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Matches(CATEGORY)
   @IsCleanText()
@@ -34,7 +34,7 @@ export class ProductQueryDto extends PageQueryDto {
 
 export class AdminProductQueryDto extends ProductQueryDto {
   @ApiPropertyOptional({ enum: ['true', 'false'], description: 'Filter by on/off shelf (default: both)' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Matches(/^(true|false)$/)
   @IsCleanText()
@@ -71,7 +71,7 @@ export class CreateProductDto {
   name: string;
 
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(2000)
   @IsCleanText({ allowNewlines: true })
@@ -84,7 +84,7 @@ export class CreateProductDto {
   category: string;
 
   @ApiPropertyOptional({ description: 'https URL of the main image' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(512)
   @IsUrl({ protocols: ['https'], require_protocol: true })
@@ -92,7 +92,7 @@ export class CreateProductDto {
   imageUrl?: string;
 
   @ApiPropertyOptional({ default: false })
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   onShelf?: boolean;
 
@@ -100,6 +100,8 @@ export class CreateProductDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(50)
+  // an array or a string in the list would be looked into, not refused, without this
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => SkuInputDto)
   skus: SkuInputDto[];
@@ -107,7 +109,7 @@ export class CreateProductDto {
 
 export class UpdateProductDto {
   @ApiPropertyOptional({ maxLength: 128 })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @IsNotEmpty()
   @MaxLength(128)
@@ -115,21 +117,21 @@ export class UpdateProductDto {
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(2000)
   @IsCleanText({ allowNewlines: true })
   description?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Matches(CATEGORY)
   @IsCleanText()
   category?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(512)
   @IsUrl({ protocols: ['https'], require_protocol: true })
@@ -137,14 +139,14 @@ export class UpdateProductDto {
   imageUrl?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   onShelf?: boolean;
 }
 
 export class UpdateSkuDto {
   @ApiPropertyOptional({ maxLength: 64 })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @IsNotEmpty()
   @MaxLength(64)
@@ -152,7 +154,7 @@ export class UpdateSkuDto {
   name?: string;
 
   @ApiPropertyOptional({ description: 'Price in fen (integer)' })
-  @IsOptional()
+  @Omittable()
   @IsInt()
   @Min(1)
   @Max(MAX_PRICE_FEN)
@@ -168,7 +170,7 @@ export class StockAdjustmentDto {
   delta: number;
 
   @ApiPropertyOptional({ maxLength: 80, description: 'Why (kept in the audit log)' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(80)
   @IsCleanText()

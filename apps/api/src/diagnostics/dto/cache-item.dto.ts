@@ -1,9 +1,9 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
+import { IntegerFromQuery, Omittable } from '@app/http';
 
 export class CacheItemQueryDto {
-  @IsOptional()
-  @Type(() => Number)
+  @Omittable()
+  @IntegerFromQuery()
   @IsInt()
   @Min(0)
   @Max(5_000)

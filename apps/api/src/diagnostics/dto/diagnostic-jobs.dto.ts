@@ -1,22 +1,21 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { IsCleanText } from '@app/http';
+import { IsInt, Matches, Max, Min } from 'class-validator';
+import { IntegerFromQuery, IsCleanText, Omittable } from '@app/http';
 import { DiagnosticRecordPayload } from '../diagnostic-work';
 
 export class EnqueueDiagnosticJobDto extends DiagnosticRecordPayload {
-  @IsOptional()
+  @Omittable()
   @Matches(/^(?!\d+$)[A-Za-z0-9_.-]{1,64}$/)
   @IsCleanText()
   id?: string;
 
-  @IsOptional()
+  @Omittable()
   @IsInt()
   @Min(0)
   @Max(3_600_000)
   delayMs?: number;
 
   /** Epoch milliseconds; wins over delayMs. */
-  @IsOptional()
+  @Omittable()
   @IsInt()
   @Min(0)
   runAt?: number;
@@ -52,8 +51,8 @@ export class PlaceDiagnosticOrdersDto {
   count!: number;
 
   /** Orders (and events) per transaction. */
-  @IsOptional()
-  @Type(() => Number)
+  @Omittable()
+  @IntegerFromQuery()
   @IsInt()
   @Min(1)
   @Max(1_000)

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
-import { IsCleanText } from '@app/http';
+import { IsInt, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { IsCleanText, Omittable } from '@app/http';
 
 export class EchoDto {
   @ApiProperty({ minLength: 1, maxLength: 64 })
@@ -10,14 +10,14 @@ export class EchoDto {
   name: string;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 1000 })
-  @IsOptional()
+  @Omittable()
   @IsInt()
   @Min(0)
   @Max(1000)
   quantity?: number;
 
   @ApiPropertyOptional({ maxLength: 500, description: 'multi-line text: line breaks and tabs allowed' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(500)
   @IsCleanText({ allowNewlines: true })

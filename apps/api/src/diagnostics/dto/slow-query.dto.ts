@@ -1,8 +1,8 @@
-import { Type } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
+import { IntegerFromQuery } from '@app/http';
 
 export class SlowQueryDto {
-  @Type(() => Number)
+  @IntegerFromQuery()
   @IsInt()
   @Min(0)
   @Max(60_000)

@@ -8,7 +8,7 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
-  IsOptional,
+  IsObject,
   IsString,
   Matches,
   Max,
@@ -16,7 +16,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsCleanText, PageQueryDto } from '@app/http';
+import { IntegerFromQuery, IsCleanText, MAX_ID, Omittable, PageQueryDto } from '@app/http';
 import { ORDER_STATUSES, type OrderStatus } from '../order-state-machine';
 
 /** One line: which SKU and how many. There is no price field: prices are the catalogue's (a price sent is refused, 400). */
@@ -38,12 +38,14 @@ export class CreateOrderDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(20)
+  // an array or a string in the list would be looked into, not refused, without this
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => OrderItemInputDto)
   items: OrderItemInputDto[];
 
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(200)
   @IsCleanText({ allowNewlines: true })
@@ -52,47 +54,48 @@ export class CreateOrderDto {
 
 export class OrderListQueryDto {
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Matches(/^[A-Za-z0-9_-]{1,64}$/)
   @IsCleanText()
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 50, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
+  @Omittable()
+  @IntegerFromQuery()
   @IsInt()
   @Min(1)
   @Max(50)
   limit?: number;
 
   @ApiPropertyOptional({ enum: ORDER_STATUSES })
-  @IsOptional()
+  @Omittable()
   @IsIn(ORDER_STATUSES)
   status?: OrderStatus;
 }
 
 export class AdminOrderQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: ORDER_STATUSES })
-  @IsOptional()
+  @Omittable()
   @IsIn(ORDER_STATUSES)
   status?: OrderStatus;
 
   @ApiPropertyOptional()
-  @IsOptional()
-  @Type(() => Number)
+  @Omittable()
+  @IntegerFromQuery()
   @IsInt()
   @Min(1)
+  @Max(MAX_ID)
   userId?: number;
 
   @ApiPropertyOptional({ description: 'ISO time, inclusive (created at)' })
-  @IsOptional()
+  @Omittable()
   @Type(() => Date)
   @IsDate()
   from?: Date;
 
   @ApiPropertyOptional({ description: 'ISO time, exclusive (created at)' })
-  @IsOptional()
+  @Omittable()
   @Type(() => Date)
   @IsDate()
   to?: Date;
@@ -116,7 +119,7 @@ export class RefundOrderDto {
   amount: number;
 
   @ApiPropertyOptional({ maxLength: 80 })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(80)
   @IsCleanText()

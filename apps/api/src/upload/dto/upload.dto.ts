@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IsCleanText, PageQueryDto } from '@app/http';
+import { IsIn, IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IntegerFromQuery, IsCleanText, Omittable, PageQueryDto } from '@app/http';
 import { DIRECT_UPLOAD_TYPES, UPLOAD_PURPOSES, type UploadPurpose } from '../upload-purposes';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -29,8 +28,8 @@ export class FileIdParamsDto {
 
 export class DownloadQueryDto {
   @ApiPropertyOptional({ description: 'A width variant of an image, from UPLOAD_VARIANT_WIDTHS (default 200, 400, 800)' })
-  @IsOptional()
-  @Type(() => Number)
+  @Omittable()
+  @IntegerFromQuery()
   @IsInt()
   @Min(1)
   @Max(4096)
@@ -38,14 +37,14 @@ export class DownloadQueryDto {
 
   // a link altered in any way is 403 (issue 18), so the two link fields are checked by the signature, not refused here as 400
   @ApiPropertyOptional({ description: 'Signed link: expiry, unix seconds' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(32)
   @IsCleanText()
   expires?: string;
 
   @ApiPropertyOptional({ description: 'Signed link: signature' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(256)
   @IsCleanText()
@@ -69,7 +68,7 @@ export class PresignUploadDto {
   mime: string;
 
   @ApiPropertyOptional({ description: 'The original file name (kept, sanitised, as metadata)' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(255)
   @IsCleanText()

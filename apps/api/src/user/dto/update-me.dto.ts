@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, IsUrl, MaxLength, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
-import { IsCleanText } from '@app/http';
+import { IsString, IsUrl, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
+import { IsCleanText, Omittable } from '@app/http';
 
 /** Length in characters as people count them: an emoji or a Chinese character is one. */
 function CodePointLength(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
@@ -20,20 +20,17 @@ function CodePointLength(min: number, max: number, options?: ValidationOptions):
   );
 }
 
-/** Absent means "leave as is"; null is validated (and refused) like any other value, never stored. */
-const IfPresent = (): PropertyDecorator => ValidateIf((_dto: object, value: unknown) => value !== undefined);
-
 /** What a user may change about themselves; any other field (role, openid, id) is a 400. */
 export class UpdateMeDto {
   @ApiPropertyOptional({ description: '1-32 characters; emoji and Chinese count as one each', example: '小程序用户😀' })
-  @IfPresent()
+  @Omittable()
   @IsString()
   @CodePointLength(1, 32)
   @IsCleanText()
   nickname?: string;
 
   @ApiPropertyOptional({ description: 'https URL, at most 512 characters', example: 'https://thirdwx.qlogo.cn/avatar.png' })
-  @IfPresent()
+  @Omittable()
   @IsString()
   @MaxLength(512)
   @IsUrl({ protocols: ['https'], require_protocol: true }, { message: 'avatarUrl must be an https URL' })
