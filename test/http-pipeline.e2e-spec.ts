@@ -155,6 +155,15 @@ describe('HTTP pipeline (production profile, real MariaDB + Redis)', () => {
       expectErrorEnvelope(tooLarge.body, 1003);
     });
 
+    it('answers a body far over the limit with its 413, not a reset connection', async () => {
+      // the refusal comes before the body is all sent; the answer waits until the rest is read and dropped
+      for (const megabytes of [5, 5, 20]) {
+        const tooLarge = await send('diagnostics echo', 'application/json', JSON.stringify({ name: 'x'.repeat(megabytes * 1024 * 1024) }));
+        expect([megabytes, tooLarge.status]).toEqual([megabytes, 413]);
+        expectErrorEnvelope(tooLarge.body, 1003);
+      }
+    });
+
     it('does not ask requests without a body for a Content-Type', async () => {
       const logout = await request(`${api}/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${await signIn()}` } });
       expect(logout.status).toBe(200);

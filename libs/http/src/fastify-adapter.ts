@@ -6,6 +6,7 @@ import { installBodyMediaTypes } from './body-media-type';
 import { answerClientError, sendFrameworkError, withHostRule } from './framework-errors';
 import { HttpConfig } from './http.config';
 import { installJsonBodyParser } from './json-body-parser';
+import { installRefusedBodyDrain } from './refused-body';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { batchSocketWrites } from './turn-batched-writes';
 
@@ -58,6 +59,7 @@ export function createFastifyAdapter(config: HttpConfig): FastifyAdapter {
     done();
   });
   installBodyMediaTypes(instance);
+  installRefusedBodyDrain(instance);
   installJsonBodyParser(adapter, { maxDepth: config.jsonMaxDepth, maxKeys: config.jsonMaxKeys });
   if (config.writeBatching) batchSocketWrites(instance.server);
   let acceptHandles: AcceptHandles | undefined;

@@ -63,3 +63,4 @@ export {
 } from './release/client-version-gate';
 export { loadReleaseConfig, releaseConfig, type ReleaseConfig } from './release/release.config';
 export { DEFAULT_RETRY_AFTER_S } from './error-status';
+export { drainRequestBody } from './refused-body';

@@ -9,7 +9,7 @@ import type { Multipart, MultipartFile } from '@fastify/multipart';
 import type { EntityManager, Repository } from 'typeorm';
 import { TwoLevelCache } from '@app/cache';
 import { TransactionRunner } from '@app/database';
-import { AppError, type Principal } from '@app/http';
+import { AppError, drainRequestBody, type Principal } from '@app/http';
 import { STORAGE, type StorageDriver } from '@app/storage';
 import { ByteMeter } from './byte-meter';
 import { checkContent, peek } from './content-check';
@@ -80,9 +80,8 @@ export interface MultipartSource {
 /** Asks for the connection to be closed after the answer (a refused body is not reused: Connection: close). */
 export type CloseAfterAnswer = () => void;
 
-/** Past this many bytes after a refusal, the connection is cut rather than drained. */
+/** Past this many bytes after a refusal, the rest is no longer waited for. */
 const DRAIN_CAP_BYTES = 64 * 1024 * 1024;
-
 /** Longest a refusal waits for the rest of the body before it is answered anyway (and the connection closed). */
 const DRAIN_WAIT_MS = 5_000;
 
@@ -91,30 +90,12 @@ const DRAIN_WAIT_MS = 5_000;
  * out: Node closes a `Connection: close` socket as soon as the answer is written, and closing a
  * socket with unread data resets it, so a client still sending would get EPIPE instead of the
  * answer (seen: the 11 MB upload's 413 under load). Once the body has ended the connection stays
- * usable. A client that keeps sending past the cap is cut off; one that is still sending after
- * DRAIN_WAIT_MS is answered anyway and the connection closed after the answer, so its next
- * request is never read out of the rest of this body.
+ * usable. A client still sending past the cap or the wait is answered anyway and the connection
+ * closed after the answer, so its next request is never read out of the rest of this body.
  */
-function drainBeforeAnswer(raw: IncomingMessage, closeAfterAnswer: CloseAfterAnswer): Promise<void> {
-  if (raw.readableEnded || raw.destroyed) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    let drained = 0;
-    const done = (): void => {
-      clearTimeout(timer);
-      raw.off('end', done).off('close', done).off('error', done);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      closeAfterAnswer();
-      done();
-    }, DRAIN_WAIT_MS);
-    raw.on('data', (chunk: Buffer) => {
-      drained += chunk.length;
-      if (drained > DRAIN_CAP_BYTES) raw.destroy();
-    });
-    raw.once('end', done).once('close', done).once('error', done);
-    raw.resume();
-  });
+async function drainBeforeAnswer(raw: IncomingMessage, closeAfterAnswer: CloseAfterAnswer): Promise<void> {
+  await drainRequestBody(raw, DRAIN_CAP_BYTES, DRAIN_WAIT_MS);
+  if (!raw.readableEnded) closeAfterAnswer();
 }
 
 /** The object key of a file: generated here, never from anything the client sent. */
