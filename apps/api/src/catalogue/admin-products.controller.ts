@@ -24,10 +24,10 @@ export class AdminProductsController {
   @ApiOperation({ summary: 'Products on and off shelf, newest first' })
   @ApiErrors(PAGE_TOO_DEEP)
   list(@Query() query: AdminProductQueryDto): Promise<ProductPage> {
-    checkPageDepth({ page: query.page ?? 1, pageSize: query.pageSize ?? 20 });
+    const page = { page: query.page ?? 1, pageSize: query.pageSize ?? 20 };
+    checkPageDepth(page);
     return this.products.list({
-      page: query.page ?? 1,
-      pageSize: query.pageSize ?? 20,
+      ...page,
       category: query.category,
       onShelf: query.onShelf === undefined ? undefined : query.onShelf === 'true',
     });

@@ -16,8 +16,9 @@ export class ProductsController {
   @ApiOperation({ summary: 'On-shelf products, newest first; filter by category' })
   @ApiErrors(PAGE_TOO_DEEP)
   list(@Query() query: ProductQueryDto): Promise<ProductPage> {
-    checkPageDepth({ page: query.page ?? 1, pageSize: query.pageSize ?? 20 });
-    return this.products.list({ page: query.page ?? 1, pageSize: query.pageSize ?? 20, category: query.category, onShelf: true });
+    const page = { page: query.page ?? 1, pageSize: query.pageSize ?? 20 };
+    checkPageDepth(page);
+    return this.products.list({ ...page, category: query.category, onShelf: true });
   }
 
   @Get(':id')

@@ -27,4 +27,5 @@ export const isUploadPurpose = (value: string): value is UploadPurpose => (UPLOA
 export const DIRECT_UPLOAD_TYPES: readonly string[] = [...new Set(Object.values(PURPOSE_RULES).flatMap((rule) => [...rule.types]))];
 
 /** A file whose purpose is not known yet (the field follows the file): any type some purpose accepts. */
+// `limit` is not read for it: the caller passes the larger of the two limits (uploads.service receiveFile)
 export const ANY_PURPOSE: PurposeRule = { public: false, types: new Set(DIRECT_UPLOAD_TYPES), limit: 'attachment' };

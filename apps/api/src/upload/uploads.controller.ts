@@ -75,8 +75,9 @@ export class UploadsController {
   @ApiOperation({ summary: 'My files, newest first' })
   @ApiErrors(PAGE_TOO_DEEP)
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListUploadsQueryDto): Promise<UploadPage> {
-    checkPageDepth({ page: query.page ?? 1, pageSize: query.pageSize ?? 20 });
-    return this.uploads.list(ownerOf(principal), query.page ?? 1, query.pageSize ?? 20);
+    const page = { page: query.page ?? 1, pageSize: query.pageSize ?? 20 };
+    checkPageDepth(page);
+    return this.uploads.list(ownerOf(principal), page.page, page.pageSize);
   }
 
   @Delete(':id')
